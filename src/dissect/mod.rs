@@ -1,0 +1,314 @@
+//! The dissection model shared by every protocol decoder and every output format.
+//!
+//! A decoder turns the bytes of one message into a [`Dissection`]: a type name, a list of
+//! [`Field`]s (each with its byte range inside the message, a typed [`Value`] and, in detail
+//! mode, a plain-language meaning), and a malformed reason when the bytes do not fit the layout.
+//! Byte ranges come from each message's `field` table, so the detail view, the hex dump's
+//! "unknown" marks and the JSON `fields` object are all driven by the same description.
+//!
+//! Decoders add fields through a [`FieldSink`], which bounds-checks every range against the
+//! message: a field that runs past the end is not read, and the dissection is marked malformed
+//! with what could be read, so a short packet never panics.
+
+pub(crate) mod value;
+
+pub use value::Value;
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// How much is known about a field's bytes (drives the colours and marks of the detail view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Knowledge {
+    /// Meaning documented in the protocol reference.
+    Known,
+    /// Bytes nobody has explained: shown as unknown, not put in the JSON `fields` object.
+    Unknown,
+    /// A value computed from other fields (effective BPM...): no byte range of its own.
+    Derived,
+}
+
+/// One named field of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Stable snake_case name: the JSON key and the filter word.
+    pub name: Cow<'static, str>,
+    /// Byte range inside the message (None for derived values).
+    pub range: Option<Range<usize>>,
+    pub value: Value,
+    /// Plain-language meaning, filled only in detail mode.
+    pub meaning: Option<String>,
+    pub knowledge: Knowledge,
+}
+
+/// Protocol a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Proto {
+    ProDjLink,
+    DbServer,
+    StageLinq,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::ProDjLink => "prodjlink",
+            Proto::DbServer => "dbserver",
+            Proto::StageLinq => "stagelinq",
+        }
+    }
+}
+
+/// The decoded meaning of one protocol message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dissection {
+    pub proto: Proto,
+    /// Kind/type number as the wire has it (Pro DJ Link kind byte, dbserver message type,
+    /// StageLinQ message id); None when the protocol has none.
+    pub kind: Option<u32>,
+    /// snake_case type name (`keep_alive`, `cdj_status`, `metadata_request`, `statemap_value`).
+    pub type_name: Cow<'static, str>,
+    /// Device number, when the message carries one.
+    pub device: Option<u32>,
+    /// Device name, when the message carries one.
+    pub name: Option<String>,
+    /// One-line summary of the key values (`128.00 BPM +0.00% beat 3/4 playing master`).
+    pub summary: String,
+    pub fields: Vec<Field>,
+    /// Why the message does not fit its layout, when it does not.
+    pub malformed: Option<String>,
+}
+
+impl Dissection {
+    pub fn new(proto: Proto, type_name: impl Into<Cow<'static, str>>) -> Self {
+        Dissection {
+            proto,
+            kind: None,
+            type_name: type_name.into(),
+            device: None,
+            name: None,
+            summary: String::new(),
+            fields: Vec::new(),
+            malformed: None,
+        }
+    }
+
+    /// The value of the field called `name`, if present.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| &f.value)
+    }
+
+    /// Record a malformation; the first reason wins (it is usually the cause of the others).
+    pub fn set_malformed(&mut self, reason: impl Into<String>) {
+        if self.malformed.is_none() {
+            self.malformed = Some(reason.into());
+        }
+    }
+}
+
+/// Adds bounds-checked fields to a dissection.
+///
+/// Every method takes the field's byte range from the message's `field` table. If the range
+/// is not inside the message, the field is skipped and the dissection marked malformed
+/// ("truncated: <field> needs bytes a..b, message has n"). Meanings are closures so that they
+/// cost nothing unless the detail view asked for them.
+pub struct FieldSink<'a> {
+    pub bytes: &'a [u8],
+    pub out: &'a mut Dissection,
+    pub detail: bool,
+}
+
+impl<'a> FieldSink<'a> {
+    pub fn new(bytes: &'a [u8], out: &'a mut Dissection, detail: bool) -> Self {
+        FieldSink { bytes, out, detail }
+    }
+
+    /// The bytes of `range`, or None (and the dissection marked truncated) if they are not all there.
+    pub fn get(&mut self, name: &str, range: Range<usize>) -> Option<&'a [u8]> {
+        let bytes: &'a [u8] = self.bytes;
+        match bytes.get(range.clone()) {
+            Some(b) => Some(b),
+            None => {
+                let n = bytes.len();
+                self.out.set_malformed(format!(
+                    "truncated: {name} needs bytes 0x{:x}..0x{:x}, message has 0x{n:x}",
+                    range.start, range.end
+                ));
+                None
+            }
+        }
+    }
+
+    /// Push a field whose value the caller already computed.
+    pub fn push(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        range: Option<Range<usize>>,
+        value: Value,
+        knowledge: Knowledge,
+        meaning: impl FnOnce() -> Option<String>,
+    ) {
+        let meaning = if self.detail { meaning() } else { None };
+        self.out.fields.push(Field {
+            name: name.into(),
+            range,
+            value,
+            meaning,
+            knowledge,
+        });
+    }
+
+    /// Unsigned big-endian integer of 1..=8 bytes.
+    pub fn uint(&mut self, name: &'static str, range: Range<usize>) -> Option<u64> {
+        self.uint_with(name, range, |_| None)
+    }
+
+    /// Unsigned big-endian integer with a meaning.
+    pub fn uint_with(
+        &mut self,
+        name: &'static str,
+        range: Range<usize>,
+        meaning: impl FnOnce(u64) -> Option<String>,
+    ) -> Option<u64> {
+        let b = self.get(name, range.clone())?;
+        let v = be_uint(b);
+        self.push(name, Some(range), Value::U(v), Knowledge::Known, || {
+            meaning(v)
+        });
+        Some(v)
+    }
+
+    /// Unsigned little-endian integer of 1..=8 bytes.
+    pub fn uint_le(&mut self, name: &'static str, range: Range<usize>) -> Option<u64> {
+        let b = self.get(name, range.clone())?;
+        let v = le_uint(b);
+        self.push(name, Some(range), Value::U(v), Knowledge::Known, || None);
+        Some(v)
+    }
+
+    /// A value computed by the caller from the bytes of `range`.
+    pub fn value(
+        &mut self,
+        name: &'static str,
+        range: Range<usize>,
+        f: impl FnOnce(&[u8]) -> Value,
+        meaning: impl FnOnce(&Value) -> Option<String>,
+    ) -> Option<Value> {
+        let b = self.get(name, range.clone())?;
+        let v = f(b);
+        let m = if self.detail { meaning(&v) } else { None };
+        self.out.fields.push(Field {
+            name: name.into(),
+            range: Some(range),
+            value: v.clone(),
+            meaning: m,
+            knowledge: Knowledge::Known,
+        });
+        Some(v)
+    }
+
+    /// NUL-padded ASCII text.
+    pub fn ascii(&mut self, name: &'static str, range: Range<usize>) -> Option<String> {
+        let b = self.get(name, range.clone())?;
+        let s = ascii_trim(b);
+        self.push(name, Some(range), Value::Str(s.clone().into()), Knowledge::Known, || None);
+        Some(s)
+    }
+
+    /// Raw bytes shown as hex (known meaning, e.g. a MAC or a magic).
+    pub fn bytes(&mut self, name: &'static str, range: Range<usize>) -> Option<&'a [u8]> {
+        let b = self.get(name, range.clone())?;
+        self.push(name, Some(range), Value::Bytes(b.to_vec()), Knowledge::Known, || None);
+        Some(b)
+    }
+
+    /// A constant the reference says is always the same; the meaning notes when it differs.
+    pub fn constant(&mut self, name: &'static str, range: Range<usize>, expected: &[u8]) {
+        if let Some(b) = self.get(name, range.clone()) {
+            let same = b == expected;
+            let v = Value::Bytes(b.to_vec());
+            self.push(name, Some(range), v, Knowledge::Known, || {
+                Some(if same {
+                    "constant, as expected".to_string()
+                } else {
+                    format!("expected {}", crate::util::hex(expected))
+                })
+            });
+        }
+    }
+
+    /// Bytes whose meaning nobody has described. Clipped to what is present (never malformed):
+    /// an unknown tail that is shorter than usual is not an error.
+    pub fn unknown(&mut self, range: Range<usize>) {
+        let end = range.end.min(self.bytes.len());
+        if range.start >= end {
+            return;
+        }
+        let b = &self.bytes[range.start..end];
+        self.out.fields.push(Field {
+            name: Cow::Owned(format!("unknown_{:x}", range.start)),
+            range: Some(range.start..end),
+            value: Value::Bytes(b.to_vec()),
+            meaning: None,
+            knowledge: Knowledge::Unknown,
+        });
+    }
+
+    /// Every byte from `start` to the end of the message is unknown.
+    pub fn unknown_rest(&mut self, start: usize) {
+        self.unknown(start..self.bytes.len());
+    }
+
+    /// A derived value (no bytes of its own), e.g. effective BPM.
+    pub fn derived(&mut self, name: &'static str, value: Value) {
+        self.push(name, None, value, Knowledge::Derived, || None);
+    }
+}
+
+/// Big-endian unsigned integer from up to 8 bytes.
+pub fn be_uint(b: &[u8]) -> u64 {
+    b.iter().take(8).fold(0u64, |acc, &x| (acc << 8) | x as u64)
+}
+
+/// Little-endian unsigned integer from up to 8 bytes.
+pub fn le_uint(b: &[u8]) -> u64 {
+    b.iter().take(8).rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
+}
+
+/// ASCII text up to the first NUL, with non-printable bytes replaced.
+pub fn ascii_trim(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    b[..end]
+        .iter()
+        .map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '.' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sink_marks_truncation_and_keeps_what_fits() {
+        let bytes = [1u8, 2, 3];
+        let mut d = Dissection::new(Proto::ProDjLink, "test");
+        let mut s = FieldSink::new(&bytes, &mut d, false);
+        assert_eq!(s.uint("a", 0..2), Some(0x0102));
+        assert_eq!(s.uint("b", 2..4), None);
+        s.unknown(2..10);
+        assert_eq!(d.fields.len(), 2);
+        assert_eq!(d.fields[1].range, Some(2..3));
+        assert!(d.malformed.as_deref().unwrap().contains("b needs bytes 0x2..0x4"));
+    }
+
+    #[test]
+    fn integers_and_text() {
+        assert_eq!(be_uint(&[0x12, 0x34]), 0x1234);
+        assert_eq!(le_uint(&[0x12, 0x34]), 0x3412);
+        assert_eq!(ascii_trim(b"CDJ-3000\0\0junk"), "CDJ-3000");
+    }
+}

@@ -1,0 +1,215 @@
+//! Typed field values and their JSON and text renderings.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+/// A decoded value. JSON rendering is hand-written (no intermediate `serde_json::Value`) because
+/// NDJSON output is on the hot path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    F(f64),
+    Str(Cow<'static, str>),
+    /// Raw bytes; JSON renders them as a lowercase hex string.
+    Bytes(Vec<u8>),
+    List(Vec<Value>),
+    Obj(Vec<(Cow<'static, str>, Value)>),
+}
+
+impl Value {
+    pub fn str(s: impl Into<Cow<'static, str>>) -> Value {
+        Value::Str(s.into())
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::U(v) => Some(v as f64),
+            Value::I(v) => Some(v as f64),
+            Value::F(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::U(v) => Some(v),
+            Value::I(v) if v >= 0 => Some(v as u64),
+            Value::Bool(b) => Some(b as u64),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A float rounded to `digits` decimals (BPMs and percentages read better that way in JSON).
+    pub fn round(v: f64, digits: i32) -> Value {
+        let p = 10f64.powi(digits);
+        Value::F((v * p).round() / p)
+    }
+
+    /// Append the JSON rendering to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Null => out.extend_from_slice(b"null"),
+            Value::Bool(true) => out.extend_from_slice(b"true"),
+            Value::Bool(false) => out.extend_from_slice(b"false"),
+            Value::U(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::I(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::F(v) => {
+                if v.is_finite() {
+                    out.extend_from_slice(ryu::Buffer::new().format_finite(*v).as_bytes())
+                } else {
+                    out.extend_from_slice(b"null")
+                }
+            }
+            Value::Str(s) => write_json_str(out, s),
+            Value::Bytes(b) => {
+                out.push(b'"');
+                push_hex(out, b);
+                out.push(b'"');
+            }
+            Value::List(items) => {
+                out.push(b'[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    v.write_json(out);
+                }
+                out.push(b']');
+            }
+            Value::Obj(items) => {
+                out.push(b'{');
+                for (i, (k, v)) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_str(out, k);
+                    out.push(b':');
+                    v.write_json(out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+
+    pub fn to_json_string(&self) -> String {
+        let mut v = Vec::new();
+        self.write_json(&mut v);
+        String::from_utf8(v).expect("JSON writer emits UTF-8")
+    }
+}
+
+impl fmt::Display for Value {
+    /// Human text: numbers plainly, strings unquoted, bytes as spaced hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("-"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::U(v) => write!(f, "{v}"),
+            Value::I(v) => write!(f, "{v}"),
+            Value::F(v) => write!(f, "{v}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Bytes(b) => f.write_str(&crate::util::hex_spaced(b)),
+            Value::List(items) => {
+                f.write_char('[')?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_char(']')
+            }
+            Value::Obj(items) => {
+                f.write_char('{')?;
+                for (i, (k, v)) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_char('}')
+            }
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+pub(crate) fn push_hex(out: &mut Vec<u8>, b: &[u8]) {
+    out.reserve(b.len() * 2);
+    for &x in b {
+        out.push(HEX[(x >> 4) as usize]);
+        out.push(HEX[(x & 15) as usize]);
+    }
+}
+
+/// Append `s` as a JSON string literal.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(c >> 4) as usize]);
+                out.push(HEX[(c & 15) as usize]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_valid_and_round_trips_through_serde() {
+        let v = Value::Obj(vec![
+            ("a".into(), Value::U(1)),
+            ("b".into(), Value::str("x\"\n\u{1}é")),
+            ("c".into(), Value::List(vec![Value::Bool(true), Value::Null, Value::F(128.5)])),
+            ("d".into(), Value::Bytes(vec![0xde, 0xad])),
+            ("e".into(), Value::F(f64::NAN)),
+            ("f".into(), Value::I(-3)),
+        ]);
+        let s = v.to_json_string();
+        let parsed: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(parsed["b"], "x\"\n\u{1}é");
+        assert_eq!(parsed["c"][2], 128.5);
+        assert_eq!(parsed["d"], "dead");
+        assert!(parsed["e"].is_null());
+        assert_eq!(parsed["f"], -3);
+    }
+}

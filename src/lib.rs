@@ -1,0 +1,11 @@
+//! djdissect: see, understand and reproduce what DJ gear says on the network.
+//!
+//! The pipeline, one module per stage:
+//! `capture` (pcap/pcapng files, later live) -> `net` (link/IP/UDP/TCP, fragments, reassembly)
+//! -> protocol decoders (`prodjlink`, `dbserver`, `stagelinq`) -> `dissect` (fields with byte
+//! ranges) -> `session` trackers -> `output` (text, detail, JSON). The emulator and replayer
+//! send with the same message types the decoders parse.
+
+pub mod dissect;
+pub mod prodjlink;
+pub mod util;
