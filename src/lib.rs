@@ -6,6 +6,9 @@
 //! ranges) -> `session` trackers -> `output` (text, detail, JSON). The emulator and replayer
 //! send with the same message types the decoders parse.
 
+pub mod dbserver;
 pub mod dissect;
+pub mod net;
 pub mod prodjlink;
+pub mod stagelinq;
 pub mod util;

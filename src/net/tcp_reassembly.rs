@@ -1,0 +1,1 @@
+//! TCP stream reassembly, shared by every TCP protocol (dbserver, StageLinQ).

@@ -1,0 +1,1 @@
+//! StageLinQ (Denon / Engine DJ), per `stagelinq.md`.
