@@ -7,6 +7,7 @@
 //! send with the same message types the decoders parse.
 
 pub mod dbserver;
+pub mod capture;
 pub mod dissect;
 pub mod net;
 pub mod prodjlink;

@@ -1,3 +1,213 @@
 //! Link, IP and transport layers: slicing, IPv4 fragment reassembly and TCP stream reassembly.
+//!
+//! [`NetDecoder`] turns a captured frame into a [`Transport`] (a UDP datagram or a TCP segment),
+//! reassembling IPv4 fragments on the way. It is shared by file reading and live capture.
 
+pub mod defrag;
+pub mod link;
 pub mod tcp_reassembly;
+
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::{IpNumber, LaxNetSlice, TransportSlice, UdpSlice, TcpSlice};
+
+use crate::capture::Frame;
+use defrag::{DefragLimits, Defragmenter};
+pub use link::LinkError;
+
+/// A TCP segment's header facts and payload.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpSegment<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seq: u32,
+    pub ack: Option<u32>,
+    pub syn: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+}
+
+/// The transport-layer content of a frame.
+#[derive(Debug, Clone, Copy)]
+pub enum Transport<'a> {
+    Udp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &'a [u8],
+        /// The capture cut the datagram short (snap length) or the UDP length field lied.
+        truncated: bool,
+    },
+    Tcp(TcpSegment<'a>),
+}
+
+/// Why a frame carried nothing for the protocol decoders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    Link(LinkError),
+    /// ARP and other non-IP ethertypes.
+    NotIp,
+    /// ICMP, IGMP and anything that is neither UDP nor TCP.
+    OtherTransport(u8),
+    /// An IPv4 fragment held until its datagram is complete.
+    FragmentHeld,
+    /// IPv6 fragments are not reassembled.
+    Ipv6Fragment,
+    /// The IP header or the transport header was cut short.
+    Truncated,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::Link(e) => write!(f, "{e}"),
+            Skip::NotIp => f.write_str("not IP"),
+            Skip::OtherTransport(p) => write!(f, "IP protocol {p}"),
+            Skip::FragmentHeld => f.write_str("IP fragment"),
+            Skip::Ipv6Fragment => f.write_str("IPv6 fragment (not reassembled)"),
+            Skip::Truncated => f.write_str("truncated IP/transport header"),
+        }
+    }
+}
+
+/// Frame -> transport, with IPv4 defragmentation.
+#[derive(Debug, Default)]
+pub struct NetDecoder {
+    defrag: Defragmenter,
+}
+
+impl NetDecoder {
+    pub fn new(limits: DefragLimits) -> Self {
+        NetDecoder {
+            defrag: Defragmenter::new(limits),
+        }
+    }
+
+    pub fn defrag_stats(&self) -> defrag::DefragStats {
+        self.defrag.stats()
+    }
+
+    /// End of input: drop (and count) what never completed.
+    pub fn finish(&mut self) {
+        self.defrag.finish();
+    }
+
+    /// Decode one frame and hand its transport content to `f`.
+    pub fn decode<R>(
+        &mut self,
+        frame: &Frame<'_>,
+        f: impl FnOnce(Transport<'_>) -> R,
+    ) -> Result<R, Skip> {
+        let sliced = link::slice(frame.link_type, frame.data).map_err(Skip::Link)?;
+        let (src_ip, dst_ip, payload) = match &sliced.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                let (s, d) = (h.source_addr(), h.destination_addr());
+                let pl = v4.payload();
+                if pl.fragmented {
+                    let offset = h.fragments_offset().byte_offset() as usize;
+                    let whole = self.defrag.push(
+                        s,
+                        d,
+                        pl.ip_number.0,
+                        h.identification(),
+                        offset,
+                        h.more_fragments(),
+                        pl.payload,
+                        frame.ts_ns,
+                    );
+                    return match whole {
+                        Some(bytes) => transport_of(
+                            IpAddr::V4(s),
+                            IpAddr::V4(d),
+                            pl.ip_number,
+                            &bytes,
+                            false,
+                            f,
+                        ),
+                        None => Err(Skip::FragmentHeld),
+                    };
+                }
+                (IpAddr::V4(s), IpAddr::V4(d), pl)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                let pl = v6.payload();
+                if pl.fragmented {
+                    return Err(Skip::Ipv6Fragment);
+                }
+                (IpAddr::V6(h.source_addr()), IpAddr::V6(h.destination_addr()), pl)
+            }
+            Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
+            None => {
+                return Err(if sliced.stop_err.is_some() {
+                    Skip::Truncated
+                } else {
+                    Skip::NotIp
+                })
+            }
+        };
+        // Prefer etherparse's own transport slice; it exists whenever the header was complete.
+        match &sliced.transport {
+            Some(TransportSlice::Udp(u)) => {
+                let truncated = payload.incomplete || u.payload().len() + 8 < u.length() as usize;
+                Ok(f(Transport::Udp {
+                    src: SocketAddr::new(src_ip, u.source_port()),
+                    dst: SocketAddr::new(dst_ip, u.destination_port()),
+                    payload: u.payload(),
+                    truncated,
+                }))
+            }
+            Some(TransportSlice::Tcp(t)) => Ok(f(Transport::Tcp(tcp_segment(src_ip, dst_ip, t)))),
+            _ => transport_of(
+                src_ip,
+                dst_ip,
+                payload.ip_number,
+                payload.payload,
+                payload.incomplete,
+                f,
+            ),
+        }
+    }
+}
+
+fn tcp_segment<'a>(src: IpAddr, dst: IpAddr, t: &TcpSlice<'a>) -> TcpSegment<'a> {
+    TcpSegment {
+        src: SocketAddr::new(src, t.source_port()),
+        dst: SocketAddr::new(dst, t.destination_port()),
+        seq: t.sequence_number(),
+        ack: t.ack().then(|| t.acknowledgment_number()),
+        syn: t.syn(),
+        fin: t.fin(),
+        rst: t.rst(),
+        payload: t.payload(),
+    }
+}
+
+/// Slice UDP or TCP out of a whole IP payload (after defragmentation, or when etherparse stopped).
+fn transport_of<R>(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: IpNumber,
+    bytes: &[u8],
+    incomplete: bool,
+    f: impl FnOnce(Transport<'_>) -> R,
+) -> Result<R, Skip> {
+    match proto {
+        IpNumber::UDP => {
+            let u = UdpSlice::from_slice_lax(bytes).map_err(|_| Skip::Truncated)?;
+            let truncated = incomplete || u.payload().len() + 8 < u.length() as usize;
+            Ok(f(Transport::Udp {
+                src: SocketAddr::new(src, u.source_port()),
+                dst: SocketAddr::new(dst, u.destination_port()),
+                payload: u.payload(),
+                truncated,
+            }))
+        }
+        IpNumber::TCP => {
+            let t = TcpSlice::from_slice(bytes).map_err(|_| Skip::Truncated)?;
+            Ok(f(Transport::Tcp(tcp_segment(src, dst, &t))))
+        }
+        p => Err(Skip::OtherTransport(p.0)),
+    }
+}

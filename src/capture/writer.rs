@@ -1,0 +1,1 @@
+//! pcapng writer (used by `synth` and, later, `live --write`).

@@ -1,0 +1,252 @@
+//! IPv4 fragment reassembly with bounded memory and timeouts.
+//!
+//! etherparse's defrag pool is documented as not OOM-safe, so this small one holds at most
+//! `max_datagrams` partial datagrams and `max_bytes` of fragment data; whatever a limit or the
+//! timeout throws away is counted in [`DefragStats`] so it can be reported.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+/// Limits of the fragment buffer. Defaults fit any DJ network many times over.
+#[derive(Debug, Clone, Copy)]
+pub struct DefragLimits {
+    pub max_datagrams: usize,
+    pub max_bytes: usize,
+    /// A partial datagram older than this (capture time) is dropped.
+    pub timeout_ns: i128,
+}
+
+impl Default for DefragLimits {
+    fn default() -> Self {
+        DefragLimits {
+            max_datagrams: 1024,
+            max_bytes: 8 << 20,
+            timeout_ns: 30_000_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefragStats {
+    pub fragments: u64,
+    pub reassembled: u64,
+    /// Partial datagrams thrown away (timeout, limits, end of input).
+    pub dropped_datagrams: u64,
+    pub dropped_bytes: u64,
+    /// Fragments that made no sense (beyond 64 KiB, data after the last fragment).
+    pub bad_fragments: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: u8,
+    id: u16,
+}
+
+#[derive(Debug)]
+struct Partial {
+    first_ts: i128,
+    /// (byte offset, bytes), in arrival order: on overlap the first arrival wins.
+    pieces: Vec<(usize, Vec<u8>)>,
+    /// Total payload length, known once the last fragment (MF clear) arrived.
+    total: Option<usize>,
+    bytes: usize,
+}
+
+/// Largest IPv4 payload: 65535 minus the minimal header.
+const MAX_PAYLOAD: usize = 65515;
+
+#[derive(Debug, Default)]
+pub struct Defragmenter {
+    limits: DefragLimits,
+    pending: HashMap<Key, Partial>,
+    bytes: usize,
+    stats: DefragStats,
+}
+
+impl Defragmenter {
+    pub fn new(limits: DefragLimits) -> Self {
+        Defragmenter {
+            limits,
+            ..Default::default()
+        }
+    }
+
+    pub fn stats(&self) -> DefragStats {
+        self.stats
+    }
+
+    /// Partial datagrams currently held.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Add one fragment (`offset` in bytes, `more` = the MF flag); returns the whole IP payload
+    /// once every byte is there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        proto: u8,
+        id: u16,
+        offset: usize,
+        more: bool,
+        data: &[u8],
+        ts_ns: i128,
+    ) -> Option<Vec<u8>> {
+        self.stats.fragments += 1;
+        self.expire(ts_ns);
+        let end = offset.saturating_add(data.len());
+        if end > MAX_PAYLOAD || (more && data.is_empty()) {
+            self.stats.bad_fragments += 1;
+            return None;
+        }
+        let key = Key { src, dst, proto, id };
+        if !self.pending.contains_key(&key) {
+            while self.pending.len() >= self.limits.max_datagrams
+                || self.bytes + data.len() > self.limits.max_bytes
+            {
+                if !self.evict_oldest() {
+                    break;
+                }
+            }
+            if self.bytes + data.len() > self.limits.max_bytes {
+                self.stats.dropped_datagrams += 1;
+                self.stats.dropped_bytes += data.len() as u64;
+                return None;
+            }
+        }
+        let p = self.pending.entry(key).or_insert_with(|| Partial {
+            first_ts: ts_ns,
+            pieces: Vec::new(),
+            total: None,
+            bytes: 0,
+        });
+        if !more {
+            if p.total.is_some_and(|t| t != end) {
+                self.stats.bad_fragments += 1;
+                return None;
+            }
+            p.total = Some(end);
+        }
+        p.pieces.push((offset, data.to_vec()));
+        p.bytes += data.len();
+        self.bytes += data.len();
+        let total = p.total?;
+        // Complete when the pieces cover 0..total without a hole.
+        let mut spans: Vec<(usize, usize)> =
+            p.pieces.iter().map(|(o, d)| (*o, o + d.len())).collect();
+        spans.sort_unstable();
+        let mut covered = 0;
+        for (s, e) in spans {
+            if s > covered {
+                return None;
+            }
+            covered = covered.max(e);
+        }
+        if covered < total {
+            return None;
+        }
+        let p = self.pending.remove(&key)?;
+        self.bytes -= p.bytes;
+        let mut out = vec![0u8; total];
+        let mut filled = vec![false; total];
+        for (o, d) in &p.pieces {
+            for (i, &b) in d.iter().enumerate() {
+                let at = o + i;
+                if at < total && !filled[at] {
+                    out[at] = b;
+                    filled[at] = true;
+                }
+            }
+        }
+        self.stats.reassembled += 1;
+        Some(out)
+    }
+
+    /// Drop partial datagrams older than the timeout.
+    pub fn expire(&mut self, now_ns: i128) {
+        let timeout = self.limits.timeout_ns;
+        let mut dropped = (0u64, 0usize);
+        self.pending.retain(|_, p| {
+            let keep = now_ns - p.first_ts <= timeout;
+            if !keep {
+                dropped.0 += 1;
+                dropped.1 += p.bytes;
+            }
+            keep
+        });
+        self.bytes -= dropped.1;
+        self.stats.dropped_datagrams += dropped.0;
+        self.stats.dropped_bytes += dropped.1 as u64;
+    }
+
+    /// End of input: everything still partial is dropped (and counted).
+    pub fn finish(&mut self) {
+        self.expire(i128::MAX);
+    }
+
+    fn evict_oldest(&mut self) -> bool {
+        let Some(key) = self
+            .pending
+            .iter()
+            .min_by_key(|(_, p)| p.first_ts)
+            .map(|(k, _)| *k)
+        else {
+            return false;
+        };
+        if let Some(p) = self.pending.remove(&key) {
+            self.bytes -= p.bytes;
+            self.stats.dropped_datagrams += 1;
+            self.stats.dropped_bytes += p.bytes as u64;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+    #[test]
+    fn reassembles_in_any_order_first_wins() {
+        let data: Vec<u8> = (0..100).collect();
+        let mut d = Defragmenter::default();
+        assert!(d.push(A, B, 17, 7, 48, false, &data[48..], 0).is_none());
+        // Overlapping retransmission with different bytes: the first arrival wins.
+        assert!(d.push(A, B, 17, 7, 40, true, &[0xee; 16], 1).is_none());
+        let out = d.push(A, B, 17, 7, 0, true, &data[..40], 2).unwrap();
+        assert_eq!(&out[..40], &data[..40]);
+        assert_eq!(&out[40..48], &[0xee; 8]);
+        assert_eq!(&out[48..], &data[48..]);
+        assert_eq!(d.pending(), 0);
+        assert_eq!(d.stats().reassembled, 1);
+    }
+
+    #[test]
+    fn limits_and_timeouts_drop_and_count() {
+        let mut d = Defragmenter::new(DefragLimits {
+            max_datagrams: 2,
+            max_bytes: 1000,
+            timeout_ns: 10,
+        });
+        for id in 0..5u16 {
+            d.push(A, B, 17, id, 0, true, &[0; 8], id as i128);
+        }
+        assert_eq!(d.pending(), 2);
+        assert_eq!(d.stats().dropped_datagrams, 3);
+        d.expire(100);
+        assert_eq!(d.pending(), 0);
+        assert_eq!(d.stats().dropped_datagrams, 5);
+        assert_eq!(d.stats().dropped_bytes, 40);
+        // Beyond the largest IPv4 payload: refused outright.
+        assert!(d.push(A, B, 17, 9, 65512, false, &[0; 16], 200).is_none());
+        assert_eq!(d.stats().bad_fragments, 1);
+    }
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/captures` relative to the project root, if present.
+///
+/// In CI (`CI` set and not `false`/`0`) a missing directory is a failure; elsewhere the caller
+/// gets `None` and the test prints that it was skipped.
+pub fn shared_captures(test: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "false" && v != "0").unwrap_or(false);
+    if ci {
+        panic!("{test}: ../shared/captures is missing (required when CI is set)");
+    }
+    eprintln!("{test}: SKIPPED: ../shared/captures is not present");
+    None
+}
+
+/// Every pcap/pcapng file in `dir` (by name; the format itself is detected from the magic).
+pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The project's own captures (`captures/`).
+pub fn own_captures() -> Vec<PathBuf> {
+    capture_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("captures"))
+}
