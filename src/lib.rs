@@ -6,10 +6,12 @@
 //! ranges) -> `session` trackers -> `output` (text, detail, JSON). The emulator and replayer
 //! send with the same message types the decoders parse.
 
-pub mod dbserver;
 pub mod capture;
+pub mod dbserver;
 pub mod dissect;
+pub mod filter;
 pub mod net;
 pub mod prodjlink;
+pub mod record;
 pub mod stagelinq;
 pub mod util;

@@ -23,7 +23,8 @@ fn count(path: &std::path::Path) -> (Format, u64, Vec<LinkType>, i128) {
 
 #[test]
 fn real_captures_have_the_documented_frame_counts() {
-    let Some(dir) = common::shared_captures("real_captures_have_the_documented_frame_counts") else {
+    let Some(dir) = common::shared_captures("real_captures_have_the_documented_frame_counts")
+    else {
         return;
     };
     for (name, fmt, frames) in [
@@ -39,7 +40,11 @@ fn real_captures_have_the_documented_frame_counts() {
         ("usr-ein-S10b-serve-to-cdj.pcap", Format::Pcap, 582),
         ("usr-ein-S10j-serve-to-cdj.pcap", Format::Pcap, 3021),
         ("usr-ein-S16a-settings-over-link.pcap", Format::PcapNg, 605),
-        ("usr-ein-S26-initialization-both-auto.pcap", Format::PcapNg, 453),
+        (
+            "usr-ein-S26-initialization-both-auto.pcap",
+            Format::PcapNg,
+            453,
+        ),
     ] {
         let (f, n, links, _) = count(&dir.join(name));
         assert_eq!(f, fmt, "{name}");

@@ -122,8 +122,8 @@ impl CaptureReader {
             first: true,
         });
         let inner = match format {
-            Format::Pcap => Inner::Pcap(
-                LegacyPcapReader::new(INITIAL_BUFFER, stream).map_err(|e| match e {
+            Format::Pcap => Inner::Pcap(LegacyPcapReader::new(INITIAL_BUFFER, stream).map_err(
+                |e| match e {
                     PcapError::Incomplete(_) => CaptureError::Truncated {
                         offset: 0,
                         what: "file ends inside the 24-byte pcap file header".into(),
@@ -132,14 +132,16 @@ impl CaptureReader {
                         offset: 0,
                         what: format!("bad pcap file header ({e:?})"),
                     },
-                })?,
-            ),
-            Format::PcapNg => Inner::PcapNg(PcapNGReader::new(INITIAL_BUFFER, stream).map_err(
-                |e| CaptureError::Corrupt {
-                    offset: 0,
-                    what: format!("cannot start pcapng reader ({e:?})"),
                 },
             )?),
+            Format::PcapNg => {
+                Inner::PcapNg(PcapNGReader::new(INITIAL_BUFFER, stream).map_err(|e| {
+                    CaptureError::Corrupt {
+                        offset: 0,
+                        what: format!("cannot start pcapng reader ({e:?})"),
+                    }
+                })?)
+            }
         };
         Ok(CaptureReader {
             inner,
@@ -297,7 +299,6 @@ impl State {
         }
     }
 
-
     /// Handle one block; Some when it held a packet (copied into `self.buf`).
     fn block(&mut self, block: PcapBlockOwned<'_>) -> Result<Option<FrameMeta>, CaptureError> {
         match block {
@@ -328,11 +329,20 @@ impl State {
             PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
                 let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
                 let (ts, lt) = self.ng_time(epb.if_id, raw);
-                Ok(Some(self.packet(ts, lt, epb.if_id, epb.origlen, epb.packet_data())))
+                Ok(Some(self.packet(
+                    ts,
+                    lt,
+                    epb.if_id,
+                    epb.origlen,
+                    epb.packet_data(),
+                )))
             }
             PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
                 // No timestamp in an SPB: keep the previous frame's time.
-                let lt = self.interface(0).map(|i| i.link_type).unwrap_or(LinkType::Other(u32::MAX));
+                let lt = self
+                    .interface(0)
+                    .map(|i| i.link_type)
+                    .unwrap_or(LinkType::Other(u32::MAX));
                 let data = spb.packet_data();
                 Ok(Some(self.packet(self.last_ts, lt, 0, spb.origlen, data)))
             }
@@ -346,10 +356,20 @@ impl State {
                         what: format!("obsolete packet block body is {} bytes, needs 20", d.len()),
                     });
                 }
-                let rd16 = |b: &[u8]| if self.big_endian { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) };
+                let rd16 = |b: &[u8]| {
+                    if self.big_endian {
+                        u16::from_be_bytes([b[0], b[1]])
+                    } else {
+                        u16::from_le_bytes([b[0], b[1]])
+                    }
+                };
                 let rd32 = |b: &[u8]| {
                     let a = [b[0], b[1], b[2], b[3]];
-                    if self.big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+                    if self.big_endian {
+                        u32::from_be_bytes(a)
+                    } else {
+                        u32::from_le_bytes(a)
+                    }
                 };
                 let if_id = rd16(&d[0..2]) as u32;
                 let raw = ((rd32(&d[4..8]) as u64) << 32) | rd32(&d[8..12]) as u64;
@@ -381,14 +401,18 @@ impl State {
                     + (raw % units) * 1_000_000_000 / units;
                 (ts, i.link_type)
             }
-            None => (
-                raw as i128 * 1000,
-                LinkType::Other(u32::MAX),
-            ),
+            None => (raw as i128 * 1000, LinkType::Other(u32::MAX)),
         }
     }
 
-    fn packet(&mut self, ts: i128, lt: LinkType, iface: u32, orig_len: u32, data: &[u8]) -> FrameMeta {
+    fn packet(
+        &mut self,
+        ts: i128,
+        lt: LinkType,
+        iface: u32,
+        orig_len: u32,
+        data: &[u8],
+    ) -> FrameMeta {
         self.frames += 1;
         self.last_ts = ts;
         self.buf.clear();
@@ -408,24 +432,41 @@ fn declared_len(data: &[u8], st: &State) -> Option<usize> {
         // Classic pcap record header: ts_sec, ts_usec, caplen, origlen.
         let b = data.get(8..12)?;
         let a = [b[0], b[1], b[2], b[3]];
-        return Some(16 + if st.big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) } as usize);
+        return Some(
+            16 + if st.big_endian {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            } as usize,
+        );
     }
     let b = data.get(4..8)?;
     let a = [b[0], b[1], b[2], b[3]];
-    Some(if st.big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) } as usize)
+    Some(if st.big_endian {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    } as usize)
 }
 
 fn describe_bad_block(data: &[u8], st: &State, err: &str) -> String {
     if st.legacy {
         return match declared_len(data, st) {
-            Some(n) => format!("bad packet record header (declares {} captured bytes): {err}", n - 16),
+            Some(n) => format!(
+                "bad packet record header (declares {} captured bytes): {err}",
+                n - 16
+            ),
             None => format!("bad packet record: {err}"),
         };
     }
     let rd = |r: std::ops::Range<usize>| {
         data.get(r).map(|b| {
             let a = [b[0], b[1], b[2], b[3]];
-            if st.big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+            if st.big_endian {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
         })
     };
     match (rd(0..4), rd(4..8)) {

@@ -104,7 +104,12 @@ impl Defragmenter {
             self.stats.bad_fragments += 1;
             return None;
         }
-        let key = Key { src, dst, proto, id };
+        let key = Key {
+            src,
+            dst,
+            proto,
+            id,
+        };
         if !self.pending.contains_key(&key) {
             while self.pending.len() >= self.limits.max_datagrams
                 || self.bytes + data.len() > self.limits.max_bytes

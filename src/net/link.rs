@@ -11,7 +11,11 @@ use crate::capture::LinkType;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkError {
     Unsupported(u32),
-    Short { link: &'static str, need: usize, have: usize },
+    Short {
+        link: &'static str,
+        need: usize,
+        have: usize,
+    },
     NotIp,
 }
 
@@ -55,7 +59,10 @@ pub fn slice(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkErr
                 have: data.len(),
             })?;
             let proto = u16::from_be_bytes([hdr[14], hdr[15]]);
-            Ok(LaxSlicedPacket::from_ether_type(EtherType(proto), &data[SLL_LEN..]))
+            Ok(LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                &data[SLL_LEN..],
+            ))
         }
         LinkType::LinuxSll2 => {
             let hdr = data.get(..SLL2_LEN).ok_or(LinkError::Short {
@@ -64,7 +71,10 @@ pub fn slice(link: LinkType, data: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkErr
                 have: data.len(),
             })?;
             let proto = u16::from_be_bytes([hdr[0], hdr[1]]);
-            Ok(LaxSlicedPacket::from_ether_type(EtherType(proto), &data[SLL2_LEN..]))
+            Ok(LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                &data[SLL2_LEN..],
+            ))
         }
         LinkType::Null | LinkType::Loop => {
             // The address family is in the writer's byte order for NULL and big-endian for
@@ -94,7 +104,9 @@ mod tests {
 
     fn udp_of(p: &LaxSlicedPacket) -> (u16, Vec<u8>) {
         match &p.transport {
-            Some(etherparse::TransportSlice::Udp(u)) => (u.destination_port(), u.payload().to_vec()),
+            Some(etherparse::TransportSlice::Udp(u)) => {
+                (u.destination_port(), u.payload().to_vec())
+            }
             other => panic!("no udp: {other:?}"),
         }
     }
@@ -130,8 +142,14 @@ mod tests {
 
     #[test]
     fn short_and_unsupported_frames_are_errors() {
-        assert!(matches!(slice(LinkType::LinuxSll2, &[0; 5]), Err(LinkError::Short { .. })));
-        assert!(matches!(slice(LinkType::Other(147), &[0; 5]), Err(LinkError::Unsupported(147))));
+        assert!(matches!(
+            slice(LinkType::LinuxSll2, &[0; 5]),
+            Err(LinkError::Short { .. })
+        ));
+        assert!(matches!(
+            slice(LinkType::Other(147), &[0; 5]),
+            Err(LinkError::Unsupported(147))
+        ));
         assert!(slice(LinkType::Null, &[2, 0]).is_err());
     }
 }

@@ -9,7 +9,7 @@ pub mod tcp_reassembly;
 
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{IpNumber, LaxNetSlice, TransportSlice, UdpSlice, TcpSlice};
+use etherparse::{IpNumber, LaxNetSlice, TcpSlice, TransportSlice, UdpSlice};
 
 use crate::capture::Frame;
 use defrag::{DefragLimits, Defragmenter};
@@ -136,7 +136,11 @@ impl NetDecoder {
                 if pl.fragmented {
                     return Err(Skip::Ipv6Fragment);
                 }
-                (IpAddr::V6(h.source_addr()), IpAddr::V6(h.destination_addr()), pl)
+                (
+                    IpAddr::V6(h.source_addr()),
+                    IpAddr::V6(h.destination_addr()),
+                    pl,
+                )
             }
             Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
             None => {

@@ -1,0 +1,194 @@
+//! The filter language of `read --filter` and `live --filter`.
+//!
+//! ```text
+//! expr    := or
+//! or      := and ("or" and)*
+//! and     := unary ("and" unary)*
+//! unary   := "not" unary | "(" expr ")" | WORD | NAME OP VALUE
+//! OP      := "=" | "!=" | "<" | "<=" | ">" | ">=" | "~"      (~ = contains, case-insensitive)
+//! ```
+//! WORDs name message families (`beat`, `status`, `dbserver`, `statemap`...). NAMEs are record
+//! keys (`device`, `port`, `kind`, `ip`, `src`, `dst`, `name`, `type`, `proto`, `frame`) or any
+//! field name of the JSON `fields` object (`bpm`, `path`, `rekordbox_id`...), so one vocabulary
+//! serves the output and the filter. Juxtaposed terms are not allowed: write `and`.
+
+mod parse;
+mod words;
+
+pub use parse::parse;
+
+use crate::dissect::Value;
+use crate::record::Record;
+
+/// A parsed filter expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Word(words::Word),
+    Compare { name: String, op: Op, value: String },
+    Not(Box<Filter>),
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Contains,
+}
+
+/// A bad expression, with the character position it points at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at column {column})")]
+pub struct FilterError {
+    pub message: String,
+    /// 1-based column in the expression.
+    pub column: usize,
+}
+
+impl FilterError {
+    /// Two lines: the expression and a caret under the problem.
+    pub fn render(&self, expr: &str) -> String {
+        format!(
+            "invalid filter: {}\n  {}\n  {}^",
+            self.message,
+            expr,
+            " ".repeat(self.column.saturating_sub(1))
+        )
+    }
+}
+
+impl Filter {
+    pub fn matches(&self, r: &Record<'_>) -> bool {
+        match self {
+            Filter::Word(w) => w.matches(r),
+            Filter::Not(f) => !f.matches(r),
+            Filter::And(a, b) => a.matches(r) && b.matches(r),
+            Filter::Or(a, b) => a.matches(r) || b.matches(r),
+            Filter::Compare { name, op, value } => compare(r, name, *op, value),
+        }
+    }
+}
+
+fn compare(r: &Record<'_>, name: &str, op: Op, want: &str) -> bool {
+    let d = &r.dissection;
+    match name {
+        "ip" => {
+            let (s, t) = (r.src.ip().to_string(), r.dst.ip().to_string());
+            match op {
+                Op::Ne => s != want && t != want,
+                _ => cmp_str(&s, op, want) || cmp_str(&t, op, want),
+            }
+        }
+        "src" => {
+            cmp_str(&r.src.to_string(), op, want) || cmp_str(&r.src.ip().to_string(), op, want)
+        }
+        "dst" => {
+            cmp_str(&r.dst.to_string(), op, want) || cmp_str(&r.dst.ip().to_string(), op, want)
+        }
+        "port" => {
+            let p = Value::U(r.port as u64);
+            match op {
+                // A message matches a port it was sent from or to.
+                Op::Eq => [r.port, r.src.port(), r.dst.port()]
+                    .iter()
+                    .any(|p| cmp_value(&Value::U(*p as u64), op, want)),
+                _ => cmp_value(&p, op, want),
+            }
+        }
+        "device" => d
+            .device
+            .is_some_and(|v| cmp_value(&Value::U(v as u64), op, want)),
+        "kind" => d
+            .kind
+            .is_some_and(|v| cmp_value(&Value::U(v as u64), op, want)),
+        "frame" => cmp_value(&Value::U(r.frame), op, want),
+        "len" => cmp_value(&Value::U(r.bytes.len() as u64), op, want),
+        "name" => d.name.as_deref().is_some_and(|n| cmp_str(n, op, want)),
+        "type" => cmp_str(&d.type_name, op, want),
+        "proto" => cmp_str(d.proto.as_str(), op, want),
+        _ => {
+            if let Some(v) = d.field(name).or_else(|| r.extra(name)) {
+                cmp_value(v, op, want)
+            } else {
+                // A field the message does not have: only `!=` holds.
+                op == Op::Ne
+            }
+        }
+    }
+}
+
+/// Parse a number as written in a filter: decimal, `0x` hex, or a float.
+fn number(s: &str) -> Option<f64> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u64::from_str_radix(h, 16).ok().map(|v| v as f64);
+    }
+    s.parse::<f64>().ok()
+}
+
+fn cmp_value(v: &Value, op: Op, want: &str) -> bool {
+    match v {
+        Value::U(_) | Value::I(_) | Value::F(_) => match (v.as_f64(), number(want)) {
+            (Some(a), Some(b)) => cmp_ord(a.partial_cmp(&b), op),
+            _ => cmp_str(&v.to_string(), op, want),
+        },
+        Value::Bool(b) => match want {
+            "true" | "1" | "yes" => cmp_eq(*b, op),
+            "false" | "0" | "no" => cmp_eq(!*b, op),
+            _ => false,
+        },
+        Value::Str(s) => cmp_str(s, op, want),
+        Value::Null => op == Op::Ne,
+        Value::Bytes(b) => cmp_str(&crate::util::hex(b), op, want.trim_start_matches("0x")),
+        Value::List(items) => match op {
+            Op::Ne => items.iter().all(|i| cmp_value(i, Op::Ne, want)),
+            _ => items.iter().any(|i| cmp_value(i, op, want)),
+        },
+        Value::Obj(items) => match op {
+            Op::Contains => v.to_string().to_lowercase().contains(&want.to_lowercase()),
+            Op::Ne => items.iter().all(|(_, i)| cmp_value(i, Op::Ne, want)),
+            _ => items.iter().any(|(_, i)| cmp_value(i, op, want)),
+        },
+    }
+}
+
+fn cmp_eq(eq: bool, op: Op) -> bool {
+    match op {
+        Op::Eq | Op::Contains => eq,
+        Op::Ne => !eq,
+        _ => false,
+    }
+}
+
+fn cmp_ord(o: Option<std::cmp::Ordering>, op: Op) -> bool {
+    use std::cmp::Ordering::*;
+    match (o, op) {
+        (None, Op::Ne) => true,
+        (None, _) => false,
+        (Some(o), Op::Eq | Op::Contains) => o == Equal,
+        (Some(o), Op::Ne) => o != Equal,
+        (Some(o), Op::Lt) => o == Less,
+        (Some(o), Op::Le) => o != Greater,
+        (Some(o), Op::Gt) => o == Greater,
+        (Some(o), Op::Ge) => o != Less,
+    }
+}
+
+fn cmp_str(have: &str, op: Op, want: &str) -> bool {
+    match op {
+        Op::Contains => have.to_lowercase().contains(&want.to_lowercase()),
+        Op::Eq => have.eq_ignore_ascii_case(want),
+        Op::Ne => !have.eq_ignore_ascii_case(want),
+        _ => match (number(have), number(want)) {
+            (Some(a), Some(b)) => cmp_ord(a.partial_cmp(&b), op),
+            _ => cmp_ord(Some(have.cmp(want)), op),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
