@@ -62,3 +62,259 @@ fn big_endian_microsecond_timestamps_are_exact() {
     // capinfos: first packet 2017-07-14 01:00:58.466175 UTC.
     assert_eq!(first, 1_499_994_058_466_175_000);
 }
+
+// ---- hand-built files: every container feature the README promises ----
+
+fn block(big: bool, kind: u32, body: &[u8]) -> Vec<u8> {
+    let pad = (4 - body.len() % 4) % 4;
+    let len = (12 + body.len() + pad) as u32;
+    let w = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut b = Vec::new();
+    b.extend_from_slice(&w(kind));
+    b.extend_from_slice(&w(len));
+    b.extend_from_slice(body);
+    b.extend(std::iter::repeat_n(0, pad));
+    b.extend_from_slice(&w(len));
+    b
+}
+
+fn u16b(big: bool, v: u16) -> [u8; 2] {
+    if big {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+fn u32b(big: bool, v: u32) -> [u8; 4] {
+    if big {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+fn shb(big: bool) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u32b(big, 0x1a2b3c4d));
+    body.extend_from_slice(&u16b(big, 1));
+    body.extend_from_slice(&u16b(big, 0));
+    body.extend_from_slice(&[0xff; 8]);
+    block(big, 0x0a0d0d0a, &body)
+}
+
+/// IDB with an optional if_tsresol option.
+fn idb(big: bool, link: u16, tsresol: Option<u8>) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u16b(big, link));
+    body.extend_from_slice(&u16b(big, 0));
+    body.extend_from_slice(&u32b(big, 0));
+    if let Some(r) = tsresol {
+        body.extend_from_slice(&u16b(big, 9));
+        body.extend_from_slice(&u16b(big, 1));
+        body.extend_from_slice(&[r, 0, 0, 0]);
+        body.extend_from_slice(&[0, 0, 0, 0]);
+    }
+    block(big, 1, &body)
+}
+
+fn epb(big: bool, if_id: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u32b(big, if_id));
+    body.extend_from_slice(&u32b(big, (ts >> 32) as u32));
+    body.extend_from_slice(&u32b(big, ts as u32));
+    body.extend_from_slice(&u32b(big, data.len() as u32));
+    body.extend_from_slice(&u32b(big, data.len() as u32));
+    body.extend_from_slice(data);
+    block(big, 6, &body)
+}
+
+fn spb(big: bool, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u32b(big, data.len() as u32));
+    body.extend_from_slice(data);
+    block(big, 3, &body)
+}
+
+fn opb(big: bool, if_id: u16, ts: u64, data: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&u16b(big, if_id));
+    body.extend_from_slice(&u16b(big, 0));
+    body.extend_from_slice(&u32b(big, (ts >> 32) as u32));
+    body.extend_from_slice(&u32b(big, ts as u32));
+    body.extend_from_slice(&u32b(big, data.len() as u32));
+    body.extend_from_slice(&u32b(big, data.len() as u32));
+    body.extend_from_slice(data);
+    block(big, 2, &body)
+}
+
+type Got = Vec<(u64, i128, LinkType, u32, Vec<u8>)>;
+
+fn read_bytes(bytes: Vec<u8>) -> (Got, Option<djdissect::capture::CaptureError>) {
+    let mut r = CaptureReader::new(Box::new(std::io::Cursor::new(bytes))).unwrap();
+    let mut v = Vec::new();
+    loop {
+        match r.next_frame() {
+            Ok(Some(f)) => v.push((f.number, f.ts_ns, f.link_type, f.interface, f.data.to_vec())),
+            Ok(None) => return (v, None),
+            Err(e) => return (v, Some(e)),
+        }
+    }
+}
+
+#[test]
+fn pcapng_sections_of_both_byte_orders_with_all_packet_blocks() {
+    let mut f = Vec::new();
+    // Section 1, little-endian: Ethernet in µs (default) and raw IP in ns.
+    f.extend(shb(false));
+    f.extend(idb(false, 1, None));
+    f.extend(idb(false, 101, Some(9)));
+    f.extend(epb(false, 0, 1_000_000, b"one"));
+    f.extend(epb(false, 1, 2_000_000_001, b"two"));
+    f.extend(spb(false, b"three"));
+    // Section 2, big-endian: interfaces restart; SLL2 with 2^-10 s units; an obsolete packet block.
+    f.extend(shb(true));
+    f.extend(idb(true, 276, Some(0x80 | 10)));
+    f.extend(opb(true, 0, 1024 * 5, b"four"));
+    f.extend(epb(true, 0, 512, b"five"));
+    let (got, err) = read_bytes(f);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        got,
+        vec![
+            (1, 1_000_000_000, LinkType::Ethernet, 0, b"one".to_vec()),
+            (2, 2_000_000_001, LinkType::Raw, 1, b"two".to_vec()),
+            // A simple packet block has no time: the previous frame's is kept.
+            (3, 2_000_000_001, LinkType::Ethernet, 0, b"three".to_vec()),
+            (4, 5_000_000_000, LinkType::LinuxSll2, 0, b"four".to_vec()),
+            (5, 500_000_000, LinkType::LinuxSll2, 0, b"five".to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn packet_on_an_undefined_interface_is_kept_not_dropped() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    f.extend(epb(false, 3, 0, b"x"));
+    let (got, err) = read_bytes(f);
+    assert!(err.is_none());
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].2, LinkType::Other(u32::MAX));
+}
+
+#[test]
+fn truncated_pcapng_reports_packets_before_and_the_offset() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    let first = f.len();
+    f.extend(epb(false, 0, 0, b"complete"));
+    let second = f.len() as u64;
+    f.extend(epb(false, 0, 0, b"cut off here"));
+    let _ = first;
+    f.truncate(second as usize + 20);
+    let (got, err) = read_bytes(f);
+    assert_eq!(got.len(), 1);
+    let err = err.expect("truncation is an error");
+    assert_eq!(err.offset(), Some(second), "{err}");
+    assert!(
+        err.to_string().contains("truncated at byte offset"),
+        "{err}"
+    );
+}
+
+#[test]
+fn corrupt_block_length_is_named_with_its_offset() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    f.extend(epb(false, 0, 0, b"good"));
+    let bad = f.len() as u64;
+    let mut b = epb(false, 0, 0, b"bad!");
+    b[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    f.extend(b);
+    let (got, err) = read_bytes(f);
+    assert_eq!(got.len(), 1);
+    let err = err.expect("corruption is an error");
+    assert_eq!(err.offset(), Some(bad), "{err}");
+}
+
+#[test]
+fn truncated_classic_pcap_names_the_record_offset() {
+    let mut w =
+        djdissect::capture::writer::PcapWriter::new(Vec::new(), LinkType::Ethernet, true, false)
+            .unwrap();
+    w.write_packet(0, &[1; 60]).unwrap();
+    w.write_packet(0, &[2; 60]).unwrap();
+    let mut bytes = w.into_inner().unwrap();
+    bytes.truncate(24 + 76 + 30);
+    let (got, err) = read_bytes(bytes);
+    assert_eq!(got.len(), 1);
+    let err = err.unwrap();
+    assert_eq!(err.offset(), Some(100), "{err}");
+    assert!(
+        err.to_string().contains("packet record of 76 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_a_capture_and_empty_input_are_clear_errors() {
+    let e = CaptureReader::new(Box::new(std::io::Cursor::new(b"GET / HTTP/1.1".to_vec())))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not a pcap or pcapng file"), "{e}");
+    let e = CaptureReader::new(Box::new(std::io::Cursor::new(Vec::new())))
+        .err()
+        .unwrap();
+    assert_eq!(e.to_string(), "file is empty");
+    let e = CaptureReader::new(Box::new(std::io::Cursor::new(vec![
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0,
+    ])))
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("file header"), "{e}");
+}
+
+/// A reader that hands out one byte per call, like a slow pipe.
+struct Trickle(Vec<u8>, usize);
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.1 >= self.0.len() || buf.is_empty() {
+            return Ok(0);
+        }
+        buf[0] = self.0[self.1];
+        self.1 += 1;
+        Ok(1)
+    }
+}
+
+#[test]
+fn slow_pipes_are_read_completely() {
+    for ng in [false, true] {
+        let bytes = if ng {
+            let mut w = djdissect::capture::writer::PcapNgWriter::new(Vec::new(), "t").unwrap();
+            let i = w.add_interface(LinkType::Ethernet, "e", 6).unwrap();
+            w.write_packet(i, 7_000, b"abc").unwrap();
+            w.into_inner().unwrap()
+        } else {
+            let mut w = djdissect::capture::writer::PcapWriter::new(
+                Vec::new(),
+                LinkType::Ethernet,
+                false,
+                true,
+            )
+            .unwrap();
+            w.write_packet(7_000, b"abc").unwrap();
+            w.into_inner().unwrap()
+        };
+        let mut r = CaptureReader::new(Box::new(Trickle(bytes, 0))).unwrap();
+        let f = r.next_frame().unwrap().unwrap();
+        assert_eq!((f.ts_ns, f.data), (7_000, &b"abc"[..]));
+        assert!(r.next_frame().unwrap().is_none());
+    }
+}

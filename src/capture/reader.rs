@@ -321,7 +321,7 @@ impl State {
             PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                 self.interfaces.push(Interface {
                     link_type: LinkType::from_number(idb.linktype.0 as u32),
-                    units_per_sec: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                    units_per_sec: ts_units_per_sec(idb.if_tsresol),
                     offset_s: idb.ts_offset(),
                 });
                 Ok(None)
@@ -346,7 +346,14 @@ impl State {
                 let data = spb.packet_data();
                 Ok(Some(self.packet(self.last_ts, lt, 0, spb.origlen, data)))
             }
-            PcapBlockOwned::NG(Block::Unknown(u)) if u.block_type == OPB_TYPE => {
+            // pcap-parser reads an unknown block's type little-endian whatever the section.
+            PcapBlockOwned::NG(Block::Unknown(u))
+                if (if self.big_endian {
+                    u.block_type.swap_bytes()
+                } else {
+                    u.block_type
+                }) == OPB_TYPE =>
+            {
                 // Obsolete Packet Block: if_id u16, drops u16, ts_high u32, ts_low u32,
                 // caplen u32, len u32, data (pcapng draft, "Packet Block (obsolete)").
                 let d = u.data;
@@ -423,6 +430,17 @@ impl State {
             interface: iface,
             orig_len,
         }
+    }
+}
+
+/// Units per second from `if_tsresol` (pcapng 4.2): 10^n, or 2^n when the top bit is set.
+/// (pcap-parser's own helper rejects every 2^n value.) Out-of-range values fall back to µs.
+fn ts_units_per_sec(tsresol: u8) -> u64 {
+    let n = (tsresol & 0x7f) as u32;
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(n).unwrap_or(1_000_000)
+    } else {
+        1u64.checked_shl(n).filter(|_| n < 64).unwrap_or(1_000_000)
     }
 }
 

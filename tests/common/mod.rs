@@ -37,3 +37,24 @@ pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
 pub fn own_captures() -> Vec<PathBuf> {
     capture_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("captures"))
 }
+
+/// insta settings shared by every snapshot test: snapshots live in the top-level `snapshots/`.
+pub fn insta_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// Run the djdissect binary; returns (status, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_djdissect"))
+        .args(args)
+        .output()
+        .expect("run djdissect");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

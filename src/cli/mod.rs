@@ -1,0 +1,71 @@
+//! The command line: arguments turned into a plan and handed to library code.
+//!
+//! Exit status: 0 success (also when a pipe closes early); 1 the capture is damaged or truncated
+//! (everything before the damage was still reported); 2 usage errors, a bad filter, an input
+//! that cannot be opened or is not a capture.
+
+mod read;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "djdissect", version, about = "See, understand and reproduce what DJ gear says on the network (Pro DJ Link, dbserver, StageLinQ)")]
+pub struct Cli {
+    /// When to colour output: auto (a terminal and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One line per message (with -V: every field and a hex dump).
+    Text,
+    /// NDJSON: one JSON object per message (schema: docs/json.md).
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dissect a pcap or pcapng capture ('-' reads standard input).
+    #[command(after_help = read::AFTER_HELP)]
+    Read(ReadArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// Capture file (pcap or pcapng, detected from its contents), or '-' for standard input.
+    pub file: PathBuf,
+    /// Show every field with offset, length, raw bytes and meaning, and a marked hex dump.
+    #[arg(short = 'V', long)]
+    pub detail: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Only show messages matching EXPR (e.g. 'beat and device=2', 'status or keepalive').
+    #[arg(short = 'Y', long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Stop after N records have been shown.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub max_records: Option<u64>,
+    /// Don't print the closing statistics line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Run the command line; returns the process exit status.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Read(args) => read::run(&args, cli.color),
+    }
+}

@@ -1,0 +1,154 @@
+//! The dissection engine: frames in, [`Record`]s out.
+//!
+//! One engine serves `read` (files) and `live` (interfaces): it owns the network decoder
+//! (fragments), the TCP reassembler and the per-connection protocol decoders, classifies UDP by
+//! destination port and TCP by what the conversation itself announces, and counts what it skips.
+
+mod stats;
+mod tcp;
+
+use std::ops::ControlFlow;
+
+pub use stats::ReadStats;
+
+use crate::capture::Frame;
+use crate::net::defrag::DefragLimits;
+use crate::net::{NetDecoder, Skip, Transport};
+use crate::record::Record;
+use crate::{prodjlink, stagelinq};
+
+/// What the engine should do beyond decoding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineOptions {
+    /// Fill plain-language meanings (detail views).
+    pub detail: bool,
+    pub defrag: DefragLimits,
+    pub tcp: crate::net::tcp_reassembly::Limits,
+}
+
+/// Receives each record; `Break` stops the engine (e.g. `-c N` reached, or a closed pipe).
+pub type Sink<'s> = dyn FnMut(&Record<'_>) -> ControlFlow<()> + 's;
+
+pub struct Engine {
+    opts: EngineOptions,
+    net: NetDecoder,
+    tcp: tcp::TcpStreams,
+    stats: ReadStats,
+}
+
+impl Engine {
+    pub fn new(opts: EngineOptions) -> Self {
+        Engine {
+            opts,
+            net: NetDecoder::new(opts.defrag),
+            tcp: tcp::TcpStreams::new(opts.tcp, opts.detail),
+            stats: ReadStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &ReadStats {
+        &self.stats
+    }
+
+    /// Decode one frame, handing every record it yields to `sink`.
+    pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut Sink<'_>) -> ControlFlow<()> {
+        self.stats.frames += 1;
+        let Engine {
+            opts,
+            net,
+            tcp,
+            stats,
+        } = self;
+        let result = net.decode(frame, |t| match t {
+            Transport::Udp {
+                src,
+                dst,
+                payload,
+                truncated,
+            } => udp(opts, stats, frame, src, dst, payload, truncated, sink),
+            Transport::Tcp(seg) => tcp.segment(frame, &seg, stats, sink),
+        });
+        match result {
+            Ok(flow) => flow,
+            Err(skip) => {
+                stats.skip(match skip {
+                    Skip::Link(e) => e.to_string(),
+                    Skip::NotIp => "non-IP (ARP...)".into(),
+                    Skip::OtherTransport(1) => "ICMP".into(),
+                    Skip::OtherTransport(2) => "IGMP".into(),
+                    Skip::OtherTransport(58) => "ICMPv6".into(),
+                    other => other.to_string(),
+                });
+                ControlFlow::Continue(())
+            }
+        }
+    }
+
+    /// End of input: flush what the reassembler still holds, drop partial fragments (counted).
+    pub fn finish(&mut self, sink: &mut Sink<'_>) -> ControlFlow<()> {
+        self.net.finish();
+        self.stats.defrag = self.net.defrag_stats();
+        let flow = self.tcp.finish(&mut self.stats, sink);
+        self.stats.tcp = self.tcp.reassembly_stats();
+        flow
+    }
+}
+
+/// Well-known UDP services seen on DJ networks, named in the statistics line.
+fn udp_service(port: u16) -> &'static str {
+    match port {
+        53 => "DNS",
+        67 | 68 => "DHCP",
+        111 => "portmap",
+        123 => "NTP",
+        137 | 138 => "NetBIOS",
+        1900 => "SSDP",
+        2049 => "NFS",
+        5353 => "mDNS",
+        5355 => "LLMNR",
+        _ => "",
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn udp(
+    opts: &EngineOptions,
+    stats: &mut ReadStats,
+    frame: &Frame<'_>,
+    src: std::net::SocketAddr,
+    dst: std::net::SocketAddr,
+    payload: &[u8],
+    truncated: bool,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
+    let dport = dst.port();
+    let mut dissection = if prodjlink::PORTS.contains(&dport) && prodjlink::has_magic(payload) {
+        prodjlink::dissect(dport, payload, opts.detail)
+    } else if dport == stagelinq::DISCOVERY_PORT && stagelinq::is_discovery(payload) {
+        stagelinq::dissect_discovery(payload, opts.detail)
+    } else {
+        let service = udp_service(dport).to_string();
+        let service = if service.is_empty() { udp_service(src.port()).to_string() } else { service };
+        stats.skip(if service.is_empty() {
+            "other UDP".to_string()
+        } else {
+            format!("{service} (UDP)")
+        });
+        return ControlFlow::Continue(());
+    };
+    if truncated {
+        dissection.set_malformed("datagram cut short by the capture (snap length) or a lying UDP length");
+    }
+    let record = Record {
+        frame: frame.number,
+        ts_ns: frame.ts_ns,
+        src,
+        dst,
+        port: dport,
+        bytes: payload,
+        dissection,
+        extra: Vec::new(),
+    };
+    stats.count(&record);
+    sink(&record)
+}

@@ -1,0 +1,154 @@
+//! Output formats, separate from dissection: one text line per record, the detail view
+//! (fields with offsets and a marked hex dump), and NDJSON.
+
+mod detail;
+mod json;
+pub mod time;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+use crate::record::Record;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub format: Format,
+    /// Every field with offsets, plus the hex dump (text); the `layout` array (JSON).
+    pub detail: bool,
+    pub color: bool,
+}
+
+/// Identity of "the same device's packet of the same kind", for changed-byte marks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    proto: crate::dissect::Proto,
+    ip: IpAddr,
+    device: Option<u32>,
+    port: u16,
+    kind: Option<u32>,
+    type_name: String,
+}
+
+/// Writes records in the chosen format.
+pub struct Printer {
+    opts: Options,
+    first_ts: Option<i128>,
+    /// Previous bytes per series (detail view only).
+    previous: HashMap<SeriesKey, Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl Printer {
+    pub fn new(opts: Options) -> Self {
+        Printer {
+            opts,
+            first_ts: None,
+            previous: HashMap::new(),
+            buf: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Set the time that relative times count from (the capture's first frame).
+    pub fn set_start(&mut self, ts_ns: i128) {
+        self.first_ts.get_or_insert(ts_ns);
+    }
+
+    pub fn record(&mut self, r: &Record<'_>, out: &mut impl Write) -> io::Result<()> {
+        let start = *self.first_ts.get_or_insert(r.ts_ns);
+        self.buf.clear();
+        let changed = if self.opts.detail {
+            let key = SeriesKey {
+                proto: r.dissection.proto,
+                ip: r.src.ip(),
+                device: r.dissection.device,
+                port: r.port,
+                kind: r.dissection.kind,
+                type_name: r.dissection.type_name.to_string(),
+            };
+            let prev = self.previous.insert(key, r.bytes.to_vec());
+            Some(prev)
+        } else {
+            None
+        };
+        match self.opts.format {
+            Format::Json => {
+                json::write_record(
+                    &mut self.buf,
+                    r,
+                    self.opts.detail,
+                    changed.as_ref().and_then(|p| p.as_deref()),
+                );
+                self.buf.push(b'\n');
+            }
+            Format::Text => {
+                text_line(&mut self.buf, r, start, self.opts.color);
+                if let Some(prev) = &changed {
+                    detail::write_detail(&mut self.buf, r, prev.as_deref(), self.opts.color);
+                }
+            }
+        }
+        out.write_all(&self.buf)
+    }
+}
+
+/// `  12.345678 169.254.1.2:50000 -> 169.254.255.255:50000 CDJ-2000nexus #2 keep_alive ...`
+fn text_line(buf: &mut Vec<u8>, r: &Record<'_>, start: i128, color: bool) {
+    use std::fmt::Write as _;
+    let d = &r.dissection;
+    let rel = (r.ts_ns - start) as f64 / 1e9;
+    let mut s = String::with_capacity(160);
+    let _ = write!(s, "{rel:>11.6} {} -> {} ", r.src, r.dst);
+    if let Some(n) = &d.name {
+        s.push_str(n);
+        s.push(' ');
+    }
+    if let Some(dev) = d.device {
+        let _ = write!(s, "#{dev} ");
+    }
+    if color {
+        s.push_str("\x1b[1m");
+    }
+    s.push_str(&d.type_name);
+    if color {
+        s.push_str("\x1b[0m");
+    }
+    if !d.summary.is_empty() {
+        s.push_str("  ");
+        s.push_str(&d.summary);
+    }
+    for (k, v) in &r.extra {
+        let _ = write!(s, " {k}={v}");
+    }
+    if let Some(m) = &d.malformed {
+        if color {
+            s.push_str("\x1b[31m");
+        }
+        let _ = write!(s, "  [MALFORMED: {m}]");
+        if color {
+            s.push_str("\x1b[0m");
+        }
+    }
+    s.push('\n');
+    buf.extend_from_slice(s.as_bytes());
+}
+
+/// Decide colour once: `always`, `never`, or `auto` (a terminal, `NO_COLOR` unset or empty,
+/// `TERM` not `dumb`).
+pub fn use_color(choice: &str, stdout_is_tty: bool) -> bool {
+    match choice {
+        "always" => true,
+        "never" => false,
+        _ => {
+            stdout_is_tty
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
+        }
+    }
+}
