@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ConnId, Direction, DropReason, GapReason, Limits, ReassemblyStats, StreamEvent,
-    CHUNK_OVERHEAD,
+    ConnId, Direction, DropReason, GapReason, Limits, ReassemblyStats, StreamEvent, CHUNK_OVERHEAD,
 };
 
 /// How many skipped ranges each direction remembers, to tell a retransmission that arrives too

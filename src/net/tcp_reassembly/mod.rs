@@ -20,6 +20,8 @@
 mod half_stream;
 mod table;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_captures;

@@ -178,12 +178,7 @@ impl Reassembler {
     }
 
     /// Take a connection out of the table; an open one is flushed and reported closed.
-    fn retire<F: FnMut(StreamEvent<'_>)>(
-        &mut self,
-        id: ConnId,
-        reason: CloseReason,
-        sink: &mut F,
-    ) {
+    fn retire<F: FnMut(StreamEvent<'_>)>(&mut self, id: ConnId, reason: CloseReason, sink: &mut F) {
         let Some(mut conn) = self.conns.remove(&id) else {
             return;
         };
@@ -272,7 +267,14 @@ fn on_segment<F: FnMut(StreamEvent<'_>)>(
         let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
         let mut out = Out::new(conn.id, dir, stats, sink);
         if !seg.payload.is_empty() {
-            half.accept_data(&mut out, limits, data_seq, seg.payload, seg.frame, seg.ts_ns);
+            half.accept_data(
+                &mut out,
+                limits,
+                data_seq,
+                seg.payload,
+                seg.frame,
+                seg.ts_ns,
+            );
         }
         if seg.fin {
             // Wire lengths are below 2^16, so the cast is exact.
