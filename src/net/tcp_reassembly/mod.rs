@@ -19,6 +19,7 @@
 
 mod half_stream;
 mod table;
+mod tally;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -32,6 +33,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use half_stream::{HalfStream, Out};
+pub use tally::{ConnectionTotals, StreamTally};
 
 /// Identifies one connection for its whole life; never reused within a `Reassembler`.
 pub type ConnId = u64;
