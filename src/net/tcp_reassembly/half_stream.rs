@@ -324,7 +324,7 @@ impl HalfStream {
             return false;
         };
         let frame = chunk.frame;
-        self.emit_gap(out, key - self.offset, frame, reason);
+        self.emit_gap(out, key.saturating_sub(self.offset), frame, reason);
         self.drain_contiguous(out);
         self.hole_age = 0;
         self.check_fin(out, frame);

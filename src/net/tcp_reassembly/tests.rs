@@ -121,13 +121,15 @@ fn shuffled_and_duplicated_segments() {
 fn overlapping_buffered_bytes_win_over_later_copies() {
     let mut h = Harness::new();
     h.send_all(&handshake(1000, 5000));
-    // Offsets 10..20 buffered first, then 5..15 disagrees on 10..15, then 0..12 fills the hole
-    // and disagrees on 5..12: what arrived first is kept everywhere.
+    // Offsets 10..20 buffered first; 15..25 starts inside it and disagrees on 15..20; 5..15
+    // disagrees on 10..15; then 0..12 fills the hole and disagrees on 5..12: what arrived
+    // first is kept everywhere.
     h.send(&Seg::c(1011, b"KLMNOPQRST"));
+    h.send(&Seg::c(1016, b"#####UVWXY"));
     h.send(&Seg::c(1006, b"fghij-----"));
     h.send(&Seg::c(1001, b"abcde*******"));
-    assert_eq!(h.stream(0, C2S), b"abcdefghijKLMNOPQRST");
-    assert_eq!(h.r.stats().bytes_retransmitted, 5 + 7);
+    assert_eq!(h.stream(0, C2S), b"abcdefghijKLMNOPQRSTUVWXY");
+    assert_eq!(h.r.stats().bytes_retransmitted, 5 + 5 + 7);
 }
 
 #[test]
@@ -629,4 +631,34 @@ mod properties {
             prop_assert_eq!(h.closes().len() as u64, conns);
         }
     }
+}
+
+#[test]
+fn segment_from_etherparse_ignores_ethernet_padding() {
+    use etherparse::{PacketBuilder, SlicedPacket, TransportSlice};
+    let builder = PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([169, 254, 1, 2], [169, 254, 3, 4], 64)
+        .tcp(40000, 1051, 0xffff_fff0, 1024)
+        .ack(77)
+        .fin();
+    let mut frame = Vec::new();
+    builder.write(&mut frame, b"hi").expect("frame");
+    frame.extend_from_slice(&[0xaa; 10]); // trailer padding, as real 60-byte frames carry
+    let packet = SlicedPacket::from_ethernet(&frame).expect("sliced");
+    let Some(TransportSlice::Tcp(tcp)) = &packet.transport else {
+        panic!("tcp expected");
+    };
+    let seg = super::Segment::from_tcp(
+        [169, 254, 1, 2].into(),
+        [169, 254, 3, 4].into(),
+        tcp,
+        9,
+        123,
+    );
+    assert_eq!(seg.payload, b"hi");
+    assert_eq!(seg.src, addr("169.254.1.2:40000"));
+    assert_eq!(seg.dst, addr("169.254.3.4:1051"));
+    assert_eq!((seg.seq, seg.ack), (0xffff_fff0, Some(77)));
+    assert_eq!((seg.syn, seg.fin, seg.rst), (false, true, false));
+    assert_eq!((seg.frame, seg.ts_ns), (9, 123));
 }

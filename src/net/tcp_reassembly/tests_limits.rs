@@ -202,3 +202,45 @@ fn closed_connections_are_forgotten_after_the_timeout_without_events() {
     assert_eq!(h.r.connection_count(), 0);
     assert_eq!(h.r.stats().closed_timeout, 0);
 }
+
+/// Throughput, for the report: `cargo test --release --lib tcp_reassembly::tests_limits::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement, not a check"]
+fn throughput() {
+    use super::{Reassembler, Segment};
+    let payload = vec![0x5a; 1000];
+    let n = 2_000_000u32;
+    for (label, reorder) in [("in order", false), ("pairs swapped", true)] {
+        let mut r = Reassembler::new(Limits::default());
+        let mut delivered = 0u64;
+        let started = std::time::Instant::now();
+        for i in 0..n {
+            // Swapping neighbours sends every other segment through the out-of-order buffer.
+            let k = if reorder { i ^ 1 } else { i };
+            let seg = Segment {
+                src: addr(CLIENT),
+                dst: addr(SERVER),
+                seq: k.wrapping_mul(1000),
+                ack: None,
+                syn: false,
+                fin: false,
+                rst: false,
+                payload: &payload,
+                frame: u64::from(i),
+                ts_ns: i128::from(i) * 1000,
+            };
+            r.segment(&seg, &mut |e| {
+                if let super::StreamEvent::Data { bytes, .. } = e {
+                    delivered += bytes.len() as u64;
+                }
+            });
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{label}: {n} segments in {secs:.3} s = {:.2} Mseg/s, {:.0} MB/s",
+            f64::from(n) / secs / 1e6,
+            delivered as f64 / secs / 1e6
+        );
+        assert_eq!(delivered, u64::from(n) * 1000);
+    }
+}
