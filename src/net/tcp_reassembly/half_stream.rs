@@ -189,7 +189,7 @@ impl HalfStream {
             let pos = self.offset;
             match self.pending.first_key_value().map(|(&k, _)| k) {
                 Some(k) if k <= pos => {
-                    let covered = self.pending_end(k).min(end) - pos;
+                    let covered = self.pending_end(k).min(end).saturating_sub(pos);
                     out.stats.bytes_retransmitted += covered;
                     self.deliver_first_pending(out);
                 }

@@ -16,6 +16,14 @@
 //!   a FIN, after close, or a retransmission arriving after its hole was skipped) are reported
 //!   as [`StreamEvent::Dropped`];
 //! * the connection table is bounded: the least recently active connection is evicted.
+//!   Connections closed by FIN or RST stay in the table (without buffers) until they idle out,
+//!   so that late retransmissions are recognised instead of starting a new connection.
+//!
+//! Events per connection come in this order: `Opened`, then `Data`/`Gap` per direction with
+//! contiguous `stream_offset`s (a Gap advances the offset without bytes), `Fin` when a
+//! direction's bytes up to its FIN were all handed out, and finally `Closed`. In-order bytes
+//! are handed out straight from the segment's payload; only out-of-order bytes are copied.
+//! [`StreamTally`] sums the events per connection (for a `tcp-streams` listing).
 
 mod half_stream;
 mod table;
@@ -213,7 +221,7 @@ pub enum StreamEvent<'a> {
 }
 
 /// Bounds on memory and on how long a hole is waited for; raise them for unusual captures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Out-of-order bytes buffered per direction (plus `CHUNK_OVERHEAD` per chunk).
     pub max_buffered_per_direction: usize,
@@ -410,6 +418,39 @@ impl Connection {
     }
 }
 
+/// Reassembles every TCP connection of a capture; see the module documentation.
+///
+/// ```
+/// use djdissect::net::tcp_reassembly::{Limits, Reassembler, Segment, StreamEvent};
+///
+/// let mut r = Reassembler::new(Limits::default()).with_server_ports(&[1051, 12523]);
+/// let mut received = Vec::new();
+/// let mut on_event = |e: StreamEvent<'_>| {
+///     if let StreamEvent::Data { bytes, frame, .. } = e {
+///         received.push((frame, bytes.to_vec()));
+///     }
+/// };
+/// let seg = |seq, payload, frame| Segment {
+///     src: "169.254.1.2:40000".parse().unwrap(),
+///     dst: "169.254.3.4:1051".parse().unwrap(),
+///     seq,
+///     ack: None,
+///     syn: false,
+///     fin: false,
+///     rst: false,
+///     payload,
+///     frame,
+///     ts_ns: 0,
+/// };
+/// r.segment(&seg(100, b"first", 1), &mut on_event);
+/// r.segment(&seg(110, b"third", 2), &mut on_event); // ahead of a hole: buffered
+/// r.segment(&seg(105, b"-two-", 3), &mut on_event); // fills the hole
+/// r.finish(&mut on_event);
+/// assert_eq!(
+///     received,
+///     [(1, b"first".to_vec()), (3, b"-two-".to_vec()), (2, b"third".to_vec())]
+/// );
+/// ```
 pub struct Reassembler {
     limits: Limits,
     server_ports: Vec<u16>,
