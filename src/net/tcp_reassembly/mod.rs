@@ -36,6 +36,8 @@ mod tests;
 mod tests_captures;
 #[cfg(test)]
 mod tests_limits;
+#[cfg(test)]
+mod tests_properties;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
