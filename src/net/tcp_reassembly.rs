@@ -1,1 +1,0 @@
-//! TCP stream reassembly, shared by every TCP protocol (dbserver, StageLinQ).
