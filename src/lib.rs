@@ -16,5 +16,6 @@ pub mod net;
 pub mod output;
 pub mod prodjlink;
 pub mod record;
+pub mod session;
 pub mod stagelinq;
 pub mod util;

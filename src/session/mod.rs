@@ -1,0 +1,252 @@
+//! The story of a capture, built from records: devices, player timelines, tempo master history,
+//! dbserver sessions, StageLinQ devices and what is playing now. One engine for `read` and
+//! `live`: feed it every record with [`Session::observe`], call [`Session::finish`] at the end.
+
+pub mod devices;
+mod now_playing;
+pub mod players;
+pub mod report;
+pub mod stagelinq;
+pub mod tracks;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use crate::dissect::{Proto, Value};
+use crate::record::Record;
+
+pub use now_playing::{NowPlaying, NowPlayingEntry};
+
+/// The same datagram seen again within this window (same source, destination and bytes) is the
+/// capture's second interface, not a second packet.
+pub const DUPLICATE_WINDOW_NS: i128 = 2_000_000;
+
+pub(crate) fn ts(ns: i128) -> String {
+    crate::output::time::rfc3339(ns)
+}
+
+/// One line of the merged story.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub frame: u64,
+    pub ts: String,
+    #[serde(skip)]
+    pub ts_ns: i128,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MasterChange {
+    pub frame: u64,
+    pub ts: String,
+    /// Deck that became master (None: nobody is master any more).
+    pub player: Option<u32>,
+    pub text: String,
+}
+
+/// Per dbserver connection counters.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DbSession {
+    pub client: String,
+    pub server: String,
+    pub requests: u64,
+    pub answers: u64,
+    pub errors: u64,
+    pub mean_latency_ms: Option<f64>,
+    pub worst_latency_ms: Option<f64>,
+    #[serde(skip)]
+    latency_sum: f64,
+    #[serde(skip)]
+    latencies: u64,
+    pub exchanges: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Session {
+    pub devices: devices::DeviceTable,
+    pub players: players::Players,
+    pub stagelinq: stagelinq::StageLinq,
+    pub tracks: BTreeMap<tracks::TrackKey, tracks::TrackInfo>,
+    pub master_history: Vec<MasterChange>,
+    pub dbserver: BTreeMap<(SocketAddr, SocketAddr), DbSession>,
+    pub timeline: Vec<TimelineEntry>,
+    pub now_playing: NowPlaying,
+    pub records: u64,
+    pub duplicates: u64,
+    pub first_ns: Option<i128>,
+    pub last_ns: Option<i128>,
+    current_master: Option<u32>,
+    recent: VecDeque<(i128, u64)>,
+    recent_set: HashMap<u64, u32>,
+}
+
+fn fingerprint(r: &Record<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    r.src.hash(&mut h);
+    r.dst.hash(&mut h);
+    r.bytes.hash(&mut h);
+    h.finish()
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Session::default()
+    }
+
+    /// True when this record repeats one seen within [`DUPLICATE_WINDOW_NS`] (two capture
+    /// interfaces); such records are counted once.
+    fn is_duplicate(&mut self, r: &Record<'_>) -> bool {
+        while let Some(&(t, fp)) = self.recent.front() {
+            if r.ts_ns - t <= DUPLICATE_WINDOW_NS {
+                break;
+            }
+            self.recent.pop_front();
+            if let Some(n) = self.recent_set.get_mut(&fp) {
+                *n -= 1;
+                if *n == 0 {
+                    self.recent_set.remove(&fp);
+                }
+            }
+        }
+        let fp = fingerprint(r);
+        let dup = self.recent_set.contains_key(&fp);
+        self.recent.push_back((r.ts_ns, fp));
+        *self.recent_set.entry(fp).or_default() += 1;
+        dup
+    }
+
+    fn line(&mut self, r: &Record<'_>, text: String) {
+        self.timeline.push(TimelineEntry {
+            frame: r.frame,
+            ts: ts(r.ts_ns),
+            ts_ns: r.ts_ns,
+            text,
+        });
+    }
+
+    /// Feed one record. Returns true when the now-playing text changed.
+    pub fn observe(&mut self, r: &Record<'_>) -> bool {
+        if self.is_duplicate(r) {
+            self.duplicates += 1;
+            return false;
+        }
+        self.records += 1;
+        self.first_ns.get_or_insert(r.ts_ns);
+        self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
+        if let Some(text) = self.devices.observe(r) {
+            self.line(r, text);
+        }
+        match r.dissection.proto {
+            Proto::ProDjLink => self.prodjlink(r),
+            Proto::DbServer => self.dbserver(r),
+            Proto::StageLinq => {
+                for text in self.stagelinq.observe(r) {
+                    self.line(r, text);
+                }
+            }
+        }
+        self.now_playing.update(r.ts_ns, &self.players, &self.stagelinq)
+    }
+
+    fn prodjlink(&mut self, r: &Record<'_>) {
+        let t: &str = &r.dissection.type_name;
+        let events = if t == "channels_on_air" {
+            self.players.channels_on_air(r)
+        } else {
+            self.players.observe(r, &self.tracks)
+        };
+        for (deck, ev, text) in events {
+            if ev == "master" {
+                self.master_from_players(r, Some(deck));
+            }
+            self.line(r, text);
+        }
+        if t.starts_with("master_handoff") || t == "sync_control" {
+            let text = format!("{} {}", r.dissection.type_name.replace('_', " "), r.dissection.summary);
+            self.line(r, text.trim().to_string());
+        }
+    }
+
+    /// Recompute the tempo master after a player's master flag changed.
+    fn master_from_players(&mut self, r: &Record<'_>, changed: Option<u32>) {
+        let masters: Vec<u32> = self
+            .players
+            .players
+            .values()
+            .filter(|p| p.state.master)
+            .map(|p| p.deck)
+            .collect();
+        // During a handoff two players can report master for ~80 ms (prodjlink.md 4.2): the
+        // one that just changed wins.
+        let now = match masters.len() {
+            0 => None,
+            1 => Some(masters[0]),
+            _ => changed.filter(|c| masters.contains(c)).or(Some(masters[0])),
+        };
+        if now != self.current_master {
+            let text = match (self.current_master, now) {
+                (Some(a), Some(b)) => format!("tempo master handed from player {a} to player {b}"),
+                (None, Some(b)) => format!("player {b} is tempo master"),
+                (Some(a), None) => format!("player {a} gave up tempo master; no master"),
+                (None, None) => unreachable!("guarded by now != current"),
+            };
+            self.master_history.push(MasterChange {
+                frame: r.frame,
+                ts: ts(r.ts_ns),
+                player: now,
+                text,
+            });
+            self.current_master = now;
+        }
+    }
+
+    fn dbserver(&mut self, r: &Record<'_>) {
+        let key = if r.port == r.dst.port() { (r.src, r.dst) } else { (r.dst, r.src) };
+        let s = self.dbserver.entry(key).or_insert_with(|| DbSession {
+            client: key.0.to_string(),
+            server: key.1.to_string(),
+            ..Default::default()
+        });
+        let d = &r.dissection;
+        // Everything the client sends after its greeting is a request.
+        if r.dst == key.1 && d.type_name != "greeting" && d.type_name != "port_query" {
+            s.requests += 1;
+        }
+        if let Some(lat) = r.extra("latency_ms").and_then(Value::as_f64) {
+            s.answers += 1;
+            s.latency_sum += lat;
+            s.latencies += 1;
+            s.mean_latency_ms = Some(s.latency_sum / s.latencies as f64);
+            s.worst_latency_ms = Some(s.worst_latency_ms.map_or(lat, |w| w.max(lat)));
+        }
+        if d.malformed.is_some() || d.type_name.contains("not_found") || d.type_name.contains("error") {
+            s.errors += 1;
+        }
+        if let Some(Value::Str(text)) = r.extra("exchange") {
+            s.exchanges.push(text.to_string());
+            let text = text.to_string();
+            self.line(r, text);
+        }
+        if let Some((key, info)) = r.extra("track").and_then(tracks::TrackInfo::from_value) {
+            self.tracks.insert(key, info);
+            self.players.refresh_titles(&self.tracks);
+        }
+    }
+
+    /// End of input: devices whose keep-alives stopped are marked as gone.
+    pub fn finish(&mut self) {
+        let Some(end) = self.last_ns else { return };
+        for (at, text) in self.devices.finish(end) {
+            self.timeline.push(TimelineEntry {
+                frame: 0,
+                ts: ts(at),
+                ts_ns: at,
+                text,
+            });
+        }
+        self.timeline.sort_by_key(|e| e.ts_ns);
+    }
+}

@@ -1,0 +1,308 @@
+//! Each Pro DJ Link player's state over time, derived from CDJ status, beat and precise-position
+//! packets (prodjlink.md 3, 4.2): a timeline of events plus the latest state.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::dissect::Value;
+use crate::record::Record;
+
+use super::tracks::{TrackInfo, TrackKey};
+
+/// A tempo change is an event when the effective tempo moves at least this much from the last
+/// reported value (smaller moves are a DJ riding the pitch fader, or sync slewing).
+pub const TEMPO_EVENT_BPM: f64 = 0.5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlayerEvent {
+    pub frame: u64,
+    pub ts: String,
+    #[serde(skip)]
+    pub ts_ns: i128,
+    pub event: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlayerState {
+    pub track: Option<TrackKey>,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub play_state: Option<String>,
+    pub playing: bool,
+    pub master: bool,
+    pub sync: bool,
+    pub on_air: Option<bool>,
+    pub bpm: Option<f64>,
+    pub effective_bpm: Option<f64>,
+    pub pitch: Option<f64>,
+    pub beat: Option<u64>,
+    pub beat_in_bar: Option<u64>,
+    pub position_ms: Option<u64>,
+    /// When the current play started (for "most recently started" now-playing choice).
+    #[serde(skip)]
+    pub playing_since: Option<i128>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Player {
+    pub ip: IpAddr,
+    pub device: u32,
+    /// Deck number as the DJ sees it (OPUS-QUAD decks 9-12 are decks 1-4).
+    pub deck: u32,
+    pub name: Option<String>,
+    pub state: PlayerState,
+    pub events: Vec<PlayerEvent>,
+    #[serde(skip)]
+    reported_bpm: Option<f64>,
+}
+
+fn f(r: &Record<'_>, n: &str) -> Option<f64> {
+    r.dissection.field(n).and_then(Value::as_f64)
+}
+fn u(r: &Record<'_>, n: &str) -> Option<u64> {
+    r.dissection.field(n).and_then(Value::as_u64)
+}
+fn b(r: &Record<'_>, n: &str) -> Option<bool> {
+    r.dissection.field(n).and_then(Value::as_bool)
+}
+fn s(r: &Record<'_>, n: &str) -> Option<String> {
+    r.dissection.field(n).and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
+pub fn deck_of(device: u32, name: Option<&str>) -> u32 {
+    if (9..=12).contains(&device) && name.is_some_and(|n| n.contains("OPUS")) {
+        device - 8
+    } else {
+        device
+    }
+}
+
+fn play_event(state: &str) -> &'static str {
+    match state {
+        "playing" => "play",
+        "paused" => "pause",
+        "cued" | "cue_playing" | "cue_scratching" => "cue",
+        "looping" | "emergency_loop" => "loop",
+        "searching" => "search",
+        "ended" => "end_of_track",
+        "loading" => "loading",
+        "no_track" => "no_track",
+        _ => "play_state",
+    }
+}
+
+impl Player {
+    fn new(ip: IpAddr, device: u32, name: Option<String>) -> Self {
+        Player {
+            ip,
+            device,
+            deck: deck_of(device, name.as_deref()),
+            name,
+            state: PlayerState::default(),
+            events: Vec::new(),
+            reported_bpm: None,
+        }
+    }
+
+    fn push(&mut self, r: &Record<'_>, event: &'static str, text: String) {
+        self.events.push(PlayerEvent {
+            frame: r.frame,
+            ts: super::ts(r.ts_ns),
+            ts_ns: r.ts_ns,
+            event,
+            text,
+        });
+    }
+
+    fn label(&self) -> String {
+        format!("player {}", self.deck)
+    }
+
+    fn status(&mut self, r: &Record<'_>, tracks: &BTreeMap<TrackKey, TrackInfo>) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let label = self.label();
+        // Track: (source player, slot, rekordbox id).
+        let id = u(r, "rekordbox_id").unwrap_or(0);
+        let track = (id != 0).then(|| TrackKey {
+            player: u(r, "track_device").unwrap_or(0) as u32,
+            slot: s(r, "track_slot").unwrap_or_else(|| "?".into()),
+            rekordbox_id: id as u32,
+        });
+        if track != self.state.track {
+            match &track {
+                Some(k) => {
+                    let info = tracks.get(k);
+                    self.state.title = info.and_then(|i| i.title.clone());
+                    self.state.artist = info.and_then(|i| i.artist.clone());
+                    let kind = s(r, "track_type").unwrap_or_else(|| "rekordbox".into());
+                    let what = match info {
+                        Some(i) => format!(" = {}", i.describe()),
+                        None => String::new(),
+                    };
+                    out.push(("track_loaded", format!(
+                        "{label} loaded {kind} track {} from player {} {}{what}",
+                        k.rekordbox_id, k.player, k.slot
+                    )));
+                }
+                None => out.push(("track_unloaded", format!("{label} unloaded its track"))),
+            }
+            self.state.track = track;
+        } else if self.state.title.is_none() {
+            // Metadata may arrive after the load (the dbserver lookup follows it).
+            if let Some(info) = self.state.track.as_ref().and_then(|k| tracks.get(k)) {
+                self.state.title = info.title.clone();
+                self.state.artist = info.artist.clone();
+                if info.title.is_some() {
+                    out.push(("track_identified", format!("{label}'s track is {}", info.describe())));
+                }
+            }
+        }
+        if let Some(ps) = s(r, "play_state") {
+            if self.state.play_state.as_deref() != Some(&ps) {
+                let ev = play_event(&ps);
+                out.push((ev, format!("{label} {}", ps.replace('_', " "))));
+                self.state.play_state = Some(ps);
+            }
+        }
+        let playing = b(r, "playing").unwrap_or(false);
+        if playing && !self.state.playing {
+            self.state.playing_since = Some(r.ts_ns);
+        }
+        if !playing {
+            self.state.playing_since = None;
+        }
+        self.state.playing = playing;
+        if let Some(sync) = b(r, "sync") {
+            if sync != self.state.sync {
+                out.push(("sync", format!("{label} sync {}", if sync { "on" } else { "off" })));
+                self.state.sync = sync;
+            }
+        }
+        if let Some(m) = b(r, "master") {
+            if m != self.state.master {
+                out.push(("master", format!("{label} {} tempo master", if m { "became" } else { "is no longer" })));
+                self.state.master = m;
+            }
+        }
+        if let Some(on) = b(r, "on_air") {
+            if Some(on) != self.state.on_air {
+                if self.state.on_air.is_some() || on {
+                    out.push(("on_air", format!("{label} {}", if on { "on air" } else { "off air" })));
+                }
+                self.state.on_air = Some(on);
+            }
+        }
+        self.tempo(r, &mut out);
+        self.state.beat = u(r, "beat");
+        self.state.beat_in_bar = u(r, "beat_in_bar").or(self.state.beat_in_bar);
+        out
+    }
+
+    fn tempo(&mut self, r: &Record<'_>, out: &mut Vec<(&'static str, String)>) {
+        self.state.bpm = f(r, "bpm").or(self.state.bpm);
+        self.state.pitch = f(r, "pitch").or(self.state.pitch);
+        let Some(eff) = f(r, "effective_bpm") else { return };
+        self.state.effective_bpm = Some(eff);
+        // No track: no tempo to speak of.
+        if self.state.track.is_none() && r.dissection.type_name == "cdj_status" {
+            return;
+        }
+        match self.reported_bpm {
+            None => self.reported_bpm = Some(eff),
+            Some(prev) if (eff - prev).abs() >= TEMPO_EVENT_BPM => {
+                out.push(("tempo", format!(
+                    "{} tempo {prev:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
+                    self.label(),
+                    self.state.pitch.unwrap_or(0.0)
+                )));
+                self.reported_bpm = Some(eff);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Players {
+    pub players: BTreeMap<(IpAddr, u32), Player>,
+}
+
+impl Players {
+    /// Feed a Pro DJ Link record; returns the (deck, event, text) it caused.
+    pub fn observe(&mut self, r: &Record<'_>, tracks: &BTreeMap<TrackKey, TrackInfo>) -> Vec<(u32, &'static str, String)> {
+        let t: &str = &r.dissection.type_name;
+        if !matches!(t, "cdj_status" | "beat" | "precise_position") {
+            return Vec::new();
+        }
+        let Some(device) = r.dissection.device.filter(|&d| d != 0) else {
+            return Vec::new();
+        };
+        // Mixers send beats too (backup metronome); they are not decks.
+        if device == 33 || r.dissection.name.as_deref().is_some_and(|n| n.starts_with("DJM")) {
+            return Vec::new();
+        }
+        let key = (r.src.ip(), device);
+        let p = self
+            .players
+            .entry(key)
+            .or_insert_with(|| Player::new(key.0, device, r.dissection.name.clone()));
+        let mut evs = match t {
+            "cdj_status" => p.status(r, tracks),
+            "beat" => {
+                let mut out = Vec::new();
+                p.tempo(r, &mut out);
+                p.state.beat_in_bar = u(r, "beat_in_bar").or(p.state.beat_in_bar);
+                out
+            }
+            _ => {
+                p.state.position_ms = u(r, "position_ms");
+                let mut out = Vec::new();
+                p.tempo(r, &mut out);
+                out
+            }
+        };
+        let deck = p.deck;
+        for (ev, text) in &evs {
+            p.push(r, ev, text.clone());
+        }
+        evs.drain(..).map(|(e, t)| (deck, e, t)).collect()
+    }
+
+    /// Apply a mixer's channels-on-air packet: channel N is player N (prodjlink.md 3, kind 03).
+    pub fn channels_on_air(&mut self, r: &Record<'_>) -> Vec<(u32, &'static str, String)> {
+        let Some(Value::List(ch)) = r.dissection.field("channels") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for p in self.players.values_mut() {
+            let Some(on) = ch.get(p.deck.wrapping_sub(1) as usize).and_then(Value::as_bool) else {
+                continue;
+            };
+            if Some(on) != p.state.on_air {
+                let text = format!("player {} {} (mixer)", p.deck, if on { "on air" } else { "off air" });
+                if p.state.on_air.is_some() || on {
+                    p.push(r, "on_air", text.clone());
+                    out.push((p.deck, "on_air", text));
+                }
+                p.state.on_air = Some(on);
+            }
+        }
+        out
+    }
+
+    /// Refresh titles once dbserver answers arrive.
+    pub fn refresh_titles(&mut self, tracks: &BTreeMap<TrackKey, TrackInfo>) {
+        for p in self.players.values_mut() {
+            if let Some(info) = p.state.track.as_ref().and_then(|k| tracks.get(k)) {
+                if info.title.is_some() {
+                    p.state.title = info.title.clone();
+                    p.state.artist = info.artist.clone();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Renderings of a [`Session`]: `--summary` tables, the `--summary --format json` document
+//! (schema in docs/json.md) and the `--timeline` story.
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::{json, Value as Json};
+
+use super::Session;
+
+fn table(header: &[&str], width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .force_no_tty()
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(header.to_vec());
+    t
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The `--summary` text: one table per part of the story.
+pub fn summary_text(s: &Session, width: u16) -> String {
+    let mut out = String::new();
+    let span = match (s.first_ns, s.last_ns) {
+        (Some(a), Some(b)) => format!("{:.3} s", (b - a) as f64 / 1e9),
+        _ => "empty".into(),
+    };
+    out.push_str(&format!(
+        "{} records ({} duplicate frames from a second capture interface counted once), {span}\n\n",
+        s.records, s.duplicates
+    ));
+
+    out.push_str("Devices\n");
+    let mut t = table(&["ip", "#", "name", "role", "mac", "firmware", "first seen", "last seen", "left", "packets"], width);
+    for d in s.devices.devices.values() {
+        let packets: u64 = d.packets.values().sum();
+        t.add_row(vec![
+            d.ip.to_string(),
+            if d.protocol == "stagelinq" { "-".into() } else { d.device.to_string() },
+            opt(&d.name),
+            if d.protocol == "stagelinq" { format!("stagelinq {}", opt(&d.model)) } else { d.role.to_string() },
+            opt(&d.mac),
+            opt(&d.firmware),
+            short_ts(&d.first_seen),
+            short_ts(&d.last_seen),
+            d.left.as_deref().map(short_ts).unwrap_or_else(|| "-".into()),
+            packets.to_string(),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+
+    if !s.devices.claims.is_empty() {
+        out.push_str("\nNumber claims\n");
+        let mut t = table(&["frame", "time", "from", "step", "number", "what"], width);
+        for c in &s.devices.claims {
+            t.add_row(vec![
+                c.frame.to_string(),
+                short_ts(&c.ts),
+                c.ip.to_string(),
+                c.step.clone(),
+                opt(&c.number),
+                c.text.clone(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    for p in s.players.players.values() {
+        out.push_str(&format!(
+            "\nPlayer {} ({} #{} at {}): {} events\n",
+            p.deck,
+            p.name.as_deref().unwrap_or("?"),
+            p.device,
+            p.ip,
+            p.events.len()
+        ));
+        if p.events.is_empty() {
+            continue;
+        }
+        let mut t = table(&["frame", "time", "event", "what"], width);
+        for e in &p.events {
+            t.add_row(vec![e.frame.to_string(), short_ts(&e.ts), e.event.to_string(), e.text.clone()]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    if !s.master_history.is_empty() {
+        out.push_str("\nTempo master\n");
+        let mut t = table(&["frame", "time", "master", "what"], width);
+        for m in &s.master_history {
+            t.add_row(vec![m.frame.to_string(), short_ts(&m.ts), opt(&m.player), m.text.clone()]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    if !s.dbserver.is_empty() {
+        out.push_str("\ndbserver sessions\n");
+        let mut t = table(&["client", "server", "requests", "answers", "errors", "mean ms", "worst ms"], width);
+        for d in s.dbserver.values() {
+            t.add_row(vec![
+                d.client.clone(),
+                d.server.clone(),
+                d.requests.to_string(),
+                d.answers.to_string(),
+                d.errors.to_string(),
+                d.mean_latency_ms.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into()),
+                d.worst_latency_ms.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    if !s.stagelinq.devices.is_empty() {
+        out.push_str("\nStageLinQ devices\n");
+        let mut t = table(&["ip", "services", "subscriptions", "deck", "title", "artist", "bpm", "playing", "on air"], width);
+        for (ip, d) in &s.stagelinq.devices {
+            let services: Vec<String> = d.services.iter().map(|(n, p)| format!("{n}:{p}")).collect();
+            let subs = d.subscriptions.len().to_string();
+            if d.decks.is_empty() {
+                t.add_row(vec![ip.to_string(), services.join(" "), subs.clone(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()]);
+            }
+            for (n, deck) in &d.decks {
+                t.add_row(vec![
+                    ip.to_string(),
+                    services.join(" "),
+                    subs.clone(),
+                    n.to_string(),
+                    opt(&deck.title),
+                    opt(&deck.artist),
+                    deck.bpm.or(deck.beatinfo_bpm).map(|b| format!("{b:.2}")).unwrap_or_else(|| "-".into()),
+                    opt(&deck.playing),
+                    deck.on_air.to_string(),
+                ]);
+            }
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+
+    out.push_str("\nNow playing: ");
+    match &s.now_playing.current {
+        Some(e) => out.push_str(&format!("{} (deck {}, {})\n", e.text, e.deck, e.device)),
+        None => out.push_str("nothing on air\n"),
+    }
+    out
+}
+
+/// `2017-07-14T01:00:58.466175000Z` -> `01:00:58.466`
+fn short_ts(ts: &str) -> String {
+    ts.get(11..23).unwrap_or(ts).to_string()
+}
+
+/// The `--summary --format json` document.
+pub fn summary_json(s: &Session) -> Json {
+    let devices: Vec<Json> = s
+        .devices
+        .devices
+        .values()
+        .map(|d| {
+            let mut v = serde_json::to_value(d).unwrap_or(Json::Null);
+            let claims: Vec<Json> = s
+                .devices
+                .claims_of(d)
+                .into_iter()
+                .map(|c| serde_json::to_value(c).unwrap_or(Json::Null))
+                .collect();
+            v["claims"] = Json::Array(claims);
+            v
+        })
+        .collect();
+    json!({
+        "records": s.records,
+        "duplicates": s.duplicates,
+        "first": s.first_ns.map(super::ts),
+        "last": s.last_ns.map(super::ts),
+        "devices": devices,
+        "claims": s.devices.claims,
+        "players": s.players.players.values().collect::<Vec<_>>(),
+        "tempo_master": s.master_history,
+        "dbserver": s.dbserver.values().collect::<Vec<_>>(),
+        "tracks": s.tracks.iter().map(|(k, v)| json!({"track": k, "info": v})).collect::<Vec<_>>(),
+        "stagelinq": s.stagelinq.devices.values().collect::<Vec<_>>(),
+        "now_playing": s.now_playing.current,
+        "now_playing_history": s.now_playing.history,
+    })
+}
+
+/// The `--timeline` story: one line per event, in time order.
+pub fn timeline_text(s: &Session) -> String {
+    let start = s.first_ns.unwrap_or(0);
+    let mut out = String::new();
+    for e in &s.timeline {
+        out.push_str(&format!(
+            "{:>11.6}  {}  {}\n",
+            (e.ts_ns - start) as f64 / 1e9,
+            short_ts(&e.ts),
+            e.text
+        ));
+    }
+    out
+}

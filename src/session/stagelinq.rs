@@ -1,0 +1,215 @@
+//! StageLinQ devices: announced services, StateMap subscriptions, per-deck state from StateMap
+//! values and BeatInfo, and which deck is on air (stagelinq.md 1.5, 1.6, 1.11).
+//!
+//! SC5000/SC6000 players all report "Deck1"/"Deck2", so deck state is keyed by (device
+//! address, deck), never by path alone. A deck is on air when the mixer writes a non-zero
+//! `ExternalMixerVolume` into it, or when a mixer channel assigned to it has its fader up.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::dissect::Value;
+use crate::record::Record;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeckState {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub bpm: Option<f64>,
+    pub playing: Option<bool>,
+    pub fader: Option<f64>,
+    pub master: Option<bool>,
+    /// Beat position and tempo from BeatInfo.
+    pub beat: Option<f64>,
+    pub beatinfo_bpm: Option<f64>,
+    pub on_air: bool,
+    #[serde(skip)]
+    pub playing_since: Option<i128>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SlqDevice {
+    pub ip: Option<IpAddr>,
+    pub token: Option<String>,
+    pub services: BTreeMap<String, u16>,
+    /// Paths this device subscribed to on others, with the requested interval.
+    pub subscriptions: BTreeMap<String, u64>,
+    pub decks: BTreeMap<u32, DeckState>,
+    /// Mixer side: channel -> (player token, deck) and fader level.
+    pub channel_assignment: BTreeMap<u32, String>,
+    pub channel_fader: BTreeMap<u32, f64>,
+    /// Values of paths outside the deck model (last value), for the summary.
+    #[serde(skip)]
+    pub other: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct StageLinq {
+    pub devices: BTreeMap<IpAddr, SlqDevice>,
+    /// Discovery token (hex) -> address, to resolve mixer channel assignments.
+    pub tokens: BTreeMap<String, IpAddr>,
+}
+
+/// The payload of a StateMap JSON value: `{"type":0,"value":1.5}`, `{"state":true}`,
+/// `{"string":"x"}`, `{"color":"#ff.."}`.
+fn inner(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Obj(items) => items
+            .iter()
+            .find(|(k, _)| matches!(k.as_ref(), "value" | "state" | "string" | "color"))
+            .map(|(_, v)| v),
+        other => Some(other),
+    }
+}
+
+fn deck_path(path: &str) -> Option<(u32, &str)> {
+    let rest = path.strip_prefix("/Engine/Deck")?;
+    let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+    let deck = rest[..digits].parse().ok()?;
+    Some((deck, rest[digits..].trim_start_matches('/')))
+}
+
+impl StageLinq {
+    fn device(&mut self, ip: IpAddr) -> &mut SlqDevice {
+        self.devices.entry(ip).or_insert_with(|| SlqDevice {
+            ip: Some(ip),
+            ..Default::default()
+        })
+    }
+
+    /// Feed a StageLinQ record; returns timeline lines.
+    pub fn observe(&mut self, r: &Record<'_>) -> Vec<String> {
+        let d = &r.dissection;
+        let field = |n: &str| d.field(n);
+        let text = |n: &str| field(n).and_then(|v| v.as_str()).map(str::to_string);
+        let mut out = Vec::new();
+        match d.type_name.as_ref() {
+            "discovery" => {
+                if let Some(tok) = text("token") {
+                    self.tokens.insert(tok.clone(), r.src.ip());
+                    let dev = self.device(r.src.ip());
+                    if dev.token.is_none() {
+                        dev.token = Some(tok);
+                    }
+                }
+            }
+            "service_announcement" => {
+                if let (Some(name), Some(port)) = (text("service"), field("port").and_then(Value::as_u64)) {
+                    let dev = self.device(r.src.ip());
+                    if dev.services.insert(name.clone(), port as u16).is_none() {
+                        out.push(format!("{} offers StageLinQ service {name} on port {port}", r.src.ip()));
+                    }
+                }
+            }
+            "statemap_subscribe" => {
+                if let Some(path) = text("path") {
+                    let interval = field("interval").and_then(Value::as_u64).unwrap_or(0);
+                    self.device(r.src.ip()).subscriptions.insert(path, interval);
+                }
+            }
+            "statemap_value" | "statemap_set" | "statemap_write" => {
+                if let (Some(path), Some(v)) = (text("path"), field("value")) {
+                    let v = inner(v).cloned().unwrap_or(Value::Null);
+                    out.extend(self.state_value(r, &path, &v));
+                }
+            }
+            "beat_info" => {
+                if let Some(Value::List(decks)) = field("decks") {
+                    let ip = r.src.ip();
+                    let dev = self.device(ip);
+                    for (i, deck) in decks.iter().enumerate() {
+                        let Value::Obj(items) = deck else { continue };
+                        let get = |n: &str| items.iter().find(|(k, _)| k == n).and_then(|(_, v)| v.as_f64());
+                        let st = dev.decks.entry(i as u32 + 1).or_default();
+                        st.beat = get("beat");
+                        st.beatinfo_bpm = get("bpm");
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn state_value(&mut self, r: &Record<'_>, path: &str, v: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        let ip = r.src.ip();
+        if let Some((deck, suffix)) = deck_path(path) {
+            let dev = self.device(ip);
+            let st = dev.decks.entry(deck).or_default();
+            let label = format!("{ip} deck {deck}");
+            match suffix {
+                "Track/SongName" => {
+                    let t = v.as_str().map(str::to_string).filter(|s| !s.is_empty());
+                    if t != st.title {
+                        if let Some(t) = &t {
+                            out.push(format!("{label} loaded '{t}'"));
+                        }
+                        st.title = t;
+                    }
+                }
+                "Track/ArtistName" => st.artist = v.as_str().map(str::to_string).filter(|s| !s.is_empty()),
+                "CurrentBPM" | "Track/CurrentBPM" if suffix == "CurrentBPM" || st.bpm.is_none() => {
+                    st.bpm = v.as_f64()
+                }
+                "Play" | "PlayState" => {
+                    let p = v.as_bool();
+                    if p.is_some() && p != st.playing {
+                        out.push(format!("{label} {}", if p == Some(true) { "playing" } else { "stopped" }));
+                        st.playing_since = (p == Some(true)).then_some(r.ts_ns);
+                        st.playing = p;
+                    }
+                }
+                "DeckIsMaster" => st.master = v.as_bool(),
+                "ExternalMixerVolume" => {
+                    let level = v.as_f64().unwrap_or(0.0);
+                    st.fader = Some(level);
+                    let on = level > 0.0;
+                    if on != st.on_air {
+                        out.push(format!("{label} {}", if on { "on air" } else { "off air" }));
+                        st.on_air = on;
+                    }
+                }
+                _ => {}
+            }
+            return out;
+        }
+        if let Some(ch) = path.strip_prefix("/Mixer/CH").and_then(|p| p.strip_suffix("faderPosition")) {
+            if let (Ok(ch), Some(level)) = (ch.parse::<u32>(), v.as_f64()) {
+                self.device(ip).channel_fader.insert(ch, level);
+            }
+            return out;
+        }
+        if let Some(ch) = path.strip_prefix("/Mixer/ChannelAssignment") {
+            if let (Ok(ch), Some(a)) = (ch.parse::<u32>(), v.as_str()) {
+                self.device(ip).channel_assignment.insert(ch, a.to_string());
+            }
+            return out;
+        }
+        self.device(ip).other.insert(path.to_string(), v.to_string());
+        out
+    }
+
+    /// Decks on air through a mixer channel assignment with the fader up: (player ip, deck).
+    pub fn on_air_by_mixer(&self) -> Vec<((IpAddr, u32), f64)> {
+        let mut v = Vec::new();
+        for mixer in self.devices.values() {
+            for (ch, a) in &mixer.channel_assignment {
+                let level = mixer.channel_fader.get(ch).copied().unwrap_or(0.0);
+                // "{uuid},deck"; ",1" means unassigned (stagelinq.md 1.11).
+                let Some((tok, deck)) = a.rsplit_once(',') else { continue };
+                let tok: String = tok.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
+                let Ok(deck) = deck.trim().parse::<u32>() else { continue };
+                if tok.is_empty() {
+                    continue;
+                }
+                if let Some(ip) = self.tokens.iter().find(|(t, _)| t.to_lowercase() == tok).map(|(_, ip)| *ip) {
+                    v.push(((ip, deck), level));
+                }
+            }
+        }
+        v
+    }
+}
