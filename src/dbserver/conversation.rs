@@ -177,10 +177,11 @@ impl Conversation {
                         self.prepared = Some((req.clone(), count));
                     }
                     _ => {
+                        let menu = request.is_some_and(|r| is_menu_like(r.message_type));
                         let result = match count {
                             NOT_FOUND => "not found".to_string(),
-                            0 => "nothing".to_string(),
-                            n => format!("ok, {n}"),
+                            0 if menu => "nothing".to_string(),
+                            n => format!("success (count {n})"),
                         };
                         obs.completed = Some(format!("{} -> {result}", self.asked(request)));
                     }
@@ -348,6 +349,13 @@ pub fn what_was_asked(req: &Message) -> String {
             format!("tracks matching '{text}' in {slot}")
         }
         0x3e03 => format!("USB information about {slot}"),
+        0x1105 => match req.number(3) {
+            Some(1) => format!(
+                "folder {} of playlists in {slot}",
+                req.number(2).unwrap_or(0)
+            ),
+            _ => format!("playlist {} in {slot}", req.number(2).unwrap_or(0)),
+        },
         0x3000 => "menu items".into(),
         t => match catalog::kind(t) {
             Some(k) if MenuRequestWords::applies(t) => {
@@ -424,6 +432,7 @@ fn short_label(item: &MenuItem) -> String {
     match item.value() {
         ItemValue::Track { title, .. } => format!("'{title}'"),
         ItemValue::Text(t) if !t.is_empty() => t,
+        ItemValue::Other { label1, .. } if !label1.is_empty() => format!("'{label1}'"),
         _ => describe_item(item),
     }
 }

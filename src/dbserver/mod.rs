@@ -37,3 +37,6 @@ pub use menu_item::{ItemValue, MenuItem};
 pub use message::{Greeting, Message};
 pub use port_query::{PortAnswer, PortQuery};
 pub use requests::Dmst;
+
+#[cfg(test)]
+mod capture_check;
