@@ -7,11 +7,11 @@
 //! menu each `4000` prepared so that the render's items are described as the answer to it.
 
 use super::catalog::{self, slot_phrase};
-use super::dissect::{blob_response_summary, describe_item, generic_summary};
 use super::menu_item::{format_bpm, format_duration, ItemValue, MenuItem};
 use super::message::Message;
 use super::requests::{AnlzTagRequest, Dmst};
 use super::responses::NOT_FOUND;
+use super::words::{blob_response_summary, describe_item, generic_summary};
 use std::collections::{HashMap, VecDeque};
 
 /// Requests waiting for an answer are forgotten beyond this many (`0001` never gets one).

@@ -303,6 +303,25 @@ mod tests {
     }
 
     #[test]
+    fn root_menu_item_from_s05() {
+        // usr-ein S05: the PLAYLIST entry of deck B's root menu, label wrapped in FFFA/FFFB.
+        let b = parse_hex("11872349ae11038001a91041010f0c140000000c060606020602060606060606110000000011000000051100000016260000000bfffa0050004c00410059004c004900530054fffb0000110000000226000000010000110000008411000000001100000000110000000011000000001100000000").unwrap();
+        let (msg, _) = Message::parse(&b).unwrap();
+        let item = MenuItem::from_message(&msg).unwrap();
+        let expected = MenuItem {
+            id: 5,
+            label1: DbString::new("\u{fffa}PLAYLIST\u{fffb}"),
+            label2: DbString::new(""),
+            item_type: 0x84,
+            ..MenuItem::default()
+        };
+        assert_eq!(item, expected);
+        assert_eq!(expected.to_message(0x0380_01a9).to_bytes(), b);
+        assert_eq!(item.kind_name(), Some("playlist_menu"));
+        assert_eq!(item.value(), ItemValue::Text("PLAYLIST".into()));
+    }
+
+    #[test]
     fn decoding_by_item_type() {
         let item = |item_type, id, l1: &str, l2: &str| MenuItem {
             id,

@@ -26,6 +26,7 @@ pub mod message;
 pub mod port_query;
 pub mod requests;
 pub mod responses;
+mod words;
 
 pub use body::Body;
 pub use conversation::{Conversation, Observation, RequestRef};
