@@ -8,7 +8,7 @@ use super::blobs::{self, BeatGrid};
 use super::catalog::{self, BlobKind, Role};
 use super::field::{arg_tag, field_type, Field};
 use super::menu_item::{ItemValue, MenuItem};
-use super::message::{blob_omitted, field, Greeting, Message, MAGIC};
+use super::message::{blob_omitted, field, Greeting, Message, MAGIC, SETUP_TRANSACTION_ID};
 use super::requests::Dmst;
 use super::responses::NOT_FOUND;
 use super::words::{cue_list, summary};
@@ -37,7 +37,7 @@ pub fn dissect(msg_bytes: &[u8], detail: bool) -> Dissection {
         field::TRANSACTION_ID,
         field_type::NUMBER_4,
         |v| {
-            Some(if v == super::message::SETUP_TRANSACTION_ID as u64 {
+            Some(if v == SETUP_TRANSACTION_ID as u64 {
                 "setup/teardown transaction (fffffffe)".to_string()
             } else {
                 "chosen by the client; responses echo it".to_string()
@@ -352,6 +352,14 @@ fn blob_summary(b: &[u8], kind: BlobKind) -> Value {
 
 /// Values computed from a fully parsed message: menu item meanings and blob contents.
 fn add_derived(sink: &mut FieldSink, msg: &Message) {
+    match (msg.message_type, msg.number(0), msg.number(1)) {
+        // The setup names the client; its answer names the server (prodjlink.md 7.3).
+        (0x0000, Some(requester), _) => sink.out.device = Some(requester),
+        (0x4000, Some(0), Some(server)) if msg.transaction_id == SETUP_TRANSACTION_ID => {
+            sink.out.device = Some(server)
+        }
+        _ => {}
+    }
     if let Some(item) = MenuItem::from_message(msg) {
         sink.derived(
             "item_kind",

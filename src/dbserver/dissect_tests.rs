@@ -62,6 +62,7 @@ fn setup_answer_names_the_server() {
         Some("setup accepted; the server is player 2")
     );
     assert_eq!(d.summary, "tx fffffffe setup accepted by player 2");
+    assert_eq!(d.device, Some(2));
 }
 
 #[test]

@@ -228,3 +228,53 @@ fn end_of_stream_reports_the_partial_message() {
         matches!(out.last(), Some(Framed::Malformed { error: Error::Incomplete { .. }, bytes, .. }) if bytes.len() == 10)
     );
 }
+
+#[test]
+fn random_damage_never_panics_and_every_byte_is_reported() {
+    let (clean, _) = server_stream();
+    let mut seed = 0x2545_f491u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for round in 0..300 {
+        let mut b = clean.clone();
+        for _ in 0..(next() % 6) {
+            let i = next() as usize % b.len();
+            b[i] = [0x11, 0x14, 0x26, 0xff, 0x00, next() as u8][next() as usize % 6];
+        }
+        let mut f = MessageFramer::with_max_buffer(64 + next() as usize % 400);
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < b.len() {
+            let end = (at + 1 + next() as usize % 90).min(b.len());
+            out.extend(f.push(&b[at..end]));
+            if next() % 40 == 0 {
+                out.extend(f.gap());
+            }
+            at = end;
+        }
+        out.extend(f.finish());
+        let mut expected_offset = 0u64;
+        for item in &out {
+            let (offset, len) = match item {
+                Framed::Greeting { offset, .. } => (*offset, 5),
+                Framed::Message { offset, bytes, .. }
+                | Framed::Malformed { offset, bytes, .. }
+                | Framed::Discarded { offset, bytes, .. } => (*offset, bytes.len()),
+            };
+            assert_eq!(
+                offset, expected_offset,
+                "round {round}: items are contiguous"
+            );
+            expected_offset += len as u64;
+        }
+        assert_eq!(
+            expected_offset,
+            b.len() as u64,
+            "round {round}: every byte reported once"
+        );
+    }
+}

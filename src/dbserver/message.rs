@@ -132,19 +132,18 @@ impl Message {
         // The rest of the header has fixed field types; check each before trusting it, so that
         // a false magic found while resynchronising is rejected early.
         let header_number = |name, range: std::ops::Range<usize>, expected| {
-            let (f, end) = Field::parse_at(buf, range.start).map_err(|e| match e {
-                Error::Incomplete { .. } => Error::Incomplete { need: HEADER_LEN },
-                other => other,
-            })?;
-            if f.field_type() != expected || end != range.end {
+            let incomplete = Error::Incomplete { need: HEADER_LEN };
+            let found = *buf.get(range.start).ok_or(incomplete.clone())?;
+            if found != expected {
                 return Err(Error::HeaderFieldType {
                     name,
                     offset: range.start,
                     expected,
-                    found: f.field_type(),
+                    found,
                 });
             }
-            Ok(f.as_number().unwrap_or(0))
+            let value = buf.get(range.start + 1..range.end).ok_or(incomplete)?;
+            Ok(value.iter().fold(0u32, |acc, &x| (acc << 8) | x as u32))
         };
         let transaction_id = header_number(
             "transaction_id",
@@ -396,6 +395,16 @@ mod tests {
         let mut bad = hex(SETUP_REQ);
         bad[19] = 0x0d;
         assert_eq!(Message::parse(&bad), Err(Error::ArgTagsLength { len: 13 }));
+        // A blob where the transaction id belongs is rejected at once, whatever length it claims.
+        let mut bad = hex(SETUP_REQ);
+        bad[5] = 0x14;
+        assert!(matches!(
+            Message::parse(&bad),
+            Err(Error::HeaderFieldType {
+                name: "transaction_id",
+                ..
+            })
+        ));
         let mut bad = hex(SETUP_REQ);
         bad[14] = 13;
         assert_eq!(Message::parse(&bad), Err(Error::TooManyArgs { argc: 13 }));
