@@ -175,6 +175,39 @@ fn check_connection(path: &std::path::Path, total: &mut Stats) {
     }
 }
 
+/// Drop every `n`th segment of a connection (calling `gap()` instead): the framer must pick up
+/// again at the next message. Returns (messages, malformed, discarded bytes).
+fn check_with_lost_segments(path: &std::path::Path, n: usize) -> (usize, usize, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut endpoints: Vec<String> = Vec::new();
+    let mut framers = [MessageFramer::new(), MessageFramer::new()];
+    let (mut messages, mut malformed, mut discarded) = (0, 0, 0);
+    for (i, line) in text.lines().enumerate() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        if !endpoints.iter().any(|e| e == parts[2]) {
+            endpoints.push(parts[2].to_string());
+        }
+        let dir = endpoints.iter().position(|e| e == parts[2]).unwrap();
+        let out = if i % n == n - 1 {
+            framers[dir].gap()
+        } else {
+            framers[dir].push(&crate::util::parse_hex(parts[4]).unwrap())
+        };
+        for f in out {
+            match f {
+                Framed::Message { bytes, message, .. } => {
+                    messages += 1;
+                    assert_eq!(message.to_bytes(), bytes);
+                }
+                Framed::Malformed { .. } => malformed += 1,
+                Framed::Discarded { bytes, .. } => discarded += bytes.len(),
+                Framed::Greeting { .. } => {}
+            }
+        }
+    }
+    (messages, malformed, discarded)
+}
+
 /// Frame the same bytes in uneven chunks: the messages must not change.
 fn check_chunking(bytes: &[u8]) -> usize {
     let whole: Vec<Framed> = {
@@ -227,6 +260,13 @@ fn every_real_dbserver_message() {
                 chunked += check_chunking(&b);
             }
         }
+    }
+    for p in &paths {
+        let (m, bad, lost) = check_with_lost_segments(p, 7);
+        println!(
+            "{} with every 7th segment lost: {m} messages, {bad} malformed, {lost} bytes discarded",
+            p.display()
+        );
     }
     println!("chunked re-framing of the follow-stream dumps: {chunked} messages identical");
     assert!(total.messages > 0);
