@@ -16,6 +16,8 @@ use std::collections::{HashMap, VecDeque};
 
 /// Requests waiting for an answer are forgotten beyond this many (`0001` never gets one).
 const MAX_PENDING: usize = 1024;
+/// Menu items kept per render; more are only counted (a real page is at most 64, DYS-T).
+const MAX_ITEMS: usize = 256;
 /// Items named in a menu description.
 const ITEMS_SHOWN: usize = 6;
 
@@ -52,6 +54,8 @@ struct Pending {
     /// For a render: the menu request whose items it fetches, and the count it announced.
     menu: Option<(Message, u32)>,
     items: Vec<Message>,
+    /// Items beyond `MAX_ITEMS`, counted but not kept.
+    more_items: usize,
 }
 
 /// The tracker for one TCP connection (both directions).
@@ -114,6 +118,7 @@ impl Conversation {
             message: Some(msg.clone()),
             menu,
             items: Vec::new(),
+            more_items: 0,
         };
         if self.pending.insert(tx, pending).is_none() {
             self.order.push_back(tx);
@@ -137,6 +142,7 @@ impl Conversation {
                     message: None,
                     menu: None,
                     items: Vec::new(),
+                    more_items: 0,
                 },
             );
             self.order.push_back(tx);
@@ -152,7 +158,11 @@ impl Conversation {
             0x4001 => {}
             0x4101 => {
                 if let Some(p) = self.pending.get_mut(&tx) {
-                    p.items.push(msg.clone());
+                    if p.items.len() < MAX_ITEMS {
+                        p.items.push(msg.clone());
+                    } else {
+                        p.more_items += 1;
+                    }
                 }
             }
             0x4201 => {
@@ -244,6 +254,7 @@ impl Conversation {
             None => format!("{who} something not captured"),
         }
     }
+
     fn describe_render(&self, p: Option<&Pending>) -> String {
         let Some(p) = p else {
             return format!(
@@ -268,22 +279,15 @@ impl Conversation {
                     .map_or_else(|| generic_summary(raw), short_label)
             })
             .collect();
-        let more = if p.items.len() > ITEMS_SHOWN {
-            ", ..."
-        } else {
-            ""
-        };
+        let count = p.items.len() + p.more_items;
+        let more = if count > ITEMS_SHOWN { ", ..." } else { "" };
         let of = match (menu, p.message.as_ref().and_then(|m| m.number(1))) {
-            (Some((_, total)), Some(offset)) if *total as usize != p.items.len() => {
+            (Some((_, total)), Some(offset)) if *total as usize != count => {
                 format!(" (from {offset} of {total})")
             }
             _ => String::new(),
         };
-        format!(
-            "{head} -> {} items{of}: {}{more}",
-            p.items.len(),
-            shown.join(", ")
-        )
+        format!("{head} -> {count} items{of}: {}{more}", shown.join(", "))
     }
 }
 
