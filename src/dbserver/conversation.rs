@@ -31,7 +31,7 @@ pub struct RequestRef {
 }
 
 /// What the tracker learnt from one message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observation {
     /// For a response: the request it answers.
     pub request: Option<RequestRef>,
@@ -39,6 +39,59 @@ pub struct Observation {
     pub latency_ns: Option<u64>,
     /// The plain-words description of the exchange this message completed.
     pub completed: Option<String>,
+    /// The track a completed metadata exchange described (for session tracking).
+    pub track: Option<TrackMetadata>,
+}
+
+/// A track as a metadata exchange (`2002`/`2202` + render) described it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TrackMetadata {
+    /// Player whose media holds the track (the server of the connection, when known).
+    pub player: Option<u32>,
+    /// Slot name as status packets call it (`usb`, `sd`, `cd`, `rekordbox`).
+    pub slot: &'static str,
+    pub rekordbox_id: u32,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub genre: Option<String>,
+    pub key: Option<String>,
+    pub bpm: Option<f64>,
+    pub duration_s: Option<u32>,
+}
+
+impl TrackMetadata {
+    fn from_items(player: Option<u32>, request: &Message, items: &[Option<MenuItem>]) -> Self {
+        let dmst = request.number(0).map(Dmst::from_u32);
+        let slot = match dmst.map(|d| d.slot) {
+            Some(1) => "cd",
+            Some(2) => "sd",
+            Some(3) => "usb",
+            Some(4) => "rekordbox",
+            Some(7) => "usb2",
+            _ => "unknown",
+        };
+        let mut t = TrackMetadata {
+            player,
+            slot,
+            rekordbox_id: request.number(1).unwrap_or(0),
+            ..Default::default()
+        };
+        let text = |s: String| Some(s).filter(|s| !s.is_empty());
+        for item in items.iter().flatten() {
+            match (item.kind(), item.value()) {
+                (_, ItemValue::Track { title, .. }) => t.title = text(title),
+                (0x0002, ItemValue::Text(v)) => t.album = text(v),
+                (0x0006, ItemValue::Text(v)) => t.genre = text(v),
+                (0x0007, ItemValue::Text(v)) => t.artist = text(v),
+                (0x000f, ItemValue::Text(v)) => t.key = text(v),
+                (_, ItemValue::Tempo { bpm_x100 }) => t.bpm = Some(bpm_x100 as f64 / 100.0),
+                (_, ItemValue::Duration { seconds }) => t.duration_s = Some(seconds),
+                _ => {}
+            }
+        }
+        t
+    }
 }
 
 impl Observation {
@@ -153,6 +206,7 @@ impl Conversation {
             request,
             latency_ns,
             completed: None,
+            track: None,
         };
         match msg.message_type {
             0x4001 => {}
@@ -168,6 +222,15 @@ impl Conversation {
             0x4201 => {
                 let p = self.take(tx);
                 obs.completed = Some(self.describe_render(p.as_ref()));
+                obs.track = p.as_ref().and_then(|p| {
+                    let (req, _) = p.menu.as_ref()?;
+                    if req.message_type != 0x2002 && req.message_type != 0x2202 {
+                        return None;
+                    }
+                    let items: Vec<Option<MenuItem>> =
+                        p.items.iter().map(MenuItem::from_message).collect();
+                    Some(TrackMetadata::from_items(self.server_player, req, &items))
+                });
             }
             0x4000 => {
                 let p = self.take(tx);

@@ -29,7 +29,7 @@ pub mod responses;
 mod words;
 
 pub use body::Body;
-pub use conversation::{Conversation, Observation, RequestRef};
+pub use conversation::{Conversation, Observation, RequestRef, TrackMetadata};
 pub use dissect::{dissect, dissect_port_query};
 pub use error::Error;
 pub use field::{DbString, Field};
