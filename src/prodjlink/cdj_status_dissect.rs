@@ -1,0 +1,372 @@
+//! Field-by-field dissection of CDJ status 0x0a (`prodjlink.md` 4.2), with the same offsets as
+//! the Repr in `cdj_status.rs`. Fields past 0xd0 are shown when the packet is long enough; the
+//! settings blocks only when their marker is there. Everything else is marked unknown.
+
+use std::fmt::Write as _;
+
+use crate::dissect::Value;
+
+use super::cdj_status::{
+    field::*, flag, media_state_name, play_state_name, slot_name, track_type_name, SETTINGS_MARKER,
+};
+use super::header::{dissect_status, effective_bpm, opus_deck, pitch_percent, Walker};
+
+fn pitch_value(b: &[u8]) -> Value {
+    Value::round(pitch_percent(be32(b)), 2)
+}
+
+fn be32(b: &[u8]) -> u32 {
+    crate::dissect::be_uint(b) as u32
+}
+
+fn bpm_value(b: &[u8]) -> Value {
+    match crate::dissect::be_uint(b) {
+        0xffff => Value::Null,
+        v => Value::round(v as f64 / 100.0, 2),
+    }
+}
+
+fn activity_meaning(v: u64) -> Option<String> {
+    Some(match v {
+        0 => "idle".into(),
+        1 => "playing, searching or loading".into(),
+        _ => format!("{v:02x}: not described"),
+    })
+}
+
+fn sort_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0x00 => "default",
+        0x01 => "title",
+        0x02 => "artist",
+        0x03 => "album",
+        0x04 => "BPM",
+        0x05 => "rating",
+        0x0c => "key",
+        _ => "not described",
+    };
+    Some(format!("{v:02x}: sorted by {s}"))
+}
+
+fn menu_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0x02 => "artist",
+        0x03 => "album",
+        0x04 => "track",
+        0x05 => "playlist",
+        0x06 => "BPM",
+        0x0c => "key",
+        0x11 => "folder/CD",
+        0x12 => "search song",
+        0x16 => "history",
+        0x1f => "search artist",
+        0x20 => "search album",
+        0x28 => "tag list",
+        0x32 => "instant double/previous",
+        _ => "not described",
+    };
+    Some(format!("{v:02x}: loaded from the {s} menu"))
+}
+
+fn flags_meaning(v: u64) -> Option<String> {
+    let mut s = format!("{v:02x}:");
+    for (bit, name) in [
+        (flag::PLAYING, " playing"),
+        (flag::MASTER, " master"),
+        (flag::SYNC, " sync"),
+        (flag::ON_AIR, " on-air"),
+        (flag::BPM_SYNC, " bpm-sync"),
+    ] {
+        if v as u8 & bit != 0 {
+            s.push_str(name);
+        }
+    }
+    Some(s)
+}
+
+fn play_state_2_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0x6a | 0x7a | 0xfa | 0x9a => "moving",
+        0x6e | 0x7e | 0xfe | 0x9e => "stopped",
+        _ => "not described",
+    };
+    Some(format!(
+        "{v:02x}: {s} (6x pre-nexus, 7x nexus, fx nxs2, 9x XDJ-XZ)"
+    ))
+}
+
+fn bpm_validity_meaning(v: u64) -> Option<String> {
+    Some(match v {
+        0x8000 => "8000: rekordbox track, tempo usable as master".into(),
+        0x0000 => "0000: non-rekordbox track".into(),
+        0x7fff => "7fff: nothing loaded".into(),
+        _ => format!("{v:04x}: not described"),
+    })
+}
+
+fn play_state_3_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0x00 => "none",
+        0x01 => "paused or reverse",
+        0x09 => "forward, vinyl mode",
+        0x0b => "slipping",
+        0x0d => "forward, CDJ mode",
+        _ => "not described",
+    };
+    Some(format!("{v:02x}: {s}"))
+}
+
+fn master_mode_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0 => "not master",
+        1 => "master with usable tempo",
+        2 => "master, non-rekordbox track",
+        _ => "not described",
+    };
+    Some(format!("{v:02x}: {s}"))
+}
+
+fn handoff_meaning(v: u64) -> Option<String> {
+    Some(if v == 0xff {
+        "ff: no handoff".into()
+    } else {
+        format!("handing the master role to device {v}")
+    })
+}
+
+fn cue_meaning(v: u64) -> Option<String> {
+    Some(if v == 0x01ff {
+        "01ff: no memory cue ahead".into()
+    } else {
+        format!("{v} beats to the next memory cue")
+    })
+}
+
+fn generation_meaning(v: u64) -> Option<String> {
+    let s = match v {
+        0x05 => "pre-nexus",
+        0x0f => "nexus",
+        0x1f => "XDJ-XZ / XDJ-AZ / CDJ-3000",
+        _ => "not described",
+    };
+    Some(format!("{v:02x}: {s}"))
+}
+
+fn loop_ms(b: &[u8]) -> Value {
+    Value::round(crate::dissect::be_uint(b) as f64 * 65536.0 / 1000.0, 1)
+}
+
+pub(crate) fn dissect(w: &mut Walker<'_>) {
+    dissect_status(w);
+    let device = w.out().device;
+    if let Some(deck) = device.and_then(|d| opus_deck(d as u8)) {
+        w.derived("deck", Value::U(deck as u64));
+    }
+    w.uint("device_copy", DEVICE_COPY);
+    w.uint_with("activity", ACTIVITY, activity_meaning);
+    let track_device = w.uint("track_device", TRACK_DEVICE);
+    let slot = w.named("track_slot", TRACK_SLOT, slot_name);
+    w.named("track_type", TRACK_TYPE, track_type_name);
+    let id = w.uint("rekordbox_id", REKORDBOX_ID);
+    w.uint("track_number", TRACK_NUMBER);
+    w.uint_with("sort_order", SORT_ORDER, sort_meaning);
+    w.uint_with("track_menu", TRACK_MENU, menu_meaning);
+    w.uint("category_1", CATEGORY_1);
+    w.uint("category_2", CATEGORY_2);
+    w.uint("list_count", LIST_COUNT);
+    w.uint("load_marker", LOAD_MARKER);
+    w.uint("cue_change", CUE_CHANGE);
+    w.uint("tag_change", TAG_CHANGE);
+    w.uint("load_done", LOAD_DONE);
+    w.uint("flag_68", FLAG_68);
+    w.uint("usb_activity", USB_ACTIVITY);
+    w.uint("sd_activity", SD_ACTIVITY);
+    w.named("usb_state", USB_STATE, media_state_name);
+    w.named("sd_state", SD_STATE, media_state_name);
+    w.uint("link_media", LINK_MEDIA);
+    let play_state = w.named("play_state", PLAY_STATE, play_state_name);
+    w.ascii("firmware", FIRMWARE);
+    w.uint("sync_counter", SYNC_COUNTER);
+    let flags = w.uint_with("flags", FLAGS, flags_meaning).map(|v| v as u8);
+    if let Some(f) = flags {
+        w.derived("playing", Value::Bool(f & flag::PLAYING != 0));
+        w.derived("master", Value::Bool(f & flag::MASTER != 0));
+        w.derived("sync", Value::Bool(f & flag::SYNC != 0));
+        w.derived("on_air", Value::Bool(f & flag::ON_AIR != 0));
+        w.derived("bpm_sync", Value::Bool(f & flag::BPM_SYNC != 0));
+    }
+    w.uint_with("play_state_2", PLAY_STATE_2, play_state_2_meaning);
+    let pitch = w.value("pitch", PITCH, pitch_value, |_| None);
+    w.uint_with("bpm_validity", BPM_VALIDITY, bpm_validity_meaning);
+    let bpm = w.value("bpm", BPM, bpm_value, |_| None);
+    w.uint_with("slip_bpm_validity", SLIP_BPM_VALIDITY, bpm_validity_meaning);
+    w.value("slip_bpm", SLIP_BPM, bpm_value, |_| None);
+    w.value("fader_pitch", FADER_PITCH, pitch_value, |_| None);
+    w.uint_with("play_state_3", PLAY_STATE_3, play_state_3_meaning);
+    w.uint_with("master_mode", MASTER_MODE, master_mode_meaning);
+    w.uint_with("master_handoff", MASTER_HANDOFF, handoff_meaning);
+    let beat = w.value(
+        "beat",
+        BEAT,
+        |b| match crate::dissect::be_uint(b) {
+            0xffff_ffff => Value::Null,
+            v => Value::U(v),
+        },
+        |_| None,
+    );
+    w.uint_with("cue_countdown", CUE_COUNTDOWN, cue_meaning);
+    let beat_in_bar = w.uint("beat_in_bar", BEAT_IN_BAR);
+    w.uint("grid_changed", GRID_CHANGED);
+    w.uint("flag_b6", FLAG_B6);
+    w.uint("media_presence", MEDIA_PRESENCE);
+    w.uint("usb_unsafe_eject", USB_UNSAFE_EJECT);
+    w.uint("sd_unsafe_eject", SD_UNSAFE_EJECT);
+    w.uint("emergency_loop", EMERGENCY_LOOP);
+    w.value("pitch_3", PITCH_3, pitch_value, |_| None);
+    w.value("pitch_4", PITCH_4, pitch_value, |_| None);
+    w.uint("packet_counter", PACKET_COUNTER);
+    w.uint_with("generation", GENERATION, generation_meaning);
+    if let Some(c) = w.uint("capabilities", CAPABILITIES) {
+        w.derived("touch_audio", Value::Bool(c & 0x20 != 0));
+    }
+    let effective = effective_bpm(w.s.bytes, BPM, PITCH);
+    w.derived("effective_bpm", effective.clone());
+    dissect_tail(w);
+    w.finish();
+
+    let mut s = String::with_capacity(80);
+    s.push_str(play_state.and_then(play_state_name).unwrap_or("?"));
+    if let Some(Value::F(b)) = bpm {
+        let _ = write!(s, " {b:.2} BPM");
+    }
+    if let Some(Value::F(p)) = pitch {
+        let _ = write!(s, " {p:+.2}%");
+    }
+    if let Value::F(e) = effective {
+        let _ = write!(s, " ({e:.2})");
+    }
+    if let Some(Value::U(b)) = beat {
+        let _ = write!(s, " beat {b}");
+    }
+    if let Some(bb) = beat_in_bar.filter(|&b| b > 0) {
+        let _ = write!(s, " {bb}/4");
+    }
+    if let Some(f) = flags {
+        for (bit, name) in [
+            (flag::MASTER, " master"),
+            (flag::SYNC, " sync"),
+            (flag::ON_AIR, " on-air"),
+        ] {
+            if f & bit != 0 {
+                s.push_str(name);
+            }
+        }
+    }
+    if let (Some(d), Some(sl), Some(id)) = (track_device, slot, id) {
+        if d != 0 {
+            let _ = write!(s, " track {d}/{}#{id}", slot_name(sl).unwrap_or("?"));
+        }
+    }
+    w.out().summary = s;
+}
+
+/// Fields that exist only in longer packets (0x11b, 0x11c, 0x124, 0x200...).
+fn dissect_tail(w: &mut Walker<'_>) {
+    for (marker, color, position, names) in [
+        (
+            SETTINGS_MARKER_1,
+            WAVEFORM_COLOR_1,
+            WAVEFORM_POSITION_1,
+            [
+                "settings_marker_1",
+                "waveform_color_1",
+                "waveform_position_1",
+            ],
+        ),
+        (
+            SETTINGS_MARKER_2,
+            WAVEFORM_COLOR_2,
+            WAVEFORM_POSITION_2,
+            [
+                "settings_marker_2",
+                "waveform_color_2",
+                "waveform_position_2",
+            ],
+        ),
+    ] {
+        let present = w.s.bytes.get(marker.clone()) == Some(&SETTINGS_MARKER[..]);
+        if present && w.has(&position) {
+            w.constant(names[0], marker, &SETTINGS_MARKER);
+            w.uint_with(names[1], color, |v| {
+                Some(match v {
+                    1 => "01: blue".into(),
+                    3 => "03: RGB".into(),
+                    4 => "04: 3-band".into(),
+                    _ => format!("{v:02x}: not described"),
+                })
+            });
+            w.uint_with(names[2], position, |v| {
+                Some(match v {
+                    1 => "01: centre".into(),
+                    2 => "02: left".into(),
+                    _ => format!("{v:02x}: not described"),
+                })
+            });
+        }
+    }
+    macro_rules! opt {
+        ($name:literal, $range:expr) => {
+            if w.has(&$range) {
+                w.uint($name, $range);
+            }
+        };
+    }
+    if w.has(&EDIT_MENU) {
+        w.bytes("edit_menu", EDIT_MENU);
+    }
+    opt!("play_state_4", PLAY_STATE_4);
+    opt!("bar_time_steps", BAR_TIME_STEPS);
+    opt!("bar_position", BAR_POSITION);
+    opt!("next_memory_point", NEXT_MEMORY_POINT);
+    opt!("buffered_ahead", BUFFERED_AHEAD);
+    opt!("buffered_behind", BUFFERED_BEHIND);
+    opt!("buffer_state", BUFFER_STATE);
+    opt!("needle_position", NEEDLE_POSITION);
+    opt!("master_tempo", MASTER_TEMPO);
+    opt!("key_note", KEY_NOTE);
+    if w.has(&KEY_MODE) {
+        w.uint_with("key_mode", KEY_MODE, |v| {
+            Some(match v {
+                0 => "minor".into(),
+                1 => "major".into(),
+                _ => format!("{v:02x}: not described"),
+            })
+        });
+    }
+    if w.has(&KEY_ACCIDENTAL) {
+        w.uint_with("key_accidental", KEY_ACCIDENTAL, |v| {
+            Some(match v {
+                0x00 => "natural".into(),
+                0x01 => "sharp".into(),
+                0xff => "flat".into(),
+                0x64 => "64: tempo moved the key (master tempo off)".into(),
+                _ => format!("{v:02x}: not described"),
+            })
+        });
+    }
+    if w.has(&KEY_SHIFT) {
+        w.value(
+            "key_shift_cents",
+            KEY_SHIFT,
+            |b| Value::I(crate::dissect::be_uint(b) as i64),
+            |_| None,
+        );
+    }
+    if w.has(&LOOP_START) {
+        w.value("loop_start_ms", LOOP_START, loop_ms, |_| None);
+    }
+    if w.has(&LOOP_END) {
+        w.value("loop_end_ms", LOOP_END, loop_ms, |_| None);
+    }
+    opt!("loop_beats", LOOP_BEATS);
+}
