@@ -3,6 +3,8 @@
 pub mod directory;
 pub mod discovery;
 pub mod models;
+pub mod statemap;
+pub mod statemap_json;
 pub mod wire;
 
 pub use wire::{Error, Token};
