@@ -1,5 +1,6 @@
 //! StageLinQ (Denon / Engine DJ), per `stagelinq.md`.
 
+pub mod beatinfo;
 pub mod directory;
 pub mod discovery;
 pub mod models;
