@@ -1,11 +1,14 @@
 //! StageLinQ (Denon / Engine DJ), per `stagelinq.md`.
 
 pub mod beatinfo;
+pub mod broadcast;
 pub mod directory;
 pub mod discovery;
 pub mod models;
 pub mod statemap;
 pub mod statemap_json;
+pub mod syncing;
+pub mod timesync;
 pub mod wire;
 
 pub use wire::{Error, Token};
