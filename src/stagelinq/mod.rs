@@ -4,6 +4,8 @@ pub mod beatinfo;
 pub mod broadcast;
 pub mod directory;
 pub mod discovery;
+pub mod filetransfer;
+mod filetransfer_dissect;
 pub mod models;
 pub mod statemap;
 pub mod statemap_json;
