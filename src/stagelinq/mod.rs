@@ -6,6 +6,7 @@ pub mod directory;
 pub mod discovery;
 pub mod filetransfer;
 mod filetransfer_dissect;
+pub mod filetransfer_tracker;
 pub mod models;
 pub mod statemap;
 pub mod statemap_json;
