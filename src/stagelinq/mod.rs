@@ -4,6 +4,7 @@ pub mod beatinfo;
 pub mod broadcast;
 pub mod directory;
 pub mod discovery;
+pub mod eaas;
 pub mod filetransfer;
 mod filetransfer_dissect;
 pub mod filetransfer_tracker;
