@@ -146,7 +146,8 @@ fn by_shape(b: &[u8]) -> Option<StreamKind> {
     if broadcast::looks_like_start(b, usize::MAX) {
         return Some(StreamKind::Broadcast);
     }
-    Some(StreamKind::Unknown)
+    // Undecided: the other direction's hello may still name the service.
+    None
 }
 
 /// Most decks a BeatInfo emit is believed to carry (4 on a Prime 4); only for judging starts.
@@ -233,9 +234,15 @@ fn directory_candidate(b: &[u8], tokens: &[Token]) -> Candidate {
     if id > directory::ID_SERVICES_REQUEST {
         return Candidate::No;
     }
-    // Every directory message carries a peer's token right after the id.
+    // Every directory message carries a peer's token right after the id; a Reference echo
+    // carries the originator's there and the echoer's second (`stagelinq.md` 1.3.3).
     if !tokens.is_empty() {
-        return yes_if(tokens.iter().any(|t| b[4..20] == t.0));
+        let known =
+            |r: std::ops::Range<usize>| tokens.iter().any(|t| b.get(r.clone()) == Some(&t.0[..]));
+        if id == directory::ID_REFERENCE && b.len() < 36 {
+            return Candidate::NeedMore;
+        }
+        return yes_if(known(4..20) || (id == directory::ID_REFERENCE && known(20..36)));
     }
     match directory::frame(b) {
         Framing::Invalid => Candidate::No,
@@ -303,8 +310,7 @@ mod tests {
     #[test]
     fn candidates() {
         let t = Token([9; 16]);
-        let mut r = vec![0, 0, 0, 1];
-        r.extend(t.0);
+        let r = directory::Reference::ping(t, 5).to_bytes();
         assert_eq!(
             candidate(StreamKind::Directory, &r, &[t], 1 << 20),
             Candidate::Yes
@@ -314,8 +320,16 @@ mod tests {
             Candidate::No
         );
         assert_eq!(
-            candidate(StreamKind::Directory, &r[..10], &[t], 1 << 20),
+            candidate(StreamKind::Directory, &r[..30], &[t], 1 << 20),
             Candidate::NeedMore
+        );
+        // An echo of someone else's ping is found by the echoer's token.
+        let echo = directory::Reference::ping(Token([1; 16]), 5)
+            .echo(t)
+            .to_bytes();
+        assert_eq!(
+            candidate(StreamKind::Directory, &echo, &[t], 1 << 20),
+            Candidate::Yes
         );
         let sm = b"\0\0\0\x3esmaa\0\0\x07\xd2";
         assert_eq!(

@@ -29,6 +29,8 @@ pub mod wire;
 
 #[cfg(test)]
 mod capture_check;
+#[cfg(test)]
+mod stream_tests;
 
 pub use classify::{classify_stream, StreamKind};
 pub use connection::{ConnectionDecoder, Side};

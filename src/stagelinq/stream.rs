@@ -220,7 +220,9 @@ impl StreamDecoder {
     }
 
     /// Find the next plausible message start at or after `from`; report the bytes before it.
-    /// Returns false when more bytes are needed to go on.
+    /// Returns false when more bytes are needed to go on. Skipped bytes are held back (so
+    /// that one stretch of garbage comes out as one piece) until a start is found or they
+    /// exceed `max_message_len`.
     fn resync(&mut self, kind: StreamKind, from: usize) -> bool {
         let mut p = from.min(self.buf.len());
         let found = loop {
@@ -234,14 +236,17 @@ impl StreamDecoder {
                 Candidate::No => p += 1,
             }
         };
-        if p > 0 {
-            self.emit_piece(p, "not a message start (looking for the next one)");
+        if found || self.buf.len() > self.max_message_len {
+            if p > 0 {
+                self.emit_piece(p, "not a message start (looking for the next one)");
+            }
+            p = 0;
         }
-        if found {
-            self.state = State::Framing;
+        self.state = if found {
+            State::Framing
         } else {
-            self.state = State::Resync { from: 0 };
-        }
+            State::Resync { from: p }
+        };
         found
     }
 
