@@ -24,14 +24,17 @@ mod field {
 
     /// Deck `i`'s beat/totalBeats/bpm triple.
     pub fn deck(i: usize) -> Range<usize> {
-        let start = DECKS + i * DECK_LEN;
-        start..start + DECK_LEN
+        let start = DECKS.saturating_add(i.saturating_mul(DECK_LEN));
+        start..start.saturating_add(DECK_LEN)
     }
 
-    /// Deck `i`'s play position in samples, after all `n` triples.
+    /// Deck `i`'s play position in samples, after all `n` triples. `n` may come from a
+    /// damaged message, so the arithmetic saturates (the range then lies past the end).
     pub fn samples(n: usize, i: usize) -> Range<usize> {
-        let start = DECKS + n * DECK_LEN + i * SAMPLES_LEN;
-        start..start + SAMPLES_LEN
+        let start = DECKS
+            .saturating_add(n.saturating_mul(DECK_LEN))
+            .saturating_add(i.saturating_mul(SAMPLES_LEN));
+        start..start.saturating_add(SAMPLES_LEN)
     }
 }
 

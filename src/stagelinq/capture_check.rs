@@ -70,6 +70,7 @@ fn decode(
     all.extend(conn.finish());
     for (side, m) in all {
         tally.messages += 1;
+        assert_covered(&m.dissection, m.bytes.len());
         if m.dissection.malformed.is_some() {
             tally.malformed += 1;
             eprintln!(
@@ -92,6 +93,15 @@ fn decode(
         }
     }
     (conn.kind(), out)
+}
+
+/// Fields and unknown ranges together name every byte of the message.
+fn assert_covered(d: &crate::dissect::Dissection, len: usize) {
+    let mut seen = vec![false; len];
+    for r in d.fields.iter().filter_map(|f| f.range.clone()) {
+        seen[r].iter_mut().for_each(|x| *x = true);
+    }
+    assert!(seen.iter().all(|x| *x), "uncovered bytes in {}", d.summary);
 }
 
 fn whole(b: &[u8]) -> Vec<&[u8]> {
@@ -120,6 +130,7 @@ fn sc6000_boot_matches_section_3() {
         let cols: Vec<&str> = line.split('\t').collect();
         let payload = parse_hex(cols[3]).unwrap();
         let (d, m) = dissect_datagram(&payload, true).expect("airD");
+        assert_covered(&d, payload.len());
         disc.messages += 1;
         disc.malformed += d.malformed.is_some() as usize;
         let Some(Message::Discovery(x)) = m else {
