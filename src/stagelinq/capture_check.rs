@@ -7,6 +7,7 @@
 //! tshark -r $P -Y 'udp.port==51337' -T fields -e frame.number -e ip.src -e udp.srcport -e udp.payload > discovery.txt
 //! for i in 0 1 2; do tshark -r $P -q -z follow,tcp,raw,$i > follow$i.txt; done
 //! cargo test --lib stagelinq::capture_check -- --ignored --nocapture
+//! # SLQ_PRINT=1 also prints every message's summary line
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +72,12 @@ fn decode(
     for (side, m) in all {
         tally.messages += 1;
         assert_covered(&m.dissection, m.bytes.len());
+        if std::env::var_os("SLQ_PRINT").is_some() {
+            println!(
+                "{side:?} {} {}",
+                m.dissection.type_name, m.dissection.summary
+            );
+        }
         if m.dissection.malformed.is_some() {
             tally.malformed += 1;
             eprintln!(
@@ -131,6 +138,9 @@ fn sc6000_boot_matches_section_3() {
         let payload = parse_hex(cols[3]).unwrap();
         let (d, m) = dissect_datagram(&payload, true).expect("airD");
         assert_covered(&d, payload.len());
+        if std::env::var_os("SLQ_PRINT").is_some() {
+            println!("{} {}", d.type_name, d.summary);
+        }
         disc.messages += 1;
         disc.malformed += d.malformed.is_some() as usize;
         let Some(Message::Discovery(x)) = m else {

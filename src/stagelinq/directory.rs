@@ -425,14 +425,21 @@ fn dissect_reference(b: &[u8], detail: bool) -> Dissection {
     }
     s.unknown_rest(REFERENCE_LEN);
     trailing(&mut d, b.len(), REFERENCE_LEN);
+    // Both readings, as the reference suggests (`stagelinq.md` 1.3.3): BE nanoseconds for
+    // players, LE 10 kHz ticks for the mixer.
+    let both = |v: u64| {
+        format!(
+            "BE {}.{:09} s / LE {}",
+            v / 1_000_000_000,
+            v % 1_000_000_000,
+            v.swap_bytes()
+        )
+    };
     d.summary = match (ping, token, token2, value) {
-        (Some(true), Some(t), _, Some(v)) => {
-            format!(
-                "ping from {t} value {v:#018x} (BE {v}, LE {})",
-                v.swap_bytes()
-            )
+        (Some(true), Some(t), _, Some(v)) => format!("ping from {t}: {}", both(v)),
+        (Some(false), Some(t), Some(t2), Some(v)) => {
+            format!("echo by {t2} of {t}'s ping: {}", both(v))
         }
-        (Some(false), Some(t), Some(t2), Some(v)) => format!("echo by {t2} of {t}'s {v:#018x}"),
         _ => "reference (truncated)".to_string(),
     };
     d
