@@ -7,6 +7,16 @@
 //!   `syncing` messages. `ConnectionDecoder` pairs the two directions.
 //! * Every message type has a Repr with `parse`, `buffer_len`, `emit` and `to_bytes`, so an
 //!   emulator sends exactly what the dissector reads; `Message` wraps them all.
+//!
+//! Wiring it to a capture:
+//! 1. For each UDP payload, `dissect_datagram`; feed the parsed `Message` to
+//!    `ServiceDirectory::observe(source_ip, ..)` (discovery names each unit's directory port).
+//! 2. For each new TCP connection, `ConnectionDecoder::new(services.lookup(server_ip,
+//!    server_port), detail)`; push each direction's reassembled bytes with `push(side, ..)`,
+//!    call `gap(side)` where bytes are missing and `finish()` at the end.
+//! 3. Feed every returned message's `message` to `ServiceDirectory::observe(sender_ip, ..)`
+//!    too (directory announcements name the service ports), and FileTransfer messages to a
+//!    `filetransfer_tracker::FileTransferTracker` per connection.
 
 pub mod beatinfo;
 pub mod broadcast;
