@@ -33,10 +33,7 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
 
 /// MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn mac(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":")
 }
 
 #[cfg(test)]

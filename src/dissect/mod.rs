@@ -215,26 +215,14 @@ impl<'a> FieldSink<'a> {
     pub fn ascii(&mut self, name: &'static str, range: Range<usize>) -> Option<String> {
         let b = self.get(name, range.clone())?;
         let s = ascii_trim(b);
-        self.push(
-            name,
-            Some(range),
-            Value::Str(s.clone().into()),
-            Knowledge::Known,
-            || None,
-        );
+        self.push(name, Some(range), Value::Str(s.clone().into()), Knowledge::Known, || None);
         Some(s)
     }
 
     /// Raw bytes shown as hex (known meaning, e.g. a MAC or a magic).
     pub fn bytes(&mut self, name: &'static str, range: Range<usize>) -> Option<&'a [u8]> {
         let b = self.get(name, range.clone())?;
-        self.push(
-            name,
-            Some(range),
-            Value::Bytes(b.to_vec()),
-            Knowledge::Known,
-            || None,
-        );
+        self.push(name, Some(range), Value::Bytes(b.to_vec()), Knowledge::Known, || None);
         Some(b)
     }
 
@@ -288,10 +276,7 @@ pub fn be_uint(b: &[u8]) -> u64 {
 
 /// Little-endian unsigned integer from up to 8 bytes.
 pub fn le_uint(b: &[u8]) -> u64 {
-    b.iter()
-        .take(8)
-        .rev()
-        .fold(0u64, |acc, &x| (acc << 8) | x as u64)
+    b.iter().take(8).rev().fold(0u64, |acc, &x| (acc << 8) | x as u64)
 }
 
 /// ASCII text up to the first NUL, with non-printable bytes replaced.
@@ -299,13 +284,7 @@ pub fn ascii_trim(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     b[..end]
         .iter()
-        .map(|&c| {
-            if (0x20..0x7f).contains(&c) {
-                c as char
-            } else {
-                '.'
-            }
-        })
+        .map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '.' })
         .collect()
 }
 
@@ -323,11 +302,7 @@ mod tests {
         s.unknown(2..10);
         assert_eq!(d.fields.len(), 2);
         assert_eq!(d.fields[1].range, Some(2..3));
-        assert!(d
-            .malformed
-            .as_deref()
-            .unwrap()
-            .contains("b needs bytes 0x2..0x4"));
+        assert!(d.malformed.as_deref().unwrap().contains("b needs bytes 0x2..0x4"));
     }
 
     #[test]

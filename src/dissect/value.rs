@@ -199,10 +199,7 @@ mod tests {
         let v = Value::Obj(vec![
             ("a".into(), Value::U(1)),
             ("b".into(), Value::str("x\"\n\u{1}é")),
-            (
-                "c".into(),
-                Value::List(vec![Value::Bool(true), Value::Null, Value::F(128.5)]),
-            ),
+            ("c".into(), Value::List(vec![Value::Bool(true), Value::Null, Value::F(128.5)])),
             ("d".into(), Value::Bytes(vec![0xde, 0xad])),
             ("e".into(), Value::F(f64::NAN)),
             ("f".into(), Value::I(-3)),
