@@ -56,6 +56,13 @@ impl ConnectionDecoder {
         self.drain()
     }
 
+    /// `len` bytes sent by `side` are missing here (see `StreamDecoder::gap_len`).
+    pub fn gap_len(&mut self, side: Side, len: u64) -> Vec<(Side, StreamMessage)> {
+        self.decoder(side).gap_len(len);
+        self.share_kind();
+        self.drain()
+    }
+
     /// End of capture: whatever is left, as unknown pieces.
     pub fn finish(&mut self) -> Vec<(Side, StreamMessage)> {
         let mut v: Vec<_> = self.drain();

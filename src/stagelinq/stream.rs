@@ -155,6 +155,71 @@ impl StreamDecoder {
         self.process();
     }
 
+    /// `len` bytes are missing here (the reassembler knows how many). When the gap ends
+    /// inside a message whose length is already known, framing resumes exactly after that
+    /// message; otherwise as `gap()`. Stream offsets count the missing bytes, so they match
+    /// the reassembler's.
+    pub fn gap_len(&mut self, len: u64) {
+        let held = self.buf.len() as u64;
+        let pending = match self.state {
+            State::Framing => self.pending_total(self.kind),
+            _ => None,
+        };
+        match self.state {
+            State::Skip { remaining } if len <= remaining => {
+                self.offset += len;
+                self.state = match remaining - len {
+                    0 => State::Framing,
+                    remaining => State::Skip { remaining },
+                };
+                self.process();
+            }
+            State::Framing if pending.is_some_and(|total| held + len < total) => {
+                let total = pending.unwrap_or(0);
+                if held > 0 {
+                    self.emit_piece(held as usize, "start of a message cut by a gap");
+                }
+                self.offset += len;
+                self.state = State::Skip {
+                    remaining: total - held - len,
+                };
+                self.process();
+            }
+            _ => {
+                self.gap();
+                self.offset += len;
+            }
+        }
+    }
+
+    /// Total length of the message the buffer starts with, once its header is trustworthy.
+    /// Before the stream is recognised, only a hello's length is known.
+    fn pending_total(&self, kind: Option<StreamKind>) -> Option<u64> {
+        let b = &self.buf;
+        let first = wire::read_u32(b, 0, "first word").ok()?;
+        let announcement = || match wire::read_u32(b, 20, "name length") {
+            Ok(n) if n as usize <= directory::MAX_SERVICE_NAME_BYTES => Some(u64::from(n) + 26),
+            _ => None,
+        };
+        let Some(kind) = kind else {
+            return if first == 0 { announcement() } else { None };
+        };
+        match kind {
+            StreamKind::Directory => match first {
+                directory::ID_SERVICES_REQUEST => Some(directory::SERVICES_REQUEST_LEN as u64),
+                directory::ID_REFERENCE => Some(directory::REFERENCE_LEN as u64),
+                directory::ID_SERVICE_ANNOUNCEMENT => announcement(),
+                _ => None,
+            },
+            _ if first == 0 && kind.is_length_prefixed() => announcement(),
+            _ if kind.is_length_prefixed() => {
+                let ok = classify::candidate(kind, b, &self.tokens, self.max_message_len);
+                (ok == Candidate::Yes).then_some(u64::from(first) + 4)
+            }
+            _ => None,
+        }
+    }
+
     /// End of the stream: report whatever is left as unknown.
     pub fn finish(&mut self) -> Vec<StreamMessage> {
         if !self.buf.is_empty() {
@@ -166,23 +231,26 @@ impl StreamDecoder {
 
     fn process(&mut self) {
         loop {
-            let Some(kind) = self.kind.or_else(|| self.try_classify()) else {
-                return;
-            };
             if self.buf.is_empty() {
                 return;
             }
+            // The rest of a message of known length needs no recognising.
+            if let State::Skip { remaining } = self.state {
+                let n = (self.buf.len() as u64).min(remaining) as usize;
+                self.emit_piece(n, "rest of a message too long to buffer or cut by a gap");
+                let remaining = remaining - n as u64;
+                self.state = if remaining == 0 {
+                    State::Framing
+                } else {
+                    State::Skip { remaining }
+                };
+                continue;
+            }
+            let Some(kind) = self.kind.or_else(|| self.try_classify()) else {
+                return;
+            };
             match self.state {
-                State::Skip { remaining } => {
-                    let n = (self.buf.len() as u64).min(remaining) as usize;
-                    self.emit_piece(n, "rest of an oversize message");
-                    let remaining = remaining - n as u64;
-                    self.state = if remaining == 0 {
-                        State::Framing
-                    } else {
-                        State::Skip { remaining }
-                    };
-                }
+                State::Skip { .. } => {}
                 State::Resync { from } => {
                     if !self.resync(kind, from) {
                         return;

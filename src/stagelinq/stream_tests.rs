@@ -110,8 +110,10 @@ proptest! {
         for (i, &c) in cuts.iter().enumerate() {
             let c = c.clamp(start, bytes.len());
             out.extend(d.feed(&bytes[start..c]));
-            if i % 3 == 2 {
-                d.gap();
+            match i % 3 {
+                2 => d.gap(),
+                1 => d.gap_len(c as u64 % 50),
+                _ => {}
             }
             prop_assert!(d.buffered() <= 256 + c - start);
             start = c;
@@ -181,6 +183,40 @@ fn gap_in_a_beat_emit_is_reported_then_framing_resumes() {
         panic!()
     };
     assert_eq!(e.clock, 0x0000_0008_45ee_10cd);
+}
+
+#[test]
+fn a_gap_of_known_length_keeps_the_framing() {
+    // The reassembler knows how many bytes are missing: framing resumes right after the
+    // damaged message, and offsets stay those of the stream.
+    let stream = hex(&[F70, F71, F72]);
+    let mut d = StreamDecoder::new(StreamKind::BeatInfo);
+    let mut out = d.feed(&stream[..84 + 30]);
+    d.gap_len(10);
+    out.extend(d.feed(&stream[84 + 40..]));
+    assert_eq!(
+        types(&out),
+        ["beat_info", "unknown", "unknown", "beat_info"]
+    );
+    let offsets: Vec<u64> = out.iter().map(|m| m.offset).collect();
+    assert_eq!(offsets, [0, 84, 124, 168]);
+    assert_eq!(out[3].bytes, hex(&[F72]));
+    // The same for the hello + subscribe of a StateMap stream, the gap in the hello.
+    let stream = hex(&[F61, F78]);
+    let mut d = StreamDecoder::auto(None);
+    let mut out = d.feed(&stream[..30]);
+    d.gap_len(5);
+    out.extend(d.feed(&stream[35..]));
+    assert_eq!(d.kind(), Some(StreamKind::StateMap));
+    assert_eq!(types(&out), ["unknown", "unknown", "statemap_subscribe"]);
+    // A gap across a message boundary cannot keep the framing: resync as after `gap()`.
+    let stream = hex(&[F70, F71, F72]);
+    let mut d = StreamDecoder::new(StreamKind::BeatInfo);
+    let mut out = d.feed(&stream[..80]);
+    d.gap_len(20);
+    out.extend(d.feed(&stream[100..]));
+    assert_eq!(types(&out), ["unknown", "unknown", "beat_info"]);
+    assert_eq!(out[2].offset, 168);
 }
 
 #[test]
