@@ -7,10 +7,10 @@
 //! send with the same message types the decoders parse.
 
 pub mod capture;
-// pub mod cli;
+pub mod cli;
 pub mod dbserver;
 pub mod dissect;
-// pub mod engine;
+pub mod engine;
 pub mod filter;
 pub mod net;
 pub mod output;

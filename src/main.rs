@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = djdissect::cli::Cli::parse();
+    std::process::exit(djdissect::cli::run(cli));
+}

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "djdissect", version, about = "See, understand and reproduce what DJ gear says on the network (Pro DJ Link, dbserver, StageLinQ)")]
+#[command(
+    name = "djdissect",
+    version,
+    about = "See, understand and reproduce what DJ gear says on the network (Pro DJ Link, dbserver, StageLinQ)"
+)]
 pub struct Cli {
     /// When to colour output: auto (a terminal and NO_COLOR unset), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]

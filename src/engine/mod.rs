@@ -18,7 +18,7 @@ use crate::record::Record;
 use crate::{prodjlink, stagelinq};
 
 /// What the engine should do beyond decoding.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
     /// Fill plain-language meanings (detail views).
     pub detail: bool,
@@ -39,9 +39,9 @@ pub struct Engine {
 impl Engine {
     pub fn new(opts: EngineOptions) -> Self {
         Engine {
-            opts,
             net: NetDecoder::new(opts.defrag),
-            tcp: tcp::TcpStreams::new(opts.tcp, opts.detail),
+            tcp: tcp::TcpStreams::new(opts.tcp.clone(), opts.detail),
+            opts,
             stats: ReadStats::default(),
         }
     }
@@ -65,7 +65,7 @@ impl Engine {
                 dst,
                 payload,
                 truncated,
-            } => udp(opts, stats, frame, src, dst, payload, truncated, sink),
+            } => udp(opts, tcp, stats, frame, src, dst, payload, truncated, sink),
             Transport::Tcp(seg) => tcp.segment(frame, &seg, stats, sink),
         });
         match result {
@@ -113,6 +113,7 @@ fn udp_service(port: u16) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 fn udp(
     opts: &EngineOptions,
+    tcp: &mut tcp::TcpStreams,
     stats: &mut ReadStats,
     frame: &Frame<'_>,
     src: std::net::SocketAddr,
@@ -124,11 +125,19 @@ fn udp(
     let dport = dst.port();
     let mut dissection = if prodjlink::PORTS.contains(&dport) && prodjlink::has_magic(payload) {
         prodjlink::dissect(dport, payload, opts.detail)
-    } else if dport == stagelinq::DISCOVERY_PORT && stagelinq::is_discovery(payload) {
-        stagelinq::dissect_discovery(payload, opts.detail)
+    } else if let Some((d, msg)) = stagelinq::dissect_datagram(payload, opts.detail) {
+        // Discovery names the directory port that StageLinQ TCP connections will use.
+        if let Some(m) = &msg {
+            tcp.learn_stagelinq(src.ip(), m);
+        }
+        d
     } else {
         let service = udp_service(dport).to_string();
-        let service = if service.is_empty() { udp_service(src.port()).to_string() } else { service };
+        let service = if service.is_empty() {
+            udp_service(src.port()).to_string()
+        } else {
+            service
+        };
         stats.skip(if service.is_empty() {
             "other UDP".to_string()
         } else {
@@ -137,7 +146,8 @@ fn udp(
         return ControlFlow::Continue(());
     };
     if truncated {
-        dissection.set_malformed("datagram cut short by the capture (snap length) or a lying UDP length");
+        dissection
+            .set_malformed("datagram cut short by the capture (snap length) or a lying UDP length");
     }
     let record = Record {
         frame: frame.number,

@@ -65,13 +65,21 @@ impl ReadStats {
                 .collect();
             let _ = write!(s, " ({})", parts.join(", "));
         }
-        let _ = write!(s, "; {} malformed, {} unknown", self.malformed, self.unknown);
+        let _ = write!(
+            s,
+            "; {} malformed, {} unknown",
+            self.malformed, self.unknown
+        );
         let skipped: u64 = self.skipped.values().sum();
         if skipped > 0 {
             let mut parts: Vec<(&String, &u64)> = self.skipped.iter().collect();
             parts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let parts: Vec<String> = parts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            let _ = write!(s, "; skipped {skipped} not DJ protocol ({})", parts.join(", "));
+            let _ = write!(
+                s,
+                "; skipped {skipped} not DJ protocol ({})",
+                parts.join(", ")
+            );
         }
         let d = &self.defrag;
         if d.reassembled > 0 || d.dropped_datagrams > 0 {

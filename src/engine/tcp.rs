@@ -16,7 +16,7 @@ use crate::capture::Frame;
 use crate::dbserver::{self, Conversation, Framed, MessageFramer};
 use crate::dissect::{Dissection, Proto, Value};
 use crate::net::tcp_reassembly::{
-    ConnId, Direction, Limits, ReassemblyStats, Reassembler, Segment, StreamEvent,
+    ConnId, Direction, Limits, Reassembler, ReassemblyStats, Segment, StreamEvent,
 };
 use crate::net::TcpSegment;
 use crate::record::Record;
@@ -32,9 +32,17 @@ const CLASSIFY_BYTES: usize = 512;
 const PORT_QUERY_MAX: usize = 64;
 
 enum Kind {
-    Undecided { first: [Vec<u8>; 2] },
-    PortQuery { buf: [Vec<u8>; 2], done: [bool; 2] },
-    DbServer { framers: [MessageFramer; 2], conv: Box<Conversation> },
+    Undecided {
+        first: [Vec<u8>; 2],
+    },
+    PortQuery {
+        buf: [Vec<u8>; 2],
+        done: [bool; 2],
+    },
+    DbServer {
+        framers: [MessageFramer; 2],
+        conv: Box<Conversation>,
+    },
     StageLinq(Box<ConnectionDecoder>),
     Other,
 }
@@ -109,7 +117,8 @@ fn emit(stats: &mut ReadStats, sink: &mut Sink<'_>, r: &Record<'_>) -> ControlFl
 impl TcpStreams {
     pub fn new(limits: Limits, detail: bool) -> Self {
         TcpStreams {
-            reasm: Reassembler::new(limits).with_server_ports(&[PORT_QUERY_PORT, USUAL_DBSERVER_PORT]),
+            reasm: Reassembler::new(limits)
+                .with_server_ports(&[PORT_QUERY_PORT, USUAL_DBSERVER_PORT]),
             conns: HashMap::new(),
             by_tuple: HashMap::new(),
             dbserver_servers: HashSet::new(),
@@ -147,16 +156,36 @@ impl TcpStreams {
             ts_ns: frame.ts_ns,
         };
         let mut flow = ControlFlow::Continue(());
-        let TcpStreams { reasm, conns, by_tuple, dbserver_servers, slq, detail } = self;
-        let mut st = State { conns, by_tuple, dbserver_servers, slq, detail: *detail };
+        let TcpStreams {
+            reasm,
+            conns,
+            by_tuple,
+            dbserver_servers,
+            slq,
+            detail,
+        } = self;
+        let mut st = State {
+            conns,
+            by_tuple,
+            dbserver_servers,
+            slq,
+            detail: *detail,
+        };
         reasm.segment(&s, &mut |ev| {
             if flow.is_continue() {
                 flow = st.event(ev, stats, sink);
             }
         });
         let key = (seg.src, seg.dst);
-        let id = st.by_tuple.get(&key).or_else(|| st.by_tuple.get(&(seg.dst, seg.src)));
-        if id.and_then(|id| st.conns.get(id)).is_none_or(|c| matches!(c.kind, Kind::Other)) && !seg.payload.is_empty() {
+        let id = st
+            .by_tuple
+            .get(&key)
+            .or_else(|| st.by_tuple.get(&(seg.dst, seg.src)));
+        if id
+            .and_then(|id| st.conns.get(id))
+            .is_none_or(|c| matches!(c.kind, Kind::Other))
+            && !seg.payload.is_empty()
+        {
             stats.skip("other TCP".into());
         }
         flow
@@ -164,8 +193,21 @@ impl TcpStreams {
 
     pub fn finish(&mut self, stats: &mut ReadStats, sink: &mut Sink<'_>) -> ControlFlow<()> {
         let mut flow = ControlFlow::Continue(());
-        let TcpStreams { reasm, conns, by_tuple, dbserver_servers, slq, detail } = self;
-        let mut st = State { conns, by_tuple, dbserver_servers, slq, detail: *detail };
+        let TcpStreams {
+            reasm,
+            conns,
+            by_tuple,
+            dbserver_servers,
+            slq,
+            detail,
+        } = self;
+        let mut st = State {
+            conns,
+            by_tuple,
+            dbserver_servers,
+            slq,
+            detail: *detail,
+        };
         reasm.finish(&mut |ev| {
             if flow.is_continue() {
                 flow = st.event(ev, stats, sink);
@@ -187,29 +229,78 @@ struct State<'a> {
 impl State<'_> {
     fn classify_new(&self, server: SocketAddr) -> Kind {
         if server.port() == PORT_QUERY_PORT {
-            Kind::PortQuery { buf: [Vec::new(), Vec::new()], done: [false, false] }
+            Kind::PortQuery {
+                buf: [Vec::new(), Vec::new()],
+                done: [false, false],
+            }
         } else if self.dbserver_servers.contains(&server) || server.port() == USUAL_DBSERVER_PORT {
-            Kind::DbServer { framers: [MessageFramer::new(), MessageFramer::new()], conv: Box::default() }
+            Kind::DbServer {
+                framers: [MessageFramer::new(), MessageFramer::new()],
+                conv: Box::default(),
+            }
         } else if let Some(name) = self.slq.lookup(server.ip(), server.port()) {
             Kind::StageLinq(Box::new(ConnectionDecoder::new(Some(name), self.detail)))
         } else {
-            Kind::Undecided { first: [Vec::new(), Vec::new()] }
+            Kind::Undecided {
+                first: [Vec::new(), Vec::new()],
+            }
         }
     }
 
-    fn event(&mut self, ev: StreamEvent<'_>, stats: &mut ReadStats, sink: &mut Sink<'_>) -> ControlFlow<()> {
+    fn event(
+        &mut self,
+        ev: StreamEvent<'_>,
+        stats: &mut ReadStats,
+        sink: &mut Sink<'_>,
+    ) -> ControlFlow<()> {
         match ev {
-            StreamEvent::Opened { conn, client, server, .. } => {
+            StreamEvent::Opened {
+                conn,
+                client,
+                server,
+                ..
+            } => {
                 let kind = self.classify_new(server);
                 self.by_tuple.insert((client, server), conn);
-                self.conns.insert(conn, Conn { client, server, kind, last_frame: 0, last_ts: 0 });
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        client,
+                        server,
+                        kind,
+                        last_frame: 0,
+                        last_ts: 0,
+                    },
+                );
                 ControlFlow::Continue(())
             }
-            StreamEvent::Data { conn, dir, bytes, frame, ts_ns, .. } => self.data(conn, dir, bytes, frame, ts_ns, stats, sink),
-            StreamEvent::Gap { conn, dir, stream_offset, len, frame, reason } => {
-                let Some(c) = self.conns.get_mut(&conn) else { return ControlFlow::Continue(()) };
+            StreamEvent::Data {
+                conn,
+                dir,
+                bytes,
+                frame,
+                ts_ns,
+                ..
+            } => self.data(conn, dir, bytes, frame, ts_ns, stats, sink),
+            StreamEvent::Gap {
+                conn,
+                dir,
+                stream_offset,
+                len,
+                frame,
+                reason,
+            } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return ControlFlow::Continue(());
+                };
                 let (src, dst) = ends(c, dir);
-                let ctx = Ctx { frame, ts_ns: c.last_ts, src, dst, port: c.server.port() };
+                let ctx = Ctx {
+                    frame,
+                    ts_ns: c.last_ts,
+                    src,
+                    dst,
+                    port: c.server.port(),
+                };
                 stats.note(format!("TCP bytes lost in capture ({reason:?})"), len);
                 // What the decoders held before the hole comes out first, then the gap itself.
                 let proto = match &mut c.kind {
@@ -256,15 +347,30 @@ impl State<'_> {
     }
 
     /// At close: messages still buffered, and bytes that never formed one.
-    fn flush(&mut self, c: &mut Conn, stats: &mut ReadStats, sink: &mut Sink<'_>) -> ControlFlow<()> {
+    fn flush(
+        &mut self,
+        c: &mut Conn,
+        stats: &mut ReadStats,
+        sink: &mut Sink<'_>,
+    ) -> ControlFlow<()> {
         let port = c.server.port();
         let (frame, ts_ns) = (c.last_frame, c.last_ts);
         match &mut c.kind {
             Kind::DbServer { framers, conv } => {
                 for (i, f) in framers.iter_mut().enumerate() {
-                    let dir = if i == 0 { Direction::ClientToServer } else { Direction::ServerToClient };
+                    let dir = if i == 0 {
+                        Direction::ClientToServer
+                    } else {
+                        Direction::ServerToClient
+                    };
                     let (src, dst) = ends_raw(c.client, c.server, dir);
-                    let ctx = Ctx { frame, ts_ns, src, dst, port };
+                    let ctx = Ctx {
+                        frame,
+                        ts_ns,
+                        src,
+                        dst,
+                        port,
+                    };
                     for framed in f.finish() {
                         dbserver_framed(framed, ctx, conv, self.detail, stats, sink)?;
                     }
@@ -273,9 +379,19 @@ impl State<'_> {
             }
             Kind::StageLinq(dec) => {
                 for (s, m) in dec.finish() {
-                    let dir = if s == Side::Client { Direction::ClientToServer } else { Direction::ServerToClient };
+                    let dir = if s == Side::Client {
+                        Direction::ClientToServer
+                    } else {
+                        Direction::ServerToClient
+                    };
                     let (src, dst) = ends_raw(c.client, c.server, dir);
-                    let ctx = Ctx { frame, ts_ns, src, dst, port };
+                    let ctx = Ctx {
+                        frame,
+                        ts_ns,
+                        src,
+                        dst,
+                        port,
+                    };
                     emit(stats, sink, &ctx.record(&m.bytes, m.dissection))?;
                 }
                 ControlFlow::Continue(())
@@ -296,26 +412,43 @@ impl State<'_> {
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
         let detail = self.detail;
-        let Some(c) = self.conns.get_mut(&conn) else { return ControlFlow::Continue(()) };
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return ControlFlow::Continue(());
+        };
         c.last_frame = frame;
         c.last_ts = ts_ns;
         let (src, dst) = ends(c, dir);
-        let ctx = Ctx { frame, ts_ns, src, dst, port: c.server.port() };
+        let ctx = Ctx {
+            frame,
+            ts_ns,
+            src,
+            dst,
+            port: c.server.port(),
+        };
         if let Kind::Undecided { first } = &mut c.kind {
             let i = idx(dir);
             let before = first[i].len();
             let buf = &mut first[i];
             buf.extend_from_slice(&bytes[..bytes.len().min(CLASSIFY_BYTES - before)]);
             let kind = if looks_like_dbserver(buf) {
-                Some(Kind::DbServer { framers: [MessageFramer::new(), MessageFramer::new()], conv: Box::default() })
+                Some(Kind::DbServer {
+                    framers: [MessageFramer::new(), MessageFramer::new()],
+                    conv: Box::default(),
+                })
             } else {
                 match stagelinq::classify_stream(buf, None) {
-                    stagelinq::StreamKind::Unknown if buf.len() >= CLASSIFY_BYTES => Some(Kind::Other),
+                    stagelinq::StreamKind::Unknown if buf.len() >= CLASSIFY_BYTES => {
+                        Some(Kind::Other)
+                    }
                     stagelinq::StreamKind::Unknown => None,
-                    _ => Some(Kind::StageLinq(Box::new(ConnectionDecoder::new(None, detail)))),
+                    _ => Some(Kind::StageLinq(Box::new(ConnectionDecoder::new(
+                        None, detail,
+                    )))),
                 }
             };
-            let Some(kind) = kind else { return ControlFlow::Continue(()) };
+            let Some(kind) = kind else {
+                return ControlFlow::Continue(());
+            };
             // Replay what was held back (without this chunk) through the chosen decoder, then
             // this chunk.
             let mut held = std::mem::take(first);
@@ -323,7 +456,11 @@ impl State<'_> {
             c.kind = kind;
             for (j, b) in held.iter().enumerate() {
                 if !b.is_empty() {
-                    let d = if j == 0 { Direction::ClientToServer } else { Direction::ServerToClient };
+                    let d = if j == 0 {
+                        Direction::ClientToServer
+                    } else {
+                        Direction::ServerToClient
+                    };
                     self.data(conn, d, b, frame, ts_ns, stats, sink)?;
                 }
             }
@@ -343,7 +480,8 @@ impl State<'_> {
                     match dbserver::PortAnswer::parse(&buf[i]) {
                         Ok((a, n)) => {
                             // The answer names the dbserver port on the same host.
-                            self.dbserver_servers.insert(SocketAddr::new(c.server.ip(), a.port));
+                            self.dbserver_servers
+                                .insert(SocketAddr::new(c.server.ip(), a.port));
                             Some(n)
                         }
                         Err(_) => None,
@@ -398,7 +536,11 @@ fn dbserver_framed(
     match framed {
         Framed::Greeting { greeting, .. } => {
             let bytes = greeting.to_bytes();
-            emit(stats, sink, &ctx.record(&bytes, dbserver::dissect(&bytes, detail)))
+            emit(
+                stats,
+                sink,
+                &ctx.record(&bytes, dbserver::dissect(&bytes, detail)),
+            )
         }
         Framed::Message { bytes, message, .. } => {
             let d = dbserver::dissect(&bytes, detail);
@@ -425,7 +567,10 @@ fn dbserver_framed(
         }
         Framed::Discarded { bytes, reason, .. } => {
             let mut d = Dissection::new(Proto::DbServer, "unknown");
-            d.summary = format!("{} bytes that are not a dbserver message ({reason:?})", bytes.len());
+            d.summary = format!(
+                "{} bytes that are not a dbserver message ({reason:?})",
+                bytes.len()
+            );
             let mut sinkf = crate::dissect::FieldSink::new(&bytes, &mut d, detail);
             sinkf.unknown(0..bytes.len());
             emit(stats, sink, &ctx.record(&bytes, d))
@@ -434,9 +579,16 @@ fn dbserver_framed(
 }
 
 fn track_value(t: &dbserver::TrackMetadata) -> Value {
-    let s = |v: &Option<String>| v.clone().map(|s| Value::Str(s.into())).unwrap_or(Value::Null);
+    let s = |v: &Option<String>| {
+        v.clone()
+            .map(|s| Value::Str(s.into()))
+            .unwrap_or(Value::Null)
+    };
     Value::Obj(vec![
-        ("player".into(), t.player.map(|p| Value::U(p as u64)).unwrap_or(Value::Null)),
+        (
+            "player".into(),
+            t.player.map(|p| Value::U(p as u64)).unwrap_or(Value::Null),
+        ),
         ("slot".into(), Value::str(t.slot)),
         ("rekordbox_id".into(), Value::U(t.rekordbox_id as u64)),
         ("title".into(), s(&t.title)),
@@ -444,7 +596,15 @@ fn track_value(t: &dbserver::TrackMetadata) -> Value {
         ("album".into(), s(&t.album)),
         ("genre".into(), s(&t.genre)),
         ("key".into(), s(&t.key)),
-        ("bpm".into(), t.bpm.map(|b| Value::round(b, 2)).unwrap_or(Value::Null)),
-        ("duration_s".into(), t.duration_s.map(|d| Value::U(d as u64)).unwrap_or(Value::Null)),
+        (
+            "bpm".into(),
+            t.bpm.map(|b| Value::round(b, 2)).unwrap_or(Value::Null),
+        ),
+        (
+            "duration_s".into(),
+            t.duration_s
+                .map(|d| Value::U(d as u64))
+                .unwrap_or(Value::Null),
+        ),
     ])
 }

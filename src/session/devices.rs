@@ -140,7 +140,10 @@ impl DeviceTable {
             Proto::StageLinq if dis.type_name == "discovery" => self.observe_discovery(r),
             Proto::StageLinq => {
                 // Any StageLinQ message refreshes its sender, if discovery introduced it.
-                let key = DeviceKey { ip: r.src.ip(), device: 0 };
+                let key = DeviceKey {
+                    ip: r.src.ip(),
+                    device: 0,
+                };
                 if let Some(d) = self.devices.get_mut(&key) {
                     d.last_ns = d.last_ns.max(r.ts_ns);
                     d.last_seen = super::ts(d.last_ns);
@@ -166,11 +169,16 @@ impl DeviceTable {
             _ => None,
         };
         if let Some(step) = claim_step {
-            let number = ["claimed_device", "assigned_device", "contested_device", "device_number"]
-                .iter()
-                .find_map(|n| dis.field(n).and_then(Value::as_u64))
-                .or(dis.device.map(|d| d as u64))
-                .filter(|&n| n != 0);
+            let number = [
+                "claimed_device",
+                "assigned_device",
+                "contested_device",
+                "device_number",
+            ]
+            .iter()
+            .find_map(|n| dis.field(n).and_then(Value::as_u64))
+            .or(dis.device.map(|d| d as u64))
+            .filter(|&n| n != 0);
             let name = dis.name.clone().filter(|n| !n.is_empty());
             let mac = str_field(r, "mac");
             let who = name.clone().unwrap_or_else(|| r.src.ip().to_string());
@@ -178,7 +186,9 @@ impl DeviceTable {
                 ("hello", _) => format!("{who} ({}) says hello", r.src.ip()),
                 ("channel_conflict", Some(n)) => format!("{who} says number {n} is already taken"),
                 ("mixer_assign", Some(n)) => format!("{who} assigns number {n} to {}", r.dst.ip()),
-                ("assignment_finished", Some(n)) => format!("{who} tells {} it holds number {n}", r.dst.ip()),
+                ("assignment_finished", Some(n)) => {
+                    format!("{who} tells {} it holds number {n}", r.dst.ip())
+                }
                 (_, Some(n)) => format!("{who}: {step}, number {n}"),
                 (_, None) => format!("{who}: {step} (automatic number)"),
             };
@@ -201,7 +211,10 @@ impl DeviceTable {
         if device == 0 {
             return None;
         }
-        let key = DeviceKey { ip: r.src.ip(), device };
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device,
+        };
         let ts_ns = r.ts_ns;
         let device_type = dis.field("device_type").and_then(Value::as_u64);
         let mac = str_field(r, "mac");
@@ -255,7 +268,10 @@ impl DeviceTable {
     }
 
     fn observe_discovery(&mut self, r: &Record<'_>) -> Option<String> {
-        let key = DeviceKey { ip: r.src.ip(), device: 0 };
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device: 0,
+        };
         let name = str_field(r, "device_name");
         let software = str_field(r, "software");
         let model = str_field(r, "model");
@@ -284,7 +300,11 @@ impl DeviceTable {
                 reason: "said goodbye (DISCOVERER_EXIT_)".into(),
                 returned: None,
             });
-            return Some(format!("{} ({}) left the network", d.name.as_deref().unwrap_or("device"), key.ip));
+            return Some(format!(
+                "{} ({}) left the network",
+                d.name.as_deref().unwrap_or("device"),
+                key.ip
+            ));
         }
         if let Some(dep) = d.departures.last_mut() {
             if dep.returned.is_none() {
@@ -315,7 +335,14 @@ impl DeviceTable {
                         reason: "keep-alives stopped".into(),
                         returned: None,
                     });
-                    lines.push((at, format!("{} #{} left (no keep-alive for 10 s)", d.name.as_deref().unwrap_or("device"), d.device)));
+                    lines.push((
+                        at,
+                        format!(
+                            "{} #{} left (no keep-alive for 10 s)",
+                            d.name.as_deref().unwrap_or("device"),
+                            d.device
+                        ),
+                    ));
                 }
             }
         }

@@ -148,7 +148,8 @@ impl Session {
                 }
             }
         }
-        self.now_playing.update(r.ts_ns, &self.players, &self.stagelinq)
+        self.now_playing
+            .update(r.ts_ns, &self.players, &self.stagelinq)
     }
 
     fn prodjlink(&mut self, r: &Record<'_>) {
@@ -165,7 +166,11 @@ impl Session {
             self.line(r, text);
         }
         if t.starts_with("master_handoff") || t == "sync_control" {
-            let text = format!("{} {}", r.dissection.type_name.replace('_', " "), r.dissection.summary);
+            let text = format!(
+                "{} {}",
+                r.dissection.type_name.replace('_', " "),
+                r.dissection.summary
+            );
             self.line(r, text.trim().to_string());
         }
     }
@@ -204,7 +209,11 @@ impl Session {
     }
 
     fn dbserver(&mut self, r: &Record<'_>) {
-        let key = if r.port == r.dst.port() { (r.src, r.dst) } else { (r.dst, r.src) };
+        let key = if r.port == r.dst.port() {
+            (r.src, r.dst)
+        } else {
+            (r.dst, r.src)
+        };
         let s = self.dbserver.entry(key).or_insert_with(|| DbSession {
             client: key.0.to_string(),
             server: key.1.to_string(),
@@ -222,7 +231,10 @@ impl Session {
             s.mean_latency_ms = Some(s.latency_sum / s.latencies as f64);
             s.worst_latency_ms = Some(s.worst_latency_ms.map_or(lat, |w| w.max(lat)));
         }
-        if d.malformed.is_some() || d.type_name.contains("not_found") || d.type_name.contains("error") {
+        if d.malformed.is_some()
+            || d.type_name.contains("not_found")
+            || d.type_name.contains("error")
+        {
             s.errors += 1;
         }
         if let Some(Value::Str(text)) = r.extra("exchange") {

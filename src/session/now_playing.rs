@@ -58,7 +58,10 @@ impl NowPlaying {
                 continue;
             }
             let Some(track) = &st.track else { continue };
-            let fallback = format!("rekordbox track {} (player {} {})", track.rekordbox_id, track.player, track.slot);
+            let fallback = format!(
+                "rekordbox track {} (player {} {})",
+                track.rekordbox_id, track.player, track.slot
+            );
             cands.push(Candidate {
                 entry: NowPlayingEntry {
                     protocol: "prodjlink",
@@ -77,7 +80,10 @@ impl NowPlaying {
         let by_mixer = slq.on_air_by_mixer();
         for (ip, dev) in &slq.devices {
             for (deck, st) in &dev.decks {
-                let mixer_level = by_mixer.iter().find(|((i, d), _)| i == ip && d == deck).map(|(_, l)| *l);
+                let mixer_level = by_mixer
+                    .iter()
+                    .find(|((i, d), _)| i == ip && d == deck)
+                    .map(|(_, l)| *l);
                 let level = mixer_level.or(st.fader).unwrap_or(0.0);
                 let on_air = st.on_air || level > 0.0;
                 if !(st.playing == Some(true) && on_air) || st.title.is_none() {
@@ -107,7 +113,8 @@ impl NowPlaying {
                     .unwrap_or(std::cmp::Ordering::Equal)
             })
             .map(|c| c.entry);
-        let changed = best.as_ref().map(|e| (&e.text, e.deck, &e.device)) != self.current.as_ref().map(|e| (&e.text, e.deck, &e.device));
+        let changed = best.as_ref().map(|e| (&e.text, e.deck, &e.device))
+            != self.current.as_ref().map(|e| (&e.text, e.deck, &e.device));
         if changed {
             self.history.push(NowPlayingChange {
                 ts: super::ts(ts_ns),
@@ -122,13 +129,18 @@ impl NowPlaying {
     /// Render with a template: `{artist}`, `{title}`, `{deck}`, `{device}`, `{bpm}`,
     /// `{protocol}`; empty when nothing plays.
     pub fn render(&self, template: &str) -> String {
-        let Some(e) = &self.current else { return String::new() };
+        let Some(e) = &self.current else {
+            return String::new();
+        };
         template
             .replace("{artist}", e.artist.as_deref().unwrap_or(""))
             .replace("{title}", e.title.as_deref().unwrap_or(&e.text))
             .replace("{deck}", &e.deck.to_string())
             .replace("{device}", &e.device)
-            .replace("{bpm}", &e.bpm.map(|b| format!("{b:.2}")).unwrap_or_default())
+            .replace(
+                "{bpm}",
+                &e.bpm.map(|b| format!("{b:.2}")).unwrap_or_default(),
+            )
             .replace("{protocol}", e.protocol)
             .replace("{text}", &e.text)
     }

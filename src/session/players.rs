@@ -69,7 +69,9 @@ fn b(r: &Record<'_>, n: &str) -> Option<bool> {
     r.dissection.field(n).and_then(Value::as_bool)
 }
 fn s(r: &Record<'_>, n: &str) -> Option<String> {
-    r.dissection.field(n).and_then(|v| v.as_str().map(str::to_string))
+    r.dissection
+        .field(n)
+        .and_then(|v| v.as_str().map(str::to_string))
 }
 
 /// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
@@ -122,7 +124,11 @@ impl Player {
         format!("player {}", self.deck)
     }
 
-    fn status(&mut self, r: &Record<'_>, tracks: &BTreeMap<TrackKey, TrackInfo>) -> Vec<(&'static str, String)> {
+    fn status(
+        &mut self,
+        r: &Record<'_>,
+        tracks: &BTreeMap<TrackKey, TrackInfo>,
+    ) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         let label = self.label();
         // Track: (source player, slot, rekordbox id).
@@ -143,10 +149,13 @@ impl Player {
                         Some(i) => format!(" = {}", i.describe()),
                         None => String::new(),
                     };
-                    out.push(("track_loaded", format!(
-                        "{label} loaded {kind} track {} from player {} {}{what}",
-                        k.rekordbox_id, k.player, k.slot
-                    )));
+                    out.push((
+                        "track_loaded",
+                        format!(
+                            "{label} loaded {kind} track {} from player {} {}{what}",
+                            k.rekordbox_id, k.player, k.slot
+                        ),
+                    ));
                 }
                 None => out.push(("track_unloaded", format!("{label} unloaded its track"))),
             }
@@ -157,7 +166,10 @@ impl Player {
                 self.state.title = info.title.clone();
                 self.state.artist = info.artist.clone();
                 if info.title.is_some() {
-                    out.push(("track_identified", format!("{label}'s track is {}", info.describe())));
+                    out.push((
+                        "track_identified",
+                        format!("{label}'s track is {}", info.describe()),
+                    ));
                 }
             }
         }
@@ -178,20 +190,32 @@ impl Player {
         self.state.playing = playing;
         if let Some(sync) = b(r, "sync") {
             if sync != self.state.sync {
-                out.push(("sync", format!("{label} sync {}", if sync { "on" } else { "off" })));
+                out.push((
+                    "sync",
+                    format!("{label} sync {}", if sync { "on" } else { "off" }),
+                ));
                 self.state.sync = sync;
             }
         }
         if let Some(m) = b(r, "master") {
             if m != self.state.master {
-                out.push(("master", format!("{label} {} tempo master", if m { "became" } else { "is no longer" })));
+                out.push((
+                    "master",
+                    format!(
+                        "{label} {} tempo master",
+                        if m { "became" } else { "is no longer" }
+                    ),
+                ));
                 self.state.master = m;
             }
         }
         if let Some(on) = b(r, "on_air") {
             if Some(on) != self.state.on_air {
                 if self.state.on_air.is_some() || on {
-                    out.push(("on_air", format!("{label} {}", if on { "on air" } else { "off air" })));
+                    out.push((
+                        "on_air",
+                        format!("{label} {}", if on { "on air" } else { "off air" }),
+                    ));
                 }
                 self.state.on_air = Some(on);
             }
@@ -205,7 +229,9 @@ impl Player {
     fn tempo(&mut self, r: &Record<'_>, out: &mut Vec<(&'static str, String)>) {
         self.state.bpm = f(r, "bpm").or(self.state.bpm);
         self.state.pitch = f(r, "pitch").or(self.state.pitch);
-        let Some(eff) = f(r, "effective_bpm") else { return };
+        let Some(eff) = f(r, "effective_bpm") else {
+            return;
+        };
         self.state.effective_bpm = Some(eff);
         // No track: no tempo to speak of.
         if self.state.track.is_none() && r.dissection.type_name == "cdj_status" {
@@ -214,11 +240,14 @@ impl Player {
         match self.reported_bpm {
             None => self.reported_bpm = Some(eff),
             Some(prev) if (eff - prev).abs() >= TEMPO_EVENT_BPM => {
-                out.push(("tempo", format!(
-                    "{} tempo {prev:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
-                    self.label(),
-                    self.state.pitch.unwrap_or(0.0)
-                )));
+                out.push((
+                    "tempo",
+                    format!(
+                        "{} tempo {prev:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
+                        self.label(),
+                        self.state.pitch.unwrap_or(0.0)
+                    ),
+                ));
                 self.reported_bpm = Some(eff);
             }
             _ => {}
@@ -233,7 +262,11 @@ pub struct Players {
 
 impl Players {
     /// Feed a Pro DJ Link record; returns the (deck, event, text) it caused.
-    pub fn observe(&mut self, r: &Record<'_>, tracks: &BTreeMap<TrackKey, TrackInfo>) -> Vec<(u32, &'static str, String)> {
+    pub fn observe(
+        &mut self,
+        r: &Record<'_>,
+        tracks: &BTreeMap<TrackKey, TrackInfo>,
+    ) -> Vec<(u32, &'static str, String)> {
         let t: &str = &r.dissection.type_name;
         if !matches!(t, "cdj_status" | "beat" | "precise_position") {
             return Vec::new();
@@ -242,7 +275,12 @@ impl Players {
             return Vec::new();
         };
         // Mixers send beats too (backup metronome); they are not decks.
-        if device == 33 || r.dissection.name.as_deref().is_some_and(|n| n.starts_with("DJM")) {
+        if device == 33
+            || r.dissection
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("DJM"))
+        {
             return Vec::new();
         }
         let key = (r.src.ip(), device);
@@ -279,11 +317,18 @@ impl Players {
         };
         let mut out = Vec::new();
         for p in self.players.values_mut() {
-            let Some(on) = ch.get(p.deck.wrapping_sub(1) as usize).and_then(Value::as_bool) else {
+            let Some(on) = ch
+                .get(p.deck.wrapping_sub(1) as usize)
+                .and_then(Value::as_bool)
+            else {
                 continue;
             };
             if Some(on) != p.state.on_air {
-                let text = format!("player {} {} (mixer)", p.deck, if on { "on air" } else { "off air" });
+                let text = format!(
+                    "player {} {} (mixer)",
+                    p.deck,
+                    if on { "on air" } else { "off air" }
+                );
                 if p.state.on_air.is_some() || on {
                     p.push(r, "on_air", text.clone());
                     out.push((p.deck, "on_air", text));

@@ -17,7 +17,9 @@ fn table(header: &[&str], width: u16) -> Table {
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 /// The `--summary` text: one table per part of the story.
@@ -33,19 +35,44 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     ));
 
     out.push_str("Devices\n");
-    let mut t = table(&["ip", "#", "name", "role", "mac", "firmware", "first seen", "last seen", "left", "packets"], width);
+    let mut t = table(
+        &[
+            "ip",
+            "#",
+            "name",
+            "role",
+            "mac",
+            "firmware",
+            "first seen",
+            "last seen",
+            "left",
+            "packets",
+        ],
+        width,
+    );
     for d in s.devices.devices.values() {
         let packets: u64 = d.packets.values().sum();
         t.add_row(vec![
             d.ip.to_string(),
-            if d.protocol == "stagelinq" { "-".into() } else { d.device.to_string() },
+            if d.protocol == "stagelinq" {
+                "-".into()
+            } else {
+                d.device.to_string()
+            },
             opt(&d.name),
-            if d.protocol == "stagelinq" { format!("stagelinq {}", opt(&d.model)) } else { d.role.to_string() },
+            if d.protocol == "stagelinq" {
+                format!("stagelinq {}", opt(&d.model))
+            } else {
+                d.role.to_string()
+            },
             opt(&d.mac),
             opt(&d.firmware),
             short_ts(&d.first_seen),
             short_ts(&d.last_seen),
-            d.left.as_deref().map(short_ts).unwrap_or_else(|| "-".into()),
+            d.left
+                .as_deref()
+                .map(short_ts)
+                .unwrap_or_else(|| "-".into()),
             packets.to_string(),
         ]);
     }
@@ -83,7 +110,12 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         }
         let mut t = table(&["frame", "time", "event", "what"], width);
         for e in &p.events {
-            t.add_row(vec![e.frame.to_string(), short_ts(&e.ts), e.event.to_string(), e.text.clone()]);
+            t.add_row(vec![
+                e.frame.to_string(),
+                short_ts(&e.ts),
+                e.event.to_string(),
+                e.text.clone(),
+            ]);
         }
         out.push_str(&t.to_string());
         out.push('\n');
@@ -93,7 +125,12 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         out.push_str("\nTempo master\n");
         let mut t = table(&["frame", "time", "master", "what"], width);
         for m in &s.master_history {
-            t.add_row(vec![m.frame.to_string(), short_ts(&m.ts), opt(&m.player), m.text.clone()]);
+            t.add_row(vec![
+                m.frame.to_string(),
+                short_ts(&m.ts),
+                opt(&m.player),
+                m.text.clone(),
+            ]);
         }
         out.push_str(&t.to_string());
         out.push('\n');
@@ -101,7 +138,12 @@ pub fn summary_text(s: &Session, width: u16) -> String {
 
     if !s.dbserver.is_empty() {
         out.push_str("\ndbserver sessions\n");
-        let mut t = table(&["client", "server", "requests", "answers", "errors", "mean ms", "worst ms"], width);
+        let mut t = table(
+            &[
+                "client", "server", "requests", "answers", "errors", "mean ms", "worst ms",
+            ],
+            width,
+        );
         for d in s.dbserver.values() {
             t.add_row(vec![
                 d.client.clone(),
@@ -109,8 +151,12 @@ pub fn summary_text(s: &Session, width: u16) -> String {
                 d.requests.to_string(),
                 d.answers.to_string(),
                 d.errors.to_string(),
-                d.mean_latency_ms.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into()),
-                d.worst_latency_ms.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into()),
+                d.mean_latency_ms
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_else(|| "-".into()),
+                d.worst_latency_ms
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_else(|| "-".into()),
             ]);
         }
         out.push_str(&t.to_string());
@@ -119,12 +165,36 @@ pub fn summary_text(s: &Session, width: u16) -> String {
 
     if !s.stagelinq.devices.is_empty() {
         out.push_str("\nStageLinQ devices\n");
-        let mut t = table(&["ip", "services", "subscriptions", "deck", "title", "artist", "bpm", "playing", "on air"], width);
+        let mut t = table(
+            &[
+                "ip",
+                "services",
+                "subscriptions",
+                "deck",
+                "title",
+                "artist",
+                "bpm",
+                "playing",
+                "on air",
+            ],
+            width,
+        );
         for (ip, d) in &s.stagelinq.devices {
-            let services: Vec<String> = d.services.iter().map(|(n, p)| format!("{n}:{p}")).collect();
+            let services: Vec<String> =
+                d.services.iter().map(|(n, p)| format!("{n}:{p}")).collect();
             let subs = d.subscriptions.len().to_string();
             if d.decks.is_empty() {
-                t.add_row(vec![ip.to_string(), services.join(" "), subs.clone(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()]);
+                t.add_row(vec![
+                    ip.to_string(),
+                    services.join(" "),
+                    subs.clone(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
             }
             for (n, deck) in &d.decks {
                 t.add_row(vec![
@@ -134,7 +204,10 @@ pub fn summary_text(s: &Session, width: u16) -> String {
                     n.to_string(),
                     opt(&deck.title),
                     opt(&deck.artist),
-                    deck.bpm.or(deck.beatinfo_bpm).map(|b| format!("{b:.2}")).unwrap_or_else(|| "-".into()),
+                    deck.bpm
+                        .or(deck.beatinfo_bpm)
+                        .map(|b| format!("{b:.2}"))
+                        .unwrap_or_else(|| "-".into()),
                     opt(&deck.playing),
                     deck.on_air.to_string(),
                 ]);

@@ -96,10 +96,15 @@ impl StageLinq {
                 }
             }
             "service_announcement" => {
-                if let (Some(name), Some(port)) = (text("service"), field("port").and_then(Value::as_u64)) {
+                if let (Some(name), Some(port)) =
+                    (text("service"), field("port").and_then(Value::as_u64))
+                {
                     let dev = self.device(r.src.ip());
                     if dev.services.insert(name.clone(), port as u16).is_none() {
-                        out.push(format!("{} offers StageLinQ service {name} on port {port}", r.src.ip()));
+                        out.push(format!(
+                            "{} offers StageLinQ service {name} on port {port}",
+                            r.src.ip()
+                        ));
                     }
                 }
             }
@@ -121,7 +126,12 @@ impl StageLinq {
                     let dev = self.device(ip);
                     for (i, deck) in decks.iter().enumerate() {
                         let Value::Obj(items) = deck else { continue };
-                        let get = |n: &str| items.iter().find(|(k, _)| k == n).and_then(|(_, v)| v.as_f64());
+                        let get = |n: &str| {
+                            items
+                                .iter()
+                                .find(|(k, _)| k == n)
+                                .and_then(|(_, v)| v.as_f64())
+                        };
                         let st = dev.decks.entry(i as u32 + 1).or_default();
                         st.beat = get("beat");
                         st.beatinfo_bpm = get("bpm");
@@ -150,14 +160,23 @@ impl StageLinq {
                         st.title = t;
                     }
                 }
-                "Track/ArtistName" => st.artist = v.as_str().map(str::to_string).filter(|s| !s.is_empty()),
+                "Track/ArtistName" => {
+                    st.artist = v.as_str().map(str::to_string).filter(|s| !s.is_empty())
+                }
                 "CurrentBPM" | "Track/CurrentBPM" if suffix == "CurrentBPM" || st.bpm.is_none() => {
                     st.bpm = v.as_f64()
                 }
                 "Play" | "PlayState" => {
                     let p = v.as_bool();
                     if p.is_some() && p != st.playing {
-                        out.push(format!("{label} {}", if p == Some(true) { "playing" } else { "stopped" }));
+                        out.push(format!(
+                            "{label} {}",
+                            if p == Some(true) {
+                                "playing"
+                            } else {
+                                "stopped"
+                            }
+                        ));
                         st.playing_since = (p == Some(true)).then_some(r.ts_ns);
                         st.playing = p;
                     }
@@ -176,7 +195,10 @@ impl StageLinq {
             }
             return out;
         }
-        if let Some(ch) = path.strip_prefix("/Mixer/CH").and_then(|p| p.strip_suffix("faderPosition")) {
+        if let Some(ch) = path
+            .strip_prefix("/Mixer/CH")
+            .and_then(|p| p.strip_suffix("faderPosition"))
+        {
             if let (Ok(ch), Some(level)) = (ch.parse::<u32>(), v.as_f64()) {
                 self.device(ip).channel_fader.insert(ch, level);
             }
@@ -188,7 +210,9 @@ impl StageLinq {
             }
             return out;
         }
-        self.device(ip).other.insert(path.to_string(), v.to_string());
+        self.device(ip)
+            .other
+            .insert(path.to_string(), v.to_string());
         out
     }
 
@@ -199,13 +223,26 @@ impl StageLinq {
             for (ch, a) in &mixer.channel_assignment {
                 let level = mixer.channel_fader.get(ch).copied().unwrap_or(0.0);
                 // "{uuid},deck"; ",1" means unassigned (stagelinq.md 1.11).
-                let Some((tok, deck)) = a.rsplit_once(',') else { continue };
-                let tok: String = tok.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
-                let Ok(deck) = deck.trim().parse::<u32>() else { continue };
+                let Some((tok, deck)) = a.rsplit_once(',') else {
+                    continue;
+                };
+                let tok: String = tok
+                    .chars()
+                    .filter(|c| c.is_ascii_hexdigit())
+                    .collect::<String>()
+                    .to_lowercase();
+                let Ok(deck) = deck.trim().parse::<u32>() else {
+                    continue;
+                };
                 if tok.is_empty() {
                     continue;
                 }
-                if let Some(ip) = self.tokens.iter().find(|(t, _)| t.to_lowercase() == tok).map(|(_, ip)| *ip) {
+                if let Some(ip) = self
+                    .tokens
+                    .iter()
+                    .find(|(t, _)| t.to_lowercase() == tok)
+                    .map(|(_, ip)| *ip)
+                {
                     v.push(((ip, deck), level));
                 }
             }

@@ -57,7 +57,12 @@ impl TrackInfo {
     pub fn from_value(v: &Value) -> Option<(TrackKey, TrackInfo)> {
         let Value::Obj(items) = v else { return None };
         let get = |n: &str| items.iter().find(|(k, _)| k == n).map(|(_, v)| v);
-        let text = |n: &str| get(n).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
+        let text = |n: &str| {
+            get(n)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         let key = TrackKey {
             player: get("player")?.as_u64()? as u32,
             slot: text("slot")?,
