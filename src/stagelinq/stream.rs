@@ -167,19 +167,19 @@ impl StreamDecoder {
         };
         match self.state {
             State::Skip { remaining } if len <= remaining => {
-                self.offset += len;
+                self.offset = self.offset.saturating_add(len);
                 self.state = match remaining - len {
                     0 => State::Framing,
                     remaining => State::Skip { remaining },
                 };
                 self.process();
             }
-            State::Framing if pending.is_some_and(|total| held + len < total) => {
+            State::Framing if pending.is_some_and(|total| held.saturating_add(len) < total) => {
                 let total = pending.unwrap_or(0);
                 if held > 0 {
                     self.emit_piece(held as usize, "start of a message cut by a gap");
                 }
-                self.offset += len;
+                self.offset = self.offset.saturating_add(len);
                 self.state = State::Skip {
                     remaining: total - held - len,
                 };
@@ -187,7 +187,7 @@ impl StreamDecoder {
             }
             _ => {
                 self.gap();
-                self.offset += len;
+                self.offset = self.offset.saturating_add(len);
             }
         }
     }
