@@ -65,6 +65,25 @@ pub struct ReadArgs {
     /// Don't print the closing statistics line on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Instead of packets: tables of devices, player timelines, tempo master history, dbserver
+    /// sessions and StageLinQ devices (with --format json: one JSON document).
+    #[arg(long, conflicts_with_all = ["timeline", "conversations"])]
+    pub summary: bool,
+    /// Instead of packets: the merged story of the capture in plain words.
+    #[arg(long, conflicts_with = "conversations")]
+    pub timeline: bool,
+    /// Instead of packets: each dbserver connection with every request and its answer.
+    #[arg(long)]
+    pub conversations: bool,
+    /// Write the now-playing text to FILE each time it changes (for OBS text sources).
+    #[arg(long, value_name = "FILE")]
+    pub now_playing: Option<PathBuf>,
+    /// Template for --now-playing: {artist} {title} {deck} {device} {bpm} {protocol} {text}.
+    #[arg(long, default_value = "{text}", requires = "now_playing")]
+    pub template: String,
+    /// Width of --summary tables.
+    #[arg(long, default_value_t = 120)]
+    pub width: u16,
 }
 
 /// Run the command line; returns the process exit status.

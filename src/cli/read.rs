@@ -1,13 +1,17 @@
 //! `djdissect read`: dissect a capture file.
 
+use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 
 use super::{ColorChoice, OutputFormat, ReadArgs};
 use crate::capture::CaptureReader;
 use crate::engine::{Engine, EngineOptions};
 use crate::filter::{self, Filter};
 use crate::output::{self, Printer};
+use crate::record::Record;
+use crate::session::{report, Session};
 
 pub const AFTER_HELP: &str = "\
 Filter words: prodjlink keepalive hello claim beat position onair fader sync master status mixer
@@ -22,6 +26,8 @@ Examples:
   djdissect read set.pcapng --filter 'beat and device=2'
   djdissect read set.pcapng -V --filter 'status and device=3' -c 2
   djdissect read set.pcapng --format json | jq .fields.bpm
+  djdissect read set.pcapng --summary
+  djdissect read set.pcapng --now-playing np.txt --template '{artist} - {title}'
 
 Exit status: 0 ok; 1 damaged or truncated capture (everything before the damage is shown);
 2 usage error, bad filter, or unreadable input.";
@@ -34,8 +40,62 @@ fn color_choice(c: ColorChoice) -> &'static str {
     }
 }
 
-fn is_broken_pipe(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::BrokenPipe
+/// What happens to each record: filter, print, feed the session, write now-playing.
+struct Consumer<W: Write> {
+    filter: Option<Filter>,
+    printer: Option<Printer>,
+    out: W,
+    session: Option<Session>,
+    now_playing: Option<(PathBuf, String, Option<String>)>,
+    shown: u64,
+    max: Option<u64>,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Consumer<W> {
+    fn handle(&mut self, r: &Record<'_>) -> ControlFlow<()> {
+        if let Some(s) = &mut self.session {
+            let changed = s.observe(r);
+            if changed {
+                if let Err(e) = self.write_now_playing() {
+                    self.error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        let Some(printer) = &mut self.printer else {
+            return ControlFlow::Continue(());
+        };
+        if self.filter.as_ref().is_some_and(|f| !f.matches(r)) {
+            return ControlFlow::Continue(());
+        }
+        if let Err(e) = printer.record(r, &mut self.out) {
+            self.error = Some(e);
+            return ControlFlow::Break(());
+        }
+        self.shown += 1;
+        if self.max.is_some_and(|m| self.shown >= m) {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Rewrite the now-playing file when its text changed (write then rename, so a reader
+    /// never sees half a line).
+    fn write_now_playing(&mut self) -> io::Result<()> {
+        let (Some((path, template, last)), Some(s)) = (&mut self.now_playing, &self.session) else {
+            return Ok(());
+        };
+        let text = s.now_playing.render(template);
+        if last.as_deref() == Some(&text) {
+            return Ok(());
+        }
+        let tmp = path.with_extension("tmp~");
+        fs::write(&tmp, format!("{text}\n"))?;
+        fs::rename(&tmp, &*path)?;
+        *last = Some(text);
+        Ok(())
+    }
 }
 
 pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
@@ -59,42 +119,42 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     };
     let stdout = io::stdout();
     let color = output::use_color(color_choice(color), stdout.is_terminal());
-    let mut printer = Printer::new(output::Options {
-        format: match args.format {
-            OutputFormat::Text => output::Format::Text,
-            OutputFormat::Json => output::Format::Json,
-        },
-        detail: args.detail,
-        color: color && args.format == OutputFormat::Text,
-    });
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let story = args.summary || args.timeline || args.conversations;
+    let mut c = Consumer {
+        filter,
+        printer: (!story).then(|| {
+            Printer::new(output::Options {
+                format: match args.format {
+                    OutputFormat::Text => output::Format::Text,
+                    OutputFormat::Json => output::Format::Json,
+                },
+                detail: args.detail,
+                color: color && args.format == OutputFormat::Text,
+            })
+        }),
+        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+        session: (story || args.now_playing.is_some()).then(Session::new),
+        now_playing: args
+            .now_playing
+            .clone()
+            .map(|p| (p, args.template.clone(), None)),
+        shown: 0,
+        max: args.max_records,
+        error: None,
+    };
     let mut engine = Engine::new(EngineOptions {
         detail: args.detail,
         ..Default::default()
     });
-    let mut shown = 0u64;
-    let mut write_error: Option<io::Error> = None;
-    let max = args.max_records;
-    let mut sink = |r: &crate::record::Record<'_>| {
-        if filter.as_ref().is_some_and(|f| !f.matches(r)) {
-            return ControlFlow::Continue(());
-        }
-        if let Err(e) = printer.record(r, &mut out) {
-            write_error = Some(e);
-            return ControlFlow::Break(());
-        }
-        shown += 1;
-        if max.is_some_and(|m| shown >= m) {
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
-    };
     let mut capture_error = None;
     let mut stopped = false;
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
-                if engine.frame(&frame, &mut sink).is_break() {
+                if let Some(p) = &mut c.printer {
+                    p.set_start(frame.ts_ns);
+                }
+                if engine.frame(&frame, &mut |r| c.handle(r)).is_break() {
                     stopped = true;
                     break;
                 }
@@ -107,12 +167,19 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         }
     }
     if !stopped {
-        let _ = engine.finish(&mut sink);
+        let _ = engine.finish(&mut |r| c.handle(r));
     }
-    drop(sink);
-    let flushed = out.flush();
-    if let Some(e) = write_error.or(flushed.err()) {
-        if is_broken_pipe(&e) {
+    if let Some(s) = &mut c.session {
+        s.finish();
+    }
+    if c.error.is_none() {
+        if let Err(e) = write_story(args, &mut c) {
+            c.error = Some(e);
+        }
+    }
+    let flushed = c.out.flush();
+    if let Some(e) = c.error.take().or(flushed.err()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
             return 0;
         }
         eprintln!("djdissect: cannot write output: {e}");
@@ -126,4 +193,26 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         return 1;
     }
     0
+}
+
+/// The session views, written once the whole capture has been read.
+fn write_story<W: Write>(args: &ReadArgs, c: &mut Consumer<W>) -> io::Result<()> {
+    let Some(s) = &c.session else { return Ok(()) };
+    if args.summary {
+        match args.format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut c.out, &report::summary_json(s))?;
+                c.out.write_all(b"\n")?;
+            }
+            OutputFormat::Text => c
+                .out
+                .write_all(report::summary_text(s, args.width).as_bytes())?,
+        }
+    } else if args.timeline {
+        c.out.write_all(report::timeline_text(s).as_bytes())?;
+    } else if args.conversations {
+        c.out.write_all(report::conversations_text(s).as_bytes())?;
+    }
+    // The last state when the file ends.
+    c.write_now_playing()
 }

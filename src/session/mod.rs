@@ -60,7 +60,19 @@ pub struct DbSession {
     latency_sum: f64,
     #[serde(skip)]
     latencies: u64,
-    pub exchanges: Vec<String>,
+    #[serde(skip)]
+    answered: std::collections::HashSet<u64>,
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request and its answer, in plain words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    pub frame: u64,
+    pub ts: String,
+    pub request_frame: Option<u64>,
+    pub latency_ms: Option<f64>,
+    pub text: String,
 }
 
 #[derive(Debug, Default)]
@@ -220,11 +232,23 @@ impl Session {
             ..Default::default()
         });
         let d = &r.dissection;
-        // Everything the client sends after its greeting is a request.
-        if r.dst == key.1 && d.type_name != "greeting" && d.type_name != "port_query" {
+        // Everything the client sends after its greeting is a request; a request counts as
+        // answered at its first response (a menu answer spans several messages).
+        if r.dst == key.1 && d.type_name != "greeting" {
             s.requests += 1;
         }
-        if let Some(lat) = r.extra("latency_ms").and_then(Value::as_f64) {
+        if d.type_name == "port_answer" {
+            s.answers += 1;
+        }
+        let first_answer = r
+            .extra("request_frame")
+            .and_then(Value::as_u64)
+            .is_some_and(|f| s.answered.insert(f));
+        if let Some(lat) = r
+            .extra("latency_ms")
+            .and_then(Value::as_f64)
+            .filter(|_| first_answer)
+        {
             s.answers += 1;
             s.latency_sum += lat;
             s.latencies += 1;
@@ -238,13 +262,21 @@ impl Session {
             s.errors += 1;
         }
         if let Some(Value::Str(text)) = r.extra("exchange") {
-            s.exchanges.push(text.to_string());
+            s.exchanges.push(Exchange {
+                frame: r.frame,
+                ts: ts(r.ts_ns),
+                request_frame: r.extra("request_frame").and_then(Value::as_u64),
+                latency_ms: r.extra("latency_ms").and_then(Value::as_f64),
+                text: text.to_string(),
+            });
             let text = text.to_string();
             self.line(r, text);
         }
         if let Some((key, info)) = r.extra("track").and_then(tracks::TrackInfo::from_value) {
             self.tracks.insert(key, info);
-            self.players.refresh_titles(&self.tracks);
+            for (_, _, text) in self.players.refresh_titles(r, &self.tracks) {
+                self.line(r, text);
+            }
         }
     }
 

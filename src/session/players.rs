@@ -339,15 +339,25 @@ impl Players {
         out
     }
 
-    /// Refresh titles once dbserver answers arrive.
-    pub fn refresh_titles(&mut self, tracks: &BTreeMap<TrackKey, TrackInfo>) {
+    /// Name the loaded tracks that a dbserver answer just identified; returns the events.
+    pub fn refresh_titles(
+        &mut self,
+        r: &Record<'_>,
+        tracks: &BTreeMap<TrackKey, TrackInfo>,
+    ) -> Vec<(u32, &'static str, String)> {
+        let mut out = Vec::new();
         for p in self.players.values_mut() {
-            if let Some(info) = p.state.track.as_ref().and_then(|k| tracks.get(k)) {
-                if info.title.is_some() {
-                    p.state.title = info.title.clone();
-                    p.state.artist = info.artist.clone();
-                }
+            let Some(info) = p.state.track.as_ref().and_then(|k| tracks.get(k)) else {
+                continue;
+            };
+            if info.title.is_some() && info.title != p.state.title {
+                p.state.title = info.title.clone();
+                p.state.artist = info.artist.clone();
+                let text = format!("{}'s track is {}", p.label(), info.describe());
+                p.push(r, "track_identified", text.clone());
+                out.push((p.deck, "track_identified", text));
             }
         }
+        out
     }
 }

@@ -279,3 +279,41 @@ pub fn timeline_text(s: &Session) -> String {
     }
     out
 }
+
+/// `--conversations`: one block per dbserver connection, each request with its answer.
+pub fn conversations_text(s: &Session) -> String {
+    let mut out = String::new();
+    if s.dbserver.is_empty() {
+        out.push_str("no dbserver conversations in this capture\n");
+    }
+    for d in s.dbserver.values() {
+        out.push_str(&format!(
+            "dbserver {} -> {}: {} requests, {} answers, {} errors, latency mean {} worst {}\n",
+            d.client,
+            d.server,
+            d.requests,
+            d.answers,
+            d.errors,
+            d.mean_latency_ms
+                .map(|v| format!("{v:.2} ms"))
+                .unwrap_or_else(|| "-".into()),
+            d.worst_latency_ms
+                .map(|v| format!("{v:.2} ms"))
+                .unwrap_or_else(|| "-".into()),
+        ));
+        for e in &d.exchanges {
+            let lat = e
+                .latency_ms
+                .map(|l| format!(" ({l:.1} ms)"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  frame {:>6}  {}  {}{lat}\n",
+                e.frame,
+                short_ts(&e.ts),
+                e.text
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
