@@ -131,3 +131,30 @@ pub fn dissect_unknown(b: &[u8], stream: &str, detail: bool, reason: &str) -> Di
     d.summary = format!("{} unknown bytes on {stream}: {reason}", b.len());
     d
 }
+
+/// Parse `bytes` as the StageLinQ message family that `type_name` (a dissection's type) names
+/// and emit it again: the round-trip check the emulator relies on. None when it does not parse.
+pub fn reparse(bytes: &[u8], type_name: &str) -> Option<Vec<u8>> {
+    let t = type_name;
+    Some(if t == "discovery" {
+        discovery::Discovery::parse(bytes).ok()?.to_bytes()
+    } else if t.starts_with("eaas") {
+        eaas::EaasDiscovery::parse(bytes).ok()?.to_bytes()
+    } else if matches!(t, "services_request" | "service_announcement" | "service_hello" | "reference") {
+        directory::DirectoryMessage::parse(bytes).ok()?.to_bytes()
+    } else if t.starts_with("statemap") {
+        statemap::StateMapMessage::parse(bytes).ok()?.to_bytes()
+    } else if t.starts_with("beat_info") {
+        beatinfo::BeatInfoMessage::parse(bytes).ok()?.to_bytes()
+    } else if t == "time_sync" {
+        timesync::TimeSyncMessage::parse(bytes).ok()?.to_bytes()
+    } else if t == "broadcast" {
+        broadcast::BroadcastMessage::parse(bytes).ok()?.to_bytes()
+    } else if t == "syncing" {
+        syncing::SyncingMessage::parse(bytes).ok()?.to_bytes()
+    } else if t == "file_transfer" {
+        filetransfer::FileTransferMessage::parse(bytes).ok()?.to_bytes()
+    } else {
+        return None;
+    })
+}
