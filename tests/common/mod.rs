@@ -58,3 +58,57 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Dissect a capture in-process and render every record with the given printer options.
+/// Returns the output and the closing statistics line.
+pub fn render(path: &Path, format: djdissect::output::Format, detail: bool) -> (String, String) {
+    use std::ops::ControlFlow;
+    let mut r = djdissect::capture::CaptureReader::open(path).unwrap();
+    let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions {
+        detail,
+        ..Default::default()
+    });
+    let mut p = djdissect::output::Printer::new(djdissect::output::Options {
+        format,
+        detail,
+        color: false,
+    });
+    let mut out = Vec::new();
+    loop {
+        match r.next_frame() {
+            Ok(Some(f)) => {
+                p.set_start(f.ts_ns);
+                let _ = e.frame(&f, &mut |rec| {
+                    p.record(rec, &mut out).unwrap();
+                    ControlFlow::Continue(())
+                });
+            }
+            Ok(None) => break,
+            Err(err) => panic!("{}: {err}", path.display()),
+        }
+    }
+    let _ = e.finish(&mut |rec| {
+        p.record(rec, &mut out).unwrap();
+        ControlFlow::Continue(())
+    });
+    (String::from_utf8(out).unwrap(), e.stats().line())
+}
+
+/// Every capture the snapshot tests cover: the real ones (when present) and the project's own.
+pub fn all_captures(test: &str) -> Vec<PathBuf> {
+    let mut v = own_captures();
+    if let Some(dir) = shared_captures(test) {
+        v.extend(capture_files(&dir));
+    }
+    v
+}
+
+/// Snapshot name for a capture file: `real@LinkInfo.pcapng` or `own@club-set.pcapng`.
+pub fn snapshot_name(prefix: &str, path: &Path) -> String {
+    let own = path.starts_with(Path::new(env!("CARGO_MANIFEST_DIR")).join("captures"));
+    format!(
+        "{prefix}@{}{}",
+        if own { "own-" } else { "" },
+        path.file_name().unwrap().to_string_lossy()
+    )
+}
