@@ -5,6 +5,7 @@
 //! that cannot be opened or is not a capture.
 
 mod read;
+mod tcp_streams;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,11 @@ pub enum Command {
     /// Dissect a pcap or pcapng capture ('-' reads standard input).
     #[command(after_help = read::AFTER_HELP)]
     Read(ReadArgs),
+    /// Bytes reassembled per TCP connection and direction (for cross-checking with tshark).
+    TcpStreams {
+        /// Capture file, or '-' for standard input.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,5 +96,6 @@ pub struct ReadArgs {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Read(args) => read::run(&args, cli.color),
+        Command::TcpStreams { file } => tcp_streams::run(&file),
     }
 }
