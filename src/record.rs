@@ -13,6 +13,8 @@ pub struct Record<'a> {
     pub ts_ns: i128,
     pub src: SocketAddr,
     pub dst: SocketAddr,
+    /// Capture interface the frame came from (pcapng interface id; 0 for classic pcap).
+    pub interface: u32,
     /// The protocol port: destination port for UDP, the server's port for TCP.
     pub port: u16,
     /// The message's bytes (what offsets in the dissection refer to).

@@ -154,6 +154,7 @@ fn udp(
         ts_ns: frame.ts_ns,
         src,
         dst,
+        interface: frame.interface,
         port: dport,
         bytes: payload,
         dissection,

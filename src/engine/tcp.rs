@@ -101,6 +101,7 @@ impl Ctx {
             ts_ns: self.ts_ns,
             src: self.src,
             dst: self.dst,
+            interface: 0,
             port: self.port,
             bytes,
             dissection,

@@ -27,6 +27,7 @@ fn rec(
         ts_ns: 0,
         src: "169.254.1.2:50002".parse().unwrap(),
         dst: "169.254.1.3:50002".parse().unwrap(),
+        interface: 0,
         port: 50002,
         bytes: &[],
         dissection: d,

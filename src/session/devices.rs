@@ -181,16 +181,24 @@ impl DeviceTable {
             .filter(|&n| n != 0);
             let name = dis.name.clone().filter(|n| !n.is_empty());
             let mac = str_field(r, "mac");
-            let who = name.clone().unwrap_or_else(|| r.src.ip().to_string());
+            let who = match &name {
+                Some(n) => format!("{n} ({})", r.src.ip()),
+                None => r.src.ip().to_string(),
+            };
+            let counter = dis.field("counter").and_then(Value::as_u64);
             let text = match (t, number) {
-                ("hello", _) => format!("{who} ({}) says hello", r.src.ip()),
+                ("hello", _) => format!("{who} says hello"),
+                ("claim_mac", _) => match counter {
+                    Some(c) => format!("{who}: {step}, packet {c}"),
+                    None => format!("{who}: {step}"),
+                },
                 ("channel_conflict", Some(n)) => format!("{who} says number {n} is already taken"),
                 ("mixer_assign", Some(n)) => format!("{who} assigns number {n} to {}", r.dst.ip()),
                 ("assignment_finished", Some(n)) => {
                     format!("{who} tells {} it holds number {n}", r.dst.ip())
                 }
                 (_, Some(n)) => format!("{who}: {step}, number {n}"),
-                (_, None) => format!("{who}: {step} (automatic number)"),
+                (_, None) => format!("{who}: {step}"),
             };
             self.claims.push(Claim {
                 frame: r.frame,

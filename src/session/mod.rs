@@ -19,8 +19,8 @@ use crate::record::Record;
 
 pub use now_playing::{NowPlaying, NowPlayingEntry};
 
-/// The same datagram seen again within this window (same source, destination and bytes) is the
-/// capture's second interface, not a second packet.
+/// The same datagram seen again on another capture interface within this window (same source,
+/// destination and bytes) is the capture's second copy, not a second packet.
 pub const DUPLICATE_WINDOW_NS: i128 = 2_000_000;
 
 pub(crate) fn ts(ns: i128) -> String {
@@ -90,7 +90,7 @@ pub struct Session {
     pub first_ns: Option<i128>,
     pub last_ns: Option<i128>,
     current_master: Option<u32>,
-    recent: VecDeque<(i128, u64)>,
+    recent: VecDeque<(i128, u64, u32)>,
     recent_set: HashMap<u64, u32>,
 }
 
@@ -111,7 +111,7 @@ impl Session {
     /// True when this record repeats one seen within [`DUPLICATE_WINDOW_NS`] (two capture
     /// interfaces); such records are counted once.
     fn is_duplicate(&mut self, r: &Record<'_>) -> bool {
-        while let Some(&(t, fp)) = self.recent.front() {
+        while let Some(&(t, fp, _)) = self.recent.front() {
             if r.ts_ns - t <= DUPLICATE_WINDOW_NS {
                 break;
             }
@@ -124,8 +124,12 @@ impl Session {
             }
         }
         let fp = fingerprint(r);
-        let dup = self.recent_set.contains_key(&fp);
-        self.recent.push_back((r.ts_ns, fp));
+        let dup = self.recent_set.contains_key(&fp)
+            && self
+                .recent
+                .iter()
+                .any(|&(_, f, i)| f == fp && i != r.interface);
+        self.recent.push_back((r.ts_ns, fp, r.interface));
         *self.recent_set.entry(fp).or_default() += 1;
         dup
     }

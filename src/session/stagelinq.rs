@@ -145,7 +145,13 @@ impl StageLinq {
 
     fn state_value(&mut self, r: &Record<'_>, path: &str, v: &Value) -> Vec<String> {
         let mut out = Vec::new();
-        let ip = r.src.ip();
+        // A value emit reports the sender's own state; a set (0x7d1 with JSON) writes into the
+        // receiver's state, as the mixer does with ExternalMixerVolume (stagelinq.md 1.5).
+        let ip = if r.dissection.type_name == "statemap_set" {
+            r.dst.ip()
+        } else {
+            r.src.ip()
+        };
         if let Some((deck, suffix)) = deck_path(path) {
             let dev = self.device(ip);
             let st = dev.decks.entry(deck).or_default();

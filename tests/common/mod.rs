@@ -112,3 +112,23 @@ pub fn snapshot_name(prefix: &str, path: &Path) -> String {
         path.file_name().unwrap().to_string_lossy()
     )
 }
+
+/// Read a capture through the engine into a session.
+pub fn session_of(path: &Path) -> djdissect::session::Session {
+    use std::ops::ControlFlow;
+    let mut r = djdissect::capture::CaptureReader::open(path).unwrap();
+    let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions::default());
+    let mut s = djdissect::session::Session::new();
+    while let Some(f) = r.next_frame().unwrap() {
+        let _ = e.frame(&f, &mut |rec| {
+            s.observe(rec);
+            ControlFlow::Continue(())
+        });
+    }
+    let _ = e.finish(&mut |rec| {
+        s.observe(rec);
+        ControlFlow::Continue(())
+    });
+    s.finish();
+    s
+}
