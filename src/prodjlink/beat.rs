@@ -205,6 +205,7 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     w.uint("device_copy", DEVICE_COPY);
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
+    w.expect_len(LEN);
     w.finish();
 
     let mut s = String::with_capacity(48);
@@ -312,6 +313,7 @@ pub(crate) fn dissect_precise_position(w: &mut Walker<'_>) {
         },
         |_| None,
     );
+    w.expect_len(LEN);
     w.finish();
 
     let mut s = String::with_capacity(48);

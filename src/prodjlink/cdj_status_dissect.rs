@@ -232,6 +232,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
     dissect_tail(w);
+    w.expect_len(MIN_LEN);
     w.finish();
 
     let mut s = String::with_capacity(80);

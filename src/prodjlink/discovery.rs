@@ -141,6 +141,7 @@ pub(crate) fn dissect_hello(w: &mut Walker<'_>) {
         field::hello::DEVICE_CLASS,
         device_class_name,
     );
+    w.expect_len(field::hello::LEN);
     w.finish();
     let mut s = String::from("hello");
     if let Some(c) = class {
@@ -206,6 +207,7 @@ pub(crate) fn dissect_claim_mac(w: &mut Walker<'_>) {
     let n = w.uint("counter", COUNTER);
     w.named("device_class", DEVICE_CLASS, device_class_name);
     let mac = w.mac("mac", MAC);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("claim 1");
     if let Some(n) = n {
@@ -273,6 +275,7 @@ pub(crate) fn dissect_mixer_assign_intent(w: &mut Walker<'_>) {
     dissect_announce(w);
     let ip = w.ip("mixer_ip", MIXER_IP);
     w.mac("mixer_mac", MIXER_MAC);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("mixer");
     if let Some(ip) = ip {
@@ -381,6 +384,7 @@ pub(crate) fn dissect_claim_ip(w: &mut Walker<'_>) {
     let n = w.uint("counter", COUNTER);
     w.named("role", ROLE, device_class_name);
     let a = w.named("assignment", ASSIGNMENT, assignment_name);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("claim 2");
     if let Some(n) = n {
@@ -458,6 +462,7 @@ pub(crate) fn dissect_mixer_assign(w: &mut Walker<'_>) {
         w.out().device = Some(d as u32);
     }
     w.uint("counter", COUNTER);
+    w.expect_len(LEN);
     w.finish();
     w.out().summary = match d {
         Some(d) => format!("mixer assigns D{d}"),
@@ -536,6 +541,7 @@ pub(crate) fn dissect_number(w: &mut Walker<'_>, finished: bool) {
         w.out().device = Some(d as u32);
     }
     let n = w.uint("counter", COUNTER);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from(if finished { "holds" } else { "claim 3" });
     if !finished {
@@ -603,6 +609,7 @@ pub(crate) fn dissect_channel_conflict(w: &mut Walker<'_>) {
         w.out().device = Some(d as u32);
     }
     let ip = w.ip("defender_ip", DEFENDER_IP);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("number");
     if let Some(d) = d {

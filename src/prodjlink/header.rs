@@ -389,8 +389,12 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Move past a field that was read. A field cut off by the end of the message is not
+    /// passed, so the bytes of it that are present end up in an unknown range.
     fn done(&mut self, r: &Range<usize>) {
-        self.pos = self.pos.max(r.end);
+        if r.end <= self.len() {
+            self.pos = self.pos.max(r.end);
+        }
     }
 
     pub fn uint(&mut self, name: &'static str, r: Range<usize>) -> Option<u64> {
@@ -503,6 +507,17 @@ impl<'a> Walker<'a> {
 
     pub fn derived(&mut self, name: &'static str, v: Value) {
         self.s.derived(name, v);
+    }
+
+    /// Mark the dissection truncated when the message is shorter than `len`, the minimum its
+    /// Repr's `parse` demands, unless a missing field already did (the first reason wins).
+    pub fn expect_len(&mut self, len: usize) {
+        let n = self.len();
+        if n < len {
+            self.out().set_malformed(format!(
+                "truncated: layout needs 0x{len:x} bytes, message has 0x{n:x}"
+            ));
+        }
     }
 
     /// Everything after the last field is unknown.

@@ -276,6 +276,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         w.uint_with("peer_model", MODEL, model_meaning);
         peer = peer.zip(peer_ip).map(|(d, _)| d);
     }
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::new();
     if let Some(d) = d {

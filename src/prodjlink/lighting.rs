@@ -119,6 +119,7 @@ pub(crate) fn dissect_reply(w: &mut Walker<'_>) {
     dissect_status(w);
     w.uint("device_copy", DEVICE_COPY);
     let host = w.utf16("host_name", HOST_NAME);
+    w.expect_len(LEN);
     w.finish();
     w.out().summary = match host {
         Some(Value::Str(h)) => format!("can export, host \"{h}\""),
@@ -201,6 +202,7 @@ pub(crate) fn dissect_request(w: &mut Walker<'_>) {
     if let Some(d) = deck.and_then(|d| opus_deck(d as u8)) {
         w.derived("deck_number", Value::U(d as u64));
     }
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("asks");
     if let Some(d) = deck {
@@ -309,6 +311,7 @@ pub(crate) fn dissect_data(w: &mut Walker<'_>) {
     if len > DATA {
         w.bytes("data", DATA..len);
     }
+    w.expect_len(DATA);
     w.finish();
     let mut s = String::new();
     if let Some(t) = t {
@@ -333,8 +336,8 @@ mod tests {
     fn lighting_reply_matches_the_published_template() {
         // First 0x30 bytes of the 296-byte OQ / Beat Link template for host "macbook pro".
         let start = hex(
-            "5173707431576d4a4f4c117265 6b6f7264626f7800000000000000000000000001\
-                         0117010417010000006d00610063006200",
+            "5173707431576d4a4f4c11 7265 6b6f7264626f78 0000000000000000000000 \
+             01 01 17 01 04 17 01 00 00 00 6d 00 61 00 63 00 62 00",
         );
         let r = LightingReply::new(LIGHTING_DEVICE, "macbook pro");
         let b = r.to_bytes();

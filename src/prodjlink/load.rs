@@ -164,6 +164,7 @@ pub(crate) fn dissect_load_track(w: &mut Walker<'_>) {
     let target = w.uint_with("target_index", TARGET_INDEX, |v| {
         Some(format!("player {} (zero-based; players ignore it)", v + 1))
     });
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("load");
     if let Some(id) = id {
@@ -330,6 +331,7 @@ pub(crate) fn dissect_load_settings(w: &mut Walker<'_>) {
             Some(format!("{v:02x}: enum value {}", v as i64 - 0x80))
         });
     }
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("load settings");
     if let Some(t) = target {
@@ -459,6 +461,11 @@ pub(crate) fn dissect_device_settings(w: &mut Walker<'_>, reply: bool) {
         );
         w.bytes("settings", field::reply::SETTINGS);
     }
+    w.expect_len(if reply {
+        field::reply::LEN
+    } else {
+        field::request::LEN
+    });
     w.finish();
     let slot = slot.and_then(slot_name).unwrap_or("slot ?");
     let mut s = String::from(if reply {

@@ -171,6 +171,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         Some("not aligned with the players (4.3)".into())
     });
     w.derived("effective_bpm", effective_bpm(w.s.bytes, BPM, PITCH));
+    w.expect_len(LEN);
     w.finish();
 
     let mut s = String::with_capacity(40);

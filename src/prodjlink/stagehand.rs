@@ -139,32 +139,43 @@ impl PeerFrame {
 /// Dissect a [`PeerFrame`] of any kind, naming the bytes DYS-SH describes.
 pub(crate) fn dissect_frame(w: &mut Walker<'_>, kind: u8) {
     dissect_peer(w);
+    // The bytes DYS-SH names are shown when the frame reaches them; their absence is no error
+    // because the frames' lengths are not fixed.
     let what = match kind {
         0x0b => {
-            w.uint_with("substream", field::TELEMETRY_SUBSTREAM, |_| {
-                Some("round-robin sub-stream selector (hypothesis, DYS-SH)".into())
-            });
+            if w.has(&field::TELEMETRY_SUBSTREAM) {
+                w.uint_with("substream", field::TELEMETRY_SUBSTREAM, |_| {
+                    Some("round-robin sub-stream selector (hypothesis, DYS-SH)".into())
+                });
+            }
             "telemetry"
         }
         0x58 => "VU meters",
         0x6a => "heartbeat",
         0x3b => {
-            w.uint("counter", field::HEARTBEAT_COUNTER);
+            if w.has(&field::HEARTBEAT_COUNTER) {
+                w.uint("counter", field::HEARTBEAT_COUNTER);
+            }
             "short heartbeat"
         }
         0x3d => {
-            w.uint("track_id", field::METADATA_TRACK_ID);
-            w.uint("track_id_copy", field::METADATA_TRACK_ID_COPY);
+            if w.has(&field::METADATA_TRACK_ID_COPY) {
+                w.uint("track_id", field::METADATA_TRACK_ID);
+                w.uint("track_id_copy", field::METADATA_TRACK_ID_COPY);
+            }
             "track metadata"
         }
         0x68 => "panel heartbeat",
         0x69 => {
-            w.bytes("pref_flags_1", field::SNAPSHOT_FLAGS_1);
-            w.bytes("pref_flags_2", field::SNAPSHOT_FLAGS_2);
+            if w.has(&field::SNAPSHOT_FLAGS_2) {
+                w.bytes("pref_flags_1", field::SNAPSHOT_FLAGS_1);
+                w.bytes("pref_flags_2", field::SNAPSHOT_FLAGS_2);
+            }
             "settings snapshot"
         }
         _ => "device list",
     };
+    w.expect_len(field::PEER_HEADER_LEN);
     w.finish();
     let n = w.len();
     w.out().summary = format!("stagehand {what}, {n} bytes");
@@ -253,6 +264,7 @@ pub(crate) fn dissect_transport(w: &mut Walker<'_>) {
     w.uint("view_state", VIEW_STATE);
     let a = w.named("action", ACTION, action_name);
     let p = w.uint("pressed", PRESSED);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("stagehand transport");
     if let Some(a) = a {
@@ -458,6 +470,7 @@ pub(crate) fn dissect_mixer_state(w: &mut Walker<'_>) {
     let x = w.uint_with("crossfader", CROSSFADER, |v| {
         Some(format!("{v:02x}: 00 full A, ff full B"))
     });
+    w.expect_len(field::mixer::LEN);
     w.finish();
     let mut s = String::from("A9 faders");
     for f in faders {
@@ -534,6 +547,7 @@ pub(crate) fn dissect_command(w: &mut Walker<'_>) {
     let op = w.uint("opcode", OPCODE);
     w.uint("length", LENGTH);
     let arg = w.uint("argument", ARGUMENT);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("stagehand command");
     if let Some(op) = op {
@@ -624,6 +638,7 @@ pub(crate) fn dissect_pref_write(w: &mut Walker<'_>) {
     w.uint_with("quantize", QUANTIZE, |v| {
         Some(format!("{v:02x}: quantize value index {}", v as i64 - 0x80))
     });
+    w.expect_len(LEN);
     w.finish();
     w.out().summary = match write {
         Some(1) => "stagehand preference write".into(),

@@ -101,6 +101,7 @@ pub(crate) fn dissect_timing(w: &mut Walker<'_>) {
             format!("player {v} sends audio")
         })
     });
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("tick");
     if let Some(c) = c {
@@ -196,6 +197,7 @@ pub(crate) fn dissect_data(w: &mut Walker<'_>) {
     let c = w.uint("counter", COUNTER);
     let pcm = w.bytes("pcm", PCM);
     let silent = pcm.map(|p| p.iter().all(|&x| x == 0));
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("audio");
     if let Some(c) = c {
@@ -249,6 +251,7 @@ impl TouchAudioHandover {
 
 pub(crate) fn dissect_handover(w: &mut Walker<'_>) {
     dissect_status(w);
+    w.expect_len(field::HANDOVER_LEN);
     w.finish();
     w.out().summary = match w.out().device {
         Some(d) => format!("handover from mixer D{d}"),

@@ -92,6 +92,7 @@ impl OpaqueStatus {
 /// The header's fields, the body unknown; `what` leads the summary.
 pub(crate) fn dissect_opaque(w: &mut Walker<'_>, what: &str) {
     dissect_status(w);
+    w.expect_len(OpaqueStatus::BODY);
     w.finish();
     let body = w.len().saturating_sub(OpaqueStatus::BODY);
     let summary = match w.out().device {
