@@ -9,9 +9,10 @@ use std::fmt::Write as _;
 use crate::dissect::Value;
 
 use super::header::{
-    dissect_status, get_arr, get_u32, get_u8, need, opus_deck, put_tail, set_bytes, set_u32,
-    set_u8, tail, utf16be, utf16be_field, StatusHeader, Walker,
+    get_arr, get_u32, get_u8, need, opus_deck, put_tail, set_bytes, set_u32, set_u8, tail, utf16be,
+    utf16be_field, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {

@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use super::cdj_status::{slot_name, track_type_name};
+use super::cdj_status_dissect::{slot_name, track_type_name};
 use super::header::{
-    dissect_magic_kind, dissect_status, get_arr, get_u16, get_u32, get_u8, need, put_tail,
-    set_bytes, set_u32, set_u8, tail, DeviceName, StatusHeader, Walker,
+    get_arr, get_u16, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail,
+    DeviceName, StatusHeader,
 };
+use super::walker::{dissect_magic_kind, dissect_status, Walker};
 use super::Error;
 
 mod field {

@@ -7,11 +7,12 @@ use std::net::Ipv4Addr;
 
 use crate::dissect::Value;
 
-use super::cdj_status::slot_name;
+use super::cdj_status_dissect::slot_name;
 use super::header::{
-    dissect_status, get_arr, get_ip, get_u16, get_u64, get_u8, need, put_tail, set_bytes, set_ip,
-    set_u16, set_u64, set_u8, tail, utf16be, utf16be_field, StatusHeader, Walker,
+    get_arr, get_ip, get_u16, get_u64, get_u8, need, put_tail, set_bytes, set_ip, set_u16, set_u64,
+    set_u8, tail, utf16be, utf16be_field, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {

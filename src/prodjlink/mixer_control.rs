@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use crate::dissect::Value;
 
 use super::header::{
-    dissect_status, get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail,
-    StatusHeader, Walker,
+    get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {
@@ -109,7 +109,7 @@ impl FaderStart {
 }
 
 fn command_value(v: u8) -> Value {
-    super::header::code_value(v, fader_command_name)
+    super::walker::code_value(v, fader_command_name)
 }
 
 pub(crate) fn dissect_fader_start(w: &mut Walker<'_>) {

@@ -308,3 +308,55 @@ fn short_and_empty_payloads() {
     }
     assert!(Packet::parse(50002, b"Qspt1WmJOL").is_ok_and(|p| matches!(p, Packet::Unknown(_))));
 }
+
+#[test]
+#[ignore]
+fn bench_one_off() {
+    let text = std::fs::read_to_string(std::env::var("PDJ_CORPUS").unwrap()).unwrap();
+    let pkts: Vec<(u16, Vec<u8>)> = text
+        .lines()
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            (
+                it.next().unwrap().parse().unwrap(),
+                crate::util::parse_hex(it.next().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let mut by_kind: std::collections::BTreeMap<&str, (usize, std::time::Duration)> =
+        Default::default();
+    let t = std::time::Instant::now();
+    let mut n = 0usize;
+    let mut sink = 0usize;
+    for _ in 0..50 {
+        for (port, b) in &pkts {
+            let t0 = std::time::Instant::now();
+            let d = dissect(*port, b, false);
+            let e = by_kind
+                .entry(match d.type_name {
+                    std::borrow::Cow::Borrowed(s) => s,
+                    _ => "?",
+                })
+                .or_default();
+            e.0 += 1;
+            e.1 += t0.elapsed();
+            sink += d.fields.len() + d.summary.len();
+            n += 1;
+        }
+    }
+    let el = t.elapsed();
+    println!(
+        "{n} dissections in {el:?}: {:.0}/s (sink {sink})",
+        n as f64 / el.as_secs_f64()
+    );
+    for (k, (c, d)) in by_kind {
+        println!("{k}: {:.0} ns", d.as_nanos() as f64 / c as f64);
+    }
+    let t = std::time::Instant::now();
+    for _ in 0..50 {
+        for (port, b) in &pkts {
+            sink += Packet::parse(*port, b).map(|p| p.buffer_len()).unwrap_or(0);
+        }
+    }
+    println!("parse: {:.0}/s", n as f64 / t.elapsed().as_secs_f64());
+}
