@@ -199,9 +199,10 @@ pub(crate) fn dissect_request(w: &mut Walker<'_>) {
     dissect_status(w);
     let id = w.uint_le("track_id", TRACK_ID);
     let t = w.uint_with("data_type", DATA_TYPE, data_type_meaning);
-    let deck = w.uint("deck", DECK);
+    // The wire holds the deck's device number (9-12); `deck` is 1-4 as everywhere else.
+    let deck = w.uint("deck_device", DECK);
     if let Some(d) = deck.and_then(|d| opus_deck(d as u8)) {
-        w.derived("deck_number", Value::U(d as u64));
+        w.derived("deck", Value::U(d as u64));
     }
     w.expect_len(LEN);
     w.finish();
@@ -367,7 +368,8 @@ mod tests {
             d.field("track_id").and_then(Value::as_u64),
             Some(0x01020304)
         );
-        assert_eq!(d.field("deck_number").and_then(Value::as_u64), Some(2));
+        assert_eq!(d.field("deck_device").and_then(Value::as_u64), Some(10));
+        assert_eq!(d.field("deck").and_then(Value::as_u64), Some(2));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! every byte, the header dissectors, and small value builders.
 
 use std::borrow::Cow;
-use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -113,25 +112,14 @@ impl<'a> Walker<'a> {
         self.done(&r);
     }
 
+    /// A MAC address as `aa:bb:cc:dd:ee:ff`.
     pub fn mac(&mut self, name: &'static str, r: Range<usize>) -> Option<Value> {
-        self.value(
-            name,
-            r,
-            |b| Value::Str(crate::util::mac(b).into()),
-            |_| None,
-        )
+        self.value(name, r, |b| Value::Str(mac_text(b).into()), |_| None)
     }
 
+    /// An IPv4 address as dotted text.
     pub fn ip(&mut self, name: &'static str, r: Range<usize>) -> Option<Value> {
-        self.value(
-            name,
-            r,
-            |b| {
-                let ip = Ipv4Addr::new(b[0], b[1], b[2], b[3]);
-                Value::Str(ip.to_string().into())
-            },
-            |_| None,
-        )
+        self.value(name, r, |b| Value::Str(ip_text(b).into()), |_| None)
     }
 
     /// NUL-terminated UTF-16BE text.
@@ -187,6 +175,32 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// `aa:bb:..` without `format!` (keep-alives are a quarter of all traffic).
+fn mac_text(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(b.len() * 3);
+    for (i, &x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push(HEX[(x >> 4) as usize] as char);
+        s.push(HEX[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// Dotted quad from four bytes.
+fn ip_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, &x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        s.push_str(itoa::Buffer::new().format(x));
+    }
+    s
+}
+
 /// The value of a named one-byte code: its name, or `0x..` when the reference lists none.
 pub(crate) fn code_value(v: u8, names: fn(u8) -> Option<&'static str>) -> Value {
     match names(v) {
@@ -231,11 +245,17 @@ pub(crate) fn dissect_magic_kind(w: &mut Walker<'_>) {
 pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
     use field::announce::*;
     dissect_magic_kind(w);
-    w.uint("sub_kind", SUB_KIND);
+    w.uint_with("sub_kind", SUB_KIND, |v| {
+        Some(match v {
+            0 => "00: normal".into(),
+            1 => "01: directed exchange with a mixer (9.2)".into(),
+            _ => format!("{v:02x}: not seen before"),
+        })
+    });
     if let Some(name) = w.ascii("name", NAME) {
         w.out().name = Some(name);
     }
-    w.uint("header_type", HEADER_TYPE);
+    w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
     w.uint_with("structure", STRUCTURE, |v| {
         Some(
             match v {
@@ -265,8 +285,12 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     if let Some(name) = w.ascii("name", NAME) {
         w.out().name = Some(name);
     }
-    w.uint("header_type", HEADER_TYPE);
-    w.uint("subtype", SUBTYPE);
+    w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
+    w.uint_with("subtype", SUBTYPE, |v| {
+        Some(format!(
+            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status"
+        ))
+    });
     if let Some(d) = w.uint("device", DEVICE) {
         w.out().device = Some(d as u32);
     }
@@ -274,6 +298,15 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     w.uint_with("length", LENGTH, move |v| {
         Some(length_meaning(v as usize, n))
     });
+}
+
+fn header_type_meaning(v: u64) -> Option<String> {
+    Some(match v {
+        1 => "01: usual".into(),
+        2 => "02: load settings, Stagehand command".into(),
+        3 => "03: Stagehand frame".into(),
+        _ => format!("{v:02x}: not seen before"),
+    })
 }
 
 /// Whether the length field reads as len_r or len_p for this packet (1.3; never an error).
@@ -301,7 +334,7 @@ pub(crate) fn dissect_peer(w: &mut Walker<'_>) {
             format!("device {v} (target of a Stagehand command)")
         })
     });
-    w.uint("header_type", HEADER_TYPE);
+    w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
 }
 
 /// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM.
