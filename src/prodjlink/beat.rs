@@ -2,14 +2,13 @@
 //! broadcasts, and the CDJ-3000's precise position 0x0b (the 68-byte Stagehand variant of 0x0b
 //! is in `stagehand.rs`).
 
-use std::fmt::Write as _;
-
 use crate::dissect::{be_uint, Value};
 
 use super::header::{
-    dissect_status, effective_bpm, get_arr, get_u16, get_u32, get_u8, need, pitch_percent,
-    pitch_raw, put_tail, set_bytes, set_u16, set_u32, set_u8, tail, StatusHeader, Walker,
+    get_arr, get_u16, get_u32, get_u8, need, pitch_percent, pitch_raw, put_tail, set_bytes,
+    set_u16, set_u32, set_u8, tail, StatusHeader,
 };
+use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 use super::Error;
 
 mod field {
@@ -205,25 +204,26 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     w.uint("device_copy", DEVICE_COPY);
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
+    w.expect_len(LEN);
     w.finish();
 
-    let mut s = String::with_capacity(48);
+    let mut s = Summary::new();
     if let Some(Value::F(b)) = bpm {
-        let _ = write!(s, "{b:.2} BPM");
+        s.fixed(b, 2, false).text(" BPM");
     }
     if let Some(Value::F(p)) = pitch {
-        let _ = write!(s, " {p:+.2}%");
+        s.text(" ").fixed(p, 2, true).text("%");
     }
     if let Value::F(e) = effective {
-        let _ = write!(s, " ({e:.2})");
+        s.text(" (").fixed(e, 2, false).text(")");
     }
     if let Some(b) = bib {
-        let _ = write!(s, " beat {b}/4");
+        s.text(" beat ").uint(b).text("/4");
     }
     if let Some(Value::U(n)) = next {
-        let _ = write!(s, " next in {n} ms");
+        s.text(" next in ").uint(n).text(" ms");
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 /// Precise position 0x0b: CDJ-3000 playhead every ~30 ms.
@@ -312,22 +312,24 @@ pub(crate) fn dissect_precise_position(w: &mut Walker<'_>) {
         },
         |_| None,
     );
+    w.expect_len(LEN);
     w.finish();
 
-    let mut s = String::with_capacity(48);
+    let mut s = Summary::new();
     if let Some(p) = pos {
-        let _ = write!(s, "{}:{:02}.{:03}", p / 60_000, p / 1000 % 60, p % 1000);
+        s.uint(p / 60_000).text(":").padded(p / 1000 % 60, 2);
+        s.text(".").padded(p % 1000, 3);
     }
     if let Some(l) = len {
-        let _ = write!(s, " of {}:{:02}", l / 60, l % 60);
+        s.text(" of ").uint(l / 60).text(":").padded(l % 60, 2);
     }
     if let Some(Value::F(p)) = pitch {
-        let _ = write!(s, " {p:+.2}%");
+        s.text(" ").fixed(p, 2, true).text("%");
     }
     if let Some(Value::F(b)) = bpm {
-        let _ = write!(s, " {b:.1} BPM");
+        s.text(" ").fixed(b, 1, false).text(" BPM");
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 #[cfg(test)]

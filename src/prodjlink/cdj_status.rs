@@ -5,7 +5,8 @@
 //! [`CdjStatus::image`]: it fixes the length and supplies every byte no typed field covers, and
 //! `emit` writes the typed fields over it. Fields past 0xd0 are `Option`s, present when the
 //! packet is long enough. [`CdjStatus::new`] builds a plausible image of any length from the
-//! documented values (4.2, 9.3, 15). The dissector is in `cdj_status_dissect.rs`.
+//! documented values (4.2, 9.3, 15). The dissector and the value names are in
+//! `cdj_status_dissect.rs`.
 
 use super::header::{
     get_arr, get_u16, get_u32, get_u64, get_u8, need, pitch_percent, pitch_raw, set_bytes, set_u16,
@@ -580,64 +581,6 @@ impl CdjStatus {
     pub fn deck(&self) -> Option<u8> {
         super::header::opus_deck(self.header.device)
     }
-}
-
-/// P1 play state names (4.2).
-pub fn play_state_name(v: u8) -> Option<&'static str> {
-    Some(match v {
-        0x00 => "no_track",
-        0x02 => "loading",
-        0x03 => "playing",
-        0x04 => "looping",
-        0x05 => "paused",
-        0x06 => "cued",
-        0x07 => "cue_playing",
-        0x08 => "cue_scratching",
-        0x09 => "searching",
-        0x0e => "spun_down",
-        0x11 => "ended",
-        0x12 => "emergency_loop",
-        _ => return None,
-    })
-}
-
-/// Sr slot names (4.2; `05` is the DJM's own source per PDJL and the LinkInfo quirk, 4.1).
-pub fn slot_name(v: u8) -> Option<&'static str> {
-    Some(match v {
-        0x00 => "none",
-        0x01 => "cd",
-        0x02 => "sd",
-        0x03 => "usb",
-        0x04 => "rekordbox",
-        0x05 => "djm",
-        0x06 => "streaming",
-        0x07 => "usb2",
-        0x09 => "beatport_link",
-        _ => return None,
-    })
-}
-
-/// Tr track type names (4.2).
-pub fn track_type_name(v: u8) -> Option<&'static str> {
-    Some(match v {
-        0x00 => "none",
-        0x01 => "rekordbox",
-        0x02 => "unanalyzed",
-        0x05 => "cd_audio",
-        0x06 => "streaming",
-        _ => return None,
-    })
-}
-
-/// U_l / S_l media slot states (4.2).
-pub fn media_state_name(v: u8) -> Option<&'static str> {
-    Some(match v {
-        0x00 => "mounted",
-        0x02 => "unmounting",
-        0x03 => "unmounted",
-        0x04 => "empty",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

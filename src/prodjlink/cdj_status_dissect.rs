@@ -2,14 +2,69 @@
 //! the Repr in `cdj_status.rs`. Fields past 0xd0 are shown when the packet is long enough; the
 //! settings blocks only when their marker is there. Everything else is marked unknown.
 
-use std::fmt::Write as _;
-
 use crate::dissect::Value;
 
-use super::cdj_status::{
-    field::*, flag, media_state_name, play_state_name, slot_name, track_type_name, SETTINGS_MARKER,
-};
-use super::header::{dissect_status, effective_bpm, opus_deck, pitch_percent, Walker};
+use super::cdj_status::{field::*, flag, SETTINGS_MARKER};
+use super::header::{opus_deck, pitch_percent};
+use super::walker::{dissect_status, effective_bpm, Summary, Walker};
+
+/// P1 play state names (4.2).
+pub fn play_state_name(v: u8) -> Option<&'static str> {
+    Some(match v {
+        0x00 => "no_track",
+        0x02 => "loading",
+        0x03 => "playing",
+        0x04 => "looping",
+        0x05 => "paused",
+        0x06 => "cued",
+        0x07 => "cue_playing",
+        0x08 => "cue_scratching",
+        0x09 => "searching",
+        0x0e => "spun_down",
+        0x11 => "ended",
+        0x12 => "emergency_loop",
+        _ => return None,
+    })
+}
+
+/// Sr slot names (4.2; `05` is the DJM's own source per PDJL and the LinkInfo quirk, 4.1).
+pub fn slot_name(v: u8) -> Option<&'static str> {
+    Some(match v {
+        0x00 => "none",
+        0x01 => "cd",
+        0x02 => "sd",
+        0x03 => "usb",
+        0x04 => "rekordbox",
+        0x05 => "djm",
+        0x06 => "streaming",
+        0x07 => "usb2",
+        0x09 => "beatport_link",
+        _ => return None,
+    })
+}
+
+/// Tr track type names (4.2).
+pub fn track_type_name(v: u8) -> Option<&'static str> {
+    Some(match v {
+        0x00 => "none",
+        0x01 => "rekordbox",
+        0x02 => "unanalyzed",
+        0x05 => "cd_audio",
+        0x06 => "streaming",
+        _ => return None,
+    })
+}
+
+/// U_l / S_l media slot states (4.2).
+pub fn media_state_name(v: u8) -> Option<&'static str> {
+    Some(match v {
+        0x00 => "mounted",
+        0x02 => "unmounting",
+        0x03 => "unmounted",
+        0x04 => "empty",
+        _ => return None,
+    })
+}
 
 fn pitch_value(b: &[u8]) -> Value {
     Value::round(pitch_percent(be32(b)), 2)
@@ -232,24 +287,25 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
     dissect_tail(w);
+    w.expect_len(MIN_LEN);
     w.finish();
 
-    let mut s = String::with_capacity(80);
-    s.push_str(play_state.and_then(play_state_name).unwrap_or("?"));
+    let mut s = Summary::new();
+    s.text(play_state.and_then(play_state_name).unwrap_or("?"));
     if let Some(Value::F(b)) = bpm {
-        let _ = write!(s, " {b:.2} BPM");
+        s.text(" ").fixed(b, 2, false).text(" BPM");
     }
     if let Some(Value::F(p)) = pitch {
-        let _ = write!(s, " {p:+.2}%");
+        s.text(" ").fixed(p, 2, true).text("%");
     }
     if let Value::F(e) = effective {
-        let _ = write!(s, " ({e:.2})");
+        s.text(" (").fixed(e, 2, false).text(")");
     }
     if let Some(Value::U(b)) = beat {
-        let _ = write!(s, " beat {b}");
+        s.text(" beat ").uint(b);
     }
     if let Some(bb) = beat_in_bar.filter(|&b| b > 0) {
-        let _ = write!(s, " {bb}/4");
+        s.text(" ").uint(bb).text("/4");
     }
     if let Some(f) = flags {
         for (bit, name) in [
@@ -258,16 +314,17 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
             (flag::ON_AIR, " on-air"),
         ] {
             if f & bit != 0 {
-                s.push_str(name);
+                s.text(name);
             }
         }
     }
     if let (Some(d), Some(sl), Some(id)) = (track_device, slot, id) {
         if d != 0 {
-            let _ = write!(s, " track {d}/{}#{id}", slot_name(sl).unwrap_or("?"));
+            s.text(" track ").uint(d).text("/");
+            s.text(slot_name(sl).unwrap_or("?")).text("#").uint(id);
         }
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 /// Fields that exist only in longer packets (0x11b, 0x11c, 0x124, 0x200...).

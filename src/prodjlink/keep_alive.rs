@@ -2,14 +2,14 @@
 //! 0x36-byte broadcast (nexus, CDJ-3000, DJM-A9, Stagehand, rekordbox lighting) and the 100-byte
 //! "paired" unicast a DJM-A9 or CDJ-3000 sends to Stagehand, whose second block names the peer.
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use super::header::{
-    dissect_announce, get_arr, get_ip, get_u8, need, put_tail, set_bytes, set_ip, set_u8, tail,
-    AnnounceHeader, Walker,
+    get_arr, get_ip, get_u8, need, put_tail, set_bytes, set_ip, set_u8, tail, AnnounceHeader,
 };
+use super::walker::{dissect_announce, Summary, Walker};
 use super::Error;
+use crate::dissect::Value;
 
 mod field {
     use std::ops::Range;
@@ -276,24 +276,25 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         w.uint_with("peer_model", MODEL, model_meaning);
         peer = peer.zip(peer_ip).map(|(d, _)| d);
     }
+    w.expect_len(LEN);
     w.finish();
-    let mut s = String::new();
+    let mut s = Summary::new();
     if let Some(d) = d {
-        let _ = write!(s, "D{d}");
+        s.text("D").uint(d);
     }
-    if let Some(ip) = ip {
-        let _ = write!(s, " at {ip}");
+    if let Some(Value::Str(ip)) = &ip {
+        s.text(" at ").text(ip);
     }
-    if let Some(m) = mac {
-        let _ = write!(s, " {m}");
+    if let Some(Value::Str(m)) = &mac {
+        s.text(" ").text(m);
     }
     if let Some(p) = peers {
-        let _ = write!(s, ", sees {p}");
+        s.text(", sees ").uint(p);
     }
     if let Some(p) = peer {
-        let _ = write!(s, ", paired with peer {p:02x}");
+        s.text(", paired with peer ").hex2(p as u8);
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ use std::fmt::Write as _;
 use crate::dissect::Value;
 
 use super::header::{
-    dissect_status, get_arr, get_u32, get_u8, need, opus_deck, put_tail, set_bytes, set_u32,
-    set_u8, tail, utf16be, utf16be_field, StatusHeader, Walker,
+    get_arr, get_u32, get_u8, need, opus_deck, put_tail, set_bytes, set_u32, set_u8, tail, utf16be,
+    utf16be_field, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {
@@ -119,6 +120,7 @@ pub(crate) fn dissect_reply(w: &mut Walker<'_>) {
     dissect_status(w);
     w.uint("device_copy", DEVICE_COPY);
     let host = w.utf16("host_name", HOST_NAME);
+    w.expect_len(LEN);
     w.finish();
     w.out().summary = match host {
         Some(Value::Str(h)) => format!("can export, host \"{h}\""),
@@ -197,10 +199,12 @@ pub(crate) fn dissect_request(w: &mut Walker<'_>) {
     dissect_status(w);
     let id = w.uint_le("track_id", TRACK_ID);
     let t = w.uint_with("data_type", DATA_TYPE, data_type_meaning);
-    let deck = w.uint("deck", DECK);
+    // The wire holds the deck's device number (9-12); `deck` is 1-4 as everywhere else.
+    let deck = w.uint("deck_device", DECK);
     if let Some(d) = deck.and_then(|d| opus_deck(d as u8)) {
-        w.derived("deck_number", Value::U(d as u64));
+        w.derived("deck", Value::U(d as u64));
     }
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("asks");
     if let Some(d) = deck {
@@ -309,6 +313,7 @@ pub(crate) fn dissect_data(w: &mut Walker<'_>) {
     if len > DATA {
         w.bytes("data", DATA..len);
     }
+    w.expect_len(DATA);
     w.finish();
     let mut s = String::new();
     if let Some(t) = t {
@@ -333,8 +338,8 @@ mod tests {
     fn lighting_reply_matches_the_published_template() {
         // First 0x30 bytes of the 296-byte OQ / Beat Link template for host "macbook pro".
         let start = hex(
-            "5173707431576d4a4f4c117265 6b6f7264626f7800000000000000000000000001\
-                         0117010417010000006d00610063006200",
+            "5173707431576d4a4f4c11 7265 6b6f7264626f78 0000000000000000000000 \
+             01 01 17 01 04 17 01 00 00 00 6d 00 61 00 63 00 62 00",
         );
         let r = LightingReply::new(LIGHTING_DEVICE, "macbook pro");
         let b = r.to_bytes();
@@ -363,7 +368,8 @@ mod tests {
             d.field("track_id").and_then(Value::as_u64),
             Some(0x01020304)
         );
-        assert_eq!(d.field("deck_number").and_then(Value::as_u64), Some(2));
+        assert_eq!(d.field("deck_device").and_then(Value::as_u64), Some(10));
+        assert_eq!(d.field("deck").and_then(Value::as_u64), Some(2));
     }
 
     #[test]

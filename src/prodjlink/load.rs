@@ -4,11 +4,12 @@
 
 use std::fmt::Write as _;
 
-use super::cdj_status::{slot_name, track_type_name};
+use super::cdj_status_dissect::{slot_name, track_type_name};
 use super::header::{
-    dissect_magic_kind, dissect_status, get_arr, get_u16, get_u32, get_u8, need, put_tail,
-    set_bytes, set_u32, set_u8, tail, DeviceName, StatusHeader, Walker,
+    get_arr, get_u16, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail,
+    DeviceName, StatusHeader,
 };
+use super::walker::{dissect_magic_kind, dissect_status, Walker};
 use super::Error;
 
 mod field {
@@ -164,6 +165,7 @@ pub(crate) fn dissect_load_track(w: &mut Walker<'_>) {
     let target = w.uint_with("target_index", TARGET_INDEX, |v| {
         Some(format!("player {} (zero-based; players ignore it)", v + 1))
     });
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("load");
     if let Some(id) = id {
@@ -330,6 +332,7 @@ pub(crate) fn dissect_load_settings(w: &mut Walker<'_>) {
             Some(format!("{v:02x}: enum value {}", v as i64 - 0x80))
         });
     }
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("load settings");
     if let Some(t) = target {
@@ -459,6 +462,11 @@ pub(crate) fn dissect_device_settings(w: &mut Walker<'_>, reply: bool) {
         );
         w.bytes("settings", field::reply::SETTINGS);
     }
+    w.expect_len(if reply {
+        field::reply::LEN
+    } else {
+        field::request::LEN
+    });
     w.finish();
     let slot = slot.and_then(slot_name).unwrap_or("slot ?");
     let mut s = String::from(if reply {

@@ -7,11 +7,12 @@ use std::net::Ipv4Addr;
 
 use crate::dissect::Value;
 
-use super::cdj_status::slot_name;
+use super::cdj_status_dissect::slot_name;
 use super::header::{
-    dissect_status, get_arr, get_ip, get_u16, get_u64, get_u8, need, put_tail, set_bytes, set_ip,
-    set_u16, set_u64, set_u8, tail, utf16be, utf16be_field, StatusHeader, Walker,
+    get_arr, get_ip, get_u16, get_u64, get_u8, need, put_tail, set_bytes, set_ip, set_u16, set_u64,
+    set_u8, tail, utf16be, utf16be_field, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {
@@ -37,10 +38,11 @@ mod field {
         pub const SLOT: Range<usize> = 0x2b..0x2c;
         /// UTF-16BE.
         pub const MEDIA_NAME: Range<usize> = 0x2c..0x6c;
-        /// UTF-16BE (BL reads only 0x18 bytes of it).
-        pub const CREATION_DATE: Range<usize> = 0x6c..0x94;
-        /// Another UTF-16 string, often "1000" or "Ver.0.00".
-        pub const VERSION_TEXT: Range<usize> = 0x94..0xa6;
+        /// UTF-16BE. 4.1 gives 0x6c-0x93, but BL reads 0x18 bytes and every capture (S16a,
+        /// LinkInfo, prolink-connect) has the next string at 0x84.
+        pub const CREATION_DATE: Range<usize> = 0x6c..0x84;
+        /// Another UTF-16 string, often "1000" or "Ver.0.00" (at 0x84 in the captures, not 0x94).
+        pub const VERSION_TEXT: Range<usize> = 0x84..0xa6;
         pub const TRACK_COUNT: Range<usize> = 0xa6..0xa8;
         pub const COLOR: Range<usize> = 0xa8..0xa9;
         pub const UNKNOWN_A9: Range<usize> = 0xa9..0xaa;
@@ -134,6 +136,7 @@ pub(crate) fn dissect_query(w: &mut Walker<'_>) {
     let ip = w.ip("requester_ip", REQUESTER_IP);
     let owner = w.uint("owner", OWNER);
     let slot = w.named("slot", SLOT, slot_name);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("asks");
     if let Some(o) = owner {
@@ -158,8 +161,8 @@ pub struct MediaResponse {
     pub slot: u8,
     /// UTF-16BE, NUL padded (see [`MediaResponse::media_name`]).
     pub media_name: [u8; 0x40],
-    pub creation_date: [u8; 0x28],
-    pub version_text: [u8; 0x12],
+    pub creation_date: [u8; 0x18],
+    pub version_text: [u8; 0x22],
     pub track_count: u16,
     /// `00` default, `01` pink ... `08` purple.
     pub color: u8,
@@ -296,6 +299,7 @@ pub(crate) fn dissect_response(w: &mut Walker<'_>) {
     let playlists = w.uint("playlist_count", PLAYLIST_COUNT);
     w.uint("total_bytes", TOTAL_BYTES);
     let free = w.uint("free_bytes", FREE_BYTES);
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::new();
     if let Some(o) = owner {
@@ -407,6 +411,7 @@ pub(crate) fn dissect_file_list(w: &mut Walker<'_>) {
         |b| Value::Str(utf16be(b).into()),
         |_| Some("\"1536\" in PDJL's dump: perhaps a bit rate in kbit/s".into()),
     );
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("file");
     if let Some(Value::Str(n)) = name {

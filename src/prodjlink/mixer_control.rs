@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 use crate::dissect::Value;
 
 use super::header::{
-    dissect_status, get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail,
-    StatusHeader, Walker,
+    get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail, StatusHeader,
 };
+use super::walker::{dissect_status, Walker};
 use super::Error;
 
 mod field {
@@ -109,7 +109,7 @@ impl FaderStart {
 }
 
 fn command_value(v: u8) -> Value {
-    super::header::code_value(v, fader_command_name)
+    super::walker::code_value(v, fader_command_name)
 }
 
 pub(crate) fn dissect_fader_start(w: &mut Walker<'_>) {
@@ -121,6 +121,7 @@ pub(crate) fn dissect_fader_start(w: &mut Walker<'_>) {
         |b| Value::List(b.iter().map(|&c| command_value(c)).collect()),
         |_| Some("C1..C4: start = play if at cue, stop = back to cue, leave = no change".into()),
     );
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("fader start");
     if let Some(Value::List(items)) = list {
@@ -255,6 +256,7 @@ pub(crate) fn dissect_channels_on_air(w: &mut Walker<'_>) {
         .map(|(i, _)| (i + 1).to_string())
         .collect::<Vec<_>>();
     w.derived("channels", Value::List(list));
+    w.expect_len(LEN);
     w.finish();
     w.out().summary = if summary.is_empty() {
         "no channel on air".into()
@@ -469,6 +471,10 @@ pub(crate) fn dissect_control(w: &mut Walker<'_>, which: Control) {
             }
         }
     }
+    w.expect_len(match which {
+        Control::Request => REQUEST_LEN,
+        _ => LEN,
+    });
     w.finish();
     let what = match which {
         Control::Request => "master takeover request from",

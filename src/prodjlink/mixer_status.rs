@@ -1,14 +1,13 @@
 //! Mixer status 0x29 on port 50002 (`prodjlink.md` 4.3), also sent by rekordbox (subtype `01`,
 //! device 0x11, with len_p instead of len_r: 1.3).
 
-use std::fmt::Write as _;
-
 use crate::dissect::{be_uint, Value};
 
 use super::header::{
-    dissect_status, effective_bpm, get_arr, get_u16, get_u32, get_u8, need, pitch_percent,
-    put_tail, set_bytes, set_u16, set_u32, set_u8, tail, StatusHeader, Walker,
+    get_arr, get_u16, get_u32, get_u8, need, pitch_percent, put_tail, set_bytes, set_u16, set_u32,
+    set_u8, tail, StatusHeader,
 };
+use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 use super::Error;
 
 mod field {
@@ -171,19 +170,20 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         Some("not aligned with the players (4.3)".into())
     });
     w.derived("effective_bpm", effective_bpm(w.s.bytes, BPM, PITCH));
+    w.expect_len(LEN);
     w.finish();
 
-    let mut s = String::with_capacity(40);
+    let mut s = Summary::new();
     if let Some(Value::F(b)) = bpm {
-        let _ = write!(s, "{b:.2} BPM");
+        s.fixed(b, 2, false).text(" BPM");
     }
     if let Some(b) = bib {
-        let _ = write!(s, " beat {b}/4");
+        s.text(" beat ").uint(b).text("/4");
     }
     if master == Some(true) {
-        s.push_str(" master");
+        s.text(" master");
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 #[cfg(test)]

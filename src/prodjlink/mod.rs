@@ -9,6 +9,7 @@
 mod beat;
 mod cdj_status;
 mod cdj_status_dissect;
+mod classify;
 mod discovery;
 mod header;
 mod keep_alive;
@@ -17,18 +18,18 @@ mod load;
 mod media;
 mod mixer_control;
 mod mixer_status;
+mod number_assign;
 mod stagehand;
+mod stagehand_mixer;
 mod touch_audio;
 mod unknown;
+mod walker;
 
 pub use beat::{Beat, PrecisePosition};
-pub use cdj_status::{
-    flag as status_flag, media_state_name, play_state_name, slot_name, track_type_name, CdjStatus,
-    Key, WaveformSettings, SETTINGS_MARKER,
-};
+pub use cdj_status::{flag as status_flag, CdjStatus, Key, WaveformSettings, SETTINGS_MARKER};
+pub use cdj_status_dissect::{media_state_name, play_state_name, slot_name, track_type_name};
 pub use discovery::{
-    device_class_name, AssignmentFinished, ChannelConflict, ClaimFinal, ClaimIp, ClaimMac, Hello,
-    MixerAssign, MixerAssignIntent, NumberClaim,
+    device_class_name, AssignmentFinished, ClaimFinal, ClaimIp, ClaimMac, Hello, NumberClaim,
 };
 pub use header::{
     opus_deck, pitch_percent, pitch_raw, AnnounceHeader, DeviceName, PeerHeader, StatusHeader,
@@ -43,15 +44,15 @@ pub use mixer_control::{
     MasterHandoffResponse, SixChannel, SyncControl,
 };
 pub use mixer_status::MixerStatus;
-pub use stagehand::{
-    ChannelState, PeerFrame, StagehandCommand, StagehandMixerState, StagehandPrefWrite,
-    StagehandTransport,
-};
+pub use number_assign::{ChannelConflict, MixerAssign, MixerAssignIntent};
+pub use stagehand::{PeerFrame, StagehandCommand, StagehandPrefWrite, StagehandTransport};
+pub use stagehand_mixer::{ChannelState, StagehandMixerState};
 pub use touch_audio::{TouchAudioData, TouchAudioHandover, TouchAudioTiming};
 pub use unknown::{OpaqueStatus, UnknownPacket};
 
 use crate::dissect::{Dissection, Proto};
-use header::Walker;
+use classify::{classify, MessageType};
+use walker::Walker;
 
 /// The ten bytes every Pro DJ Link UDP payload starts with (1.1).
 pub const MAGIC: [u8; 10] = *b"Qspt1WmJOL";
@@ -200,179 +201,6 @@ pub enum Packet {
     TouchAudioHandover(TouchAudioHandover),
     /// Any (port, kind) nobody described, and everything on 50003 (section 5).
     Unknown(UnknownPacket),
-}
-
-/// What a datagram is, decided once from (port, kind) and shared by parse and dissect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MessageType {
-    Hello,
-    ClaimMac,
-    MixerAssignIntent,
-    ClaimIp,
-    MixerAssign,
-    ClaimFinal,
-    AssignmentFinished,
-    KeepAlive,
-    ChannelConflict,
-    Beat,
-    PrecisePosition,
-    FaderStart,
-    ChannelsOnAir,
-    MixerBinding,
-    MasterHandoffRequest,
-    MasterHandoffResponse,
-    SyncControl,
-    StagehandTransport,
-    StagehandTelemetry,
-    StagehandVuMeters,
-    StagehandHeartbeat,
-    CdjStatus,
-    MixerStatus,
-    MediaQuery,
-    MediaResponse,
-    DjmFileList,
-    LightingHello,
-    LightingReply,
-    LightingMount,
-    LoadTrack,
-    LoadTrackAck,
-    LoadTrackRefused,
-    CuePointsChanged,
-    LoadSettings,
-    DeviceSettingsRequest,
-    DeviceSettingsReply,
-    StagehandMixerState,
-    StagehandCommand,
-    StagehandShortHeartbeat,
-    StagehandTrackMetadata,
-    BinaryDataRequest,
-    BinaryDataReply,
-    StagehandPrefWrite,
-    StagehandPanel,
-    TouchAudioTiming,
-    TouchAudioData,
-    TouchAudioHandover,
-    Unknown,
-}
-
-/// Classify a magic-bearing payload by destination port and kind (1.1).
-fn classify(port: u16, b: &[u8]) -> MessageType {
-    use MessageType as T;
-    let Some(&kind) = b.get(header::field::KIND.start) else {
-        return T::Unknown;
-    };
-    // The 0x0b on 50001 towards Stagehand carries the peer marker `3a` at 0x1e (DYS-SH).
-    let to_stagehand = b.get(header::field::peer::PEER.start) == Some(&STAGEHAND_PEER);
-    match (port, kind) {
-        (50000, 0x0a) => T::Hello,
-        (50000, 0x00) => T::ClaimMac,
-        (50000, 0x01) => T::MixerAssignIntent,
-        (50000, 0x02) => T::ClaimIp,
-        (50000, 0x03) => T::MixerAssign,
-        (50000, 0x04) => T::ClaimFinal,
-        (50000, 0x05) => T::AssignmentFinished,
-        (50000, 0x06) => T::KeepAlive,
-        (50000, 0x08) => T::ChannelConflict,
-        (50001, 0x28) => T::Beat,
-        (50001, 0x0b) if to_stagehand => T::StagehandTelemetry,
-        (50001, 0x0b) => T::PrecisePosition,
-        (50001, 0x02) => T::FaderStart,
-        (50001, 0x03) => T::ChannelsOnAir,
-        (50001, 0x04) => T::MixerBinding,
-        (50001, 0x26) => T::MasterHandoffRequest,
-        (50001, 0x27) => T::MasterHandoffResponse,
-        (50001, 0x2a) => T::SyncControl,
-        (50001, 0x07) => T::StagehandTransport,
-        (50001, 0x58) => T::StagehandVuMeters,
-        (50001, 0x6a) => T::StagehandHeartbeat,
-        (50002, 0x0a) => T::CdjStatus,
-        (50002, 0x29) => T::MixerStatus,
-        (50002, 0x05) => T::MediaQuery,
-        (50002, 0x06) => T::MediaResponse,
-        (50002, 0x0d) => T::DjmFileList,
-        (50002, 0x10) => T::LightingHello,
-        (50002, 0x11) => T::LightingReply,
-        (50002, 0x16) => T::LightingMount,
-        (50002, 0x19) => T::LoadTrack,
-        (50002, 0x1a) => T::LoadTrackAck,
-        (50002, 0x1c) => T::LoadTrackRefused,
-        (50002, 0x1d) => T::CuePointsChanged,
-        (50002, 0x34) => T::LoadSettings,
-        (50002, 0x35) => T::DeviceSettingsRequest,
-        (50002, 0x36) => T::DeviceSettingsReply,
-        (50002, 0x39) => T::StagehandMixerState,
-        (50002, 0x3a) => T::StagehandCommand,
-        (50002, 0x3b) => T::StagehandShortHeartbeat,
-        (50002, 0x3d) => T::StagehandTrackMetadata,
-        (50002, 0x55) => T::BinaryDataRequest,
-        (50002, 0x56) => T::BinaryDataReply,
-        (50002, 0x6b) => T::StagehandPrefWrite,
-        (50002, 0x68 | 0x69 | 0x6c | 0x6d) => T::StagehandPanel,
-        (50004, 0x20) => T::TouchAudioTiming,
-        (50004, 0x1e) => T::TouchAudioData,
-        (50004, 0x1f) => T::TouchAudioHandover,
-        _ => T::Unknown,
-    }
-}
-
-impl MessageType {
-    fn type_name(self, kind: u8) -> &'static str {
-        use MessageType as T;
-        match self {
-            T::Hello => "hello",
-            T::ClaimMac => "claim_mac",
-            T::MixerAssignIntent => "mixer_assign_intent",
-            T::ClaimIp => "claim_ip",
-            T::MixerAssign => "mixer_assign",
-            T::ClaimFinal => "claim_final",
-            T::AssignmentFinished => "assignment_finished",
-            T::KeepAlive => "keep_alive",
-            T::ChannelConflict => "channel_conflict",
-            T::Beat => "beat",
-            T::PrecisePosition => "precise_position",
-            T::FaderStart => "fader_start",
-            T::ChannelsOnAir => "channels_on_air",
-            T::MixerBinding => "mixer_binding",
-            T::MasterHandoffRequest => "master_handoff_request",
-            T::MasterHandoffResponse => "master_handoff_response",
-            T::SyncControl => "sync_control",
-            T::StagehandTransport => "stagehand_transport",
-            T::StagehandTelemetry => "stagehand_telemetry",
-            T::StagehandVuMeters => "stagehand_vu_meters",
-            T::StagehandHeartbeat => "stagehand_heartbeat",
-            T::CdjStatus => "cdj_status",
-            T::MixerStatus => "mixer_status",
-            T::MediaQuery => "media_query",
-            T::MediaResponse => "media_response",
-            T::DjmFileList => "djm_file_list",
-            T::LightingHello => "lighting_hello",
-            T::LightingReply => "lighting_reply",
-            T::LightingMount => "lighting_mount",
-            T::LoadTrack => "load_track",
-            T::LoadTrackAck => "load_track_ack",
-            T::LoadTrackRefused => "load_track_refused",
-            T::CuePointsChanged => "cue_points_changed",
-            T::LoadSettings => "load_settings",
-            T::DeviceSettingsRequest => "device_settings_request",
-            T::DeviceSettingsReply => "device_settings_reply",
-            T::StagehandMixerState => "stagehand_mixer_state",
-            T::StagehandCommand => "stagehand_command",
-            T::StagehandShortHeartbeat => "stagehand_short_heartbeat",
-            T::StagehandTrackMetadata => "stagehand_track_metadata",
-            T::BinaryDataRequest => "binary_data_request",
-            T::BinaryDataReply => "binary_data_reply",
-            T::StagehandPrefWrite => "stagehand_pref_write",
-            T::StagehandPanel => match kind {
-                0x68 => "stagehand_panel_heartbeat",
-                0x69 => "stagehand_settings_snapshot",
-                _ => "stagehand_device_list",
-            },
-            T::TouchAudioTiming => "touch_audio_timing",
-            T::TouchAudioData => "touch_audio_data",
-            T::TouchAudioHandover => "touch_audio_handover",
-            T::Unknown => "unknown",
-        }
-    }
 }
 
 impl Packet {
@@ -596,9 +424,58 @@ impl Packet {
 
     /// The snake_case type name, as [`dissect`] reports it.
     pub fn type_name(&self) -> &'static str {
-        let bytes = self.to_bytes();
-        let kind = bytes.get(header::field::KIND.start).copied().unwrap_or(0);
-        classify(self.port(), &bytes).type_name(kind)
+        use MessageType as T;
+        let (t, kind) = match self {
+            Packet::Hello(_) => (T::Hello, 0),
+            Packet::ClaimMac(_) => (T::ClaimMac, 0),
+            Packet::MixerAssignIntent(_) => (T::MixerAssignIntent, 0),
+            Packet::ClaimIp(_) => (T::ClaimIp, 0),
+            Packet::MixerAssign(_) => (T::MixerAssign, 0),
+            Packet::ClaimFinal(_) => (T::ClaimFinal, 0),
+            Packet::AssignmentFinished(_) => (T::AssignmentFinished, 0),
+            Packet::KeepAlive(_) => (T::KeepAlive, 0),
+            Packet::ChannelConflict(_) => (T::ChannelConflict, 0),
+            Packet::Beat(_) => (T::Beat, 0),
+            Packet::PrecisePosition(_) => (T::PrecisePosition, 0),
+            Packet::FaderStart(_) => (T::FaderStart, 0),
+            Packet::ChannelsOnAir(_) => (T::ChannelsOnAir, 0),
+            Packet::MixerBinding(_) => (T::MixerBinding, 0),
+            Packet::MasterHandoffRequest(_) => (T::MasterHandoffRequest, 0),
+            Packet::MasterHandoffResponse(_) => (T::MasterHandoffResponse, 0),
+            Packet::SyncControl(_) => (T::SyncControl, 0),
+            Packet::StagehandTransport(_) => (T::StagehandTransport, 0),
+            Packet::StagehandTelemetry(_) => (T::StagehandTelemetry, 0),
+            Packet::StagehandVuMeters(_) => (T::StagehandVuMeters, 0),
+            Packet::StagehandHeartbeat(_) => (T::StagehandHeartbeat, 0),
+            Packet::CdjStatus(_) => (T::CdjStatus, 0),
+            Packet::MixerStatus(_) => (T::MixerStatus, 0),
+            Packet::MediaQuery(_) => (T::MediaQuery, 0),
+            Packet::MediaResponse(_) => (T::MediaResponse, 0),
+            Packet::DjmFileList(_) => (T::DjmFileList, 0),
+            Packet::LightingHello(_) => (T::LightingHello, 0),
+            Packet::LightingReply(_) => (T::LightingReply, 0),
+            Packet::LightingMount(_) => (T::LightingMount, 0),
+            Packet::LoadTrack(_) => (T::LoadTrack, 0),
+            Packet::LoadTrackAck(_) => (T::LoadTrackAck, 0),
+            Packet::LoadTrackRefused(_) => (T::LoadTrackRefused, 0),
+            Packet::CuePointsChanged(_) => (T::CuePointsChanged, 0),
+            Packet::LoadSettings(_) => (T::LoadSettings, 0),
+            Packet::DeviceSettingsRequest(_) => (T::DeviceSettingsRequest, 0),
+            Packet::DeviceSettingsReply(_) => (T::DeviceSettingsReply, 0),
+            Packet::StagehandMixerState(_) => (T::StagehandMixerState, 0),
+            Packet::StagehandCommand(_) => (T::StagehandCommand, 0),
+            Packet::StagehandShortHeartbeat(_) => (T::StagehandShortHeartbeat, 0),
+            Packet::StagehandTrackMetadata(_) => (T::StagehandTrackMetadata, 0),
+            Packet::BinaryDataRequest(_) => (T::BinaryDataRequest, 0),
+            Packet::BinaryDataReply(_) => (T::BinaryDataReply, 0),
+            Packet::StagehandPrefWrite(_) => (T::StagehandPrefWrite, 0),
+            Packet::StagehandPanel(p) => (T::StagehandPanel, p.kind),
+            Packet::TouchAudioTiming(_) => (T::TouchAudioTiming, 0),
+            Packet::TouchAudioData(_) => (T::TouchAudioData, 0),
+            Packet::TouchAudioHandover(_) => (T::TouchAudioHandover, 0),
+            Packet::Unknown(_) => (T::Unknown, 0),
+        };
+        t.type_name(kind)
     }
 }
 
@@ -617,18 +494,21 @@ pub fn dissect(port: u16, bytes: &[u8], detail: bool) -> Dissection {
     if has_magic(bytes) {
         out.kind = kind.map(u32::from);
     }
+    // One allocation for the field list: a field every four bytes is about what the status
+    // packets need (each unknown gap is a field too).
+    out.fields.reserve(16 + bytes.len().min(0x600) / 4);
     {
         let w = &mut Walker::new(bytes, &mut out, detail);
         match t {
             T::Hello => discovery::dissect_hello(w),
             T::ClaimMac => discovery::dissect_claim_mac(w),
-            T::MixerAssignIntent => discovery::dissect_mixer_assign_intent(w),
+            T::MixerAssignIntent => number_assign::dissect_mixer_assign_intent(w),
             T::ClaimIp => discovery::dissect_claim_ip(w),
-            T::MixerAssign => discovery::dissect_mixer_assign(w),
+            T::MixerAssign => number_assign::dissect_mixer_assign(w),
             T::ClaimFinal => discovery::dissect_number(w, false),
             T::AssignmentFinished => discovery::dissect_number(w, true),
             T::KeepAlive => keep_alive::dissect(w),
-            T::ChannelConflict => discovery::dissect_channel_conflict(w),
+            T::ChannelConflict => number_assign::dissect_channel_conflict(w),
             T::Beat => beat::dissect_beat(w),
             T::PrecisePosition => beat::dissect_precise_position(w),
             T::FaderStart => mixer_control::dissect_fader_start(w),
@@ -663,7 +543,7 @@ pub fn dissect(port: u16, bytes: &[u8], detail: bool) -> Dissection {
             T::LoadSettings => load::dissect_load_settings(w),
             T::DeviceSettingsRequest => load::dissect_device_settings(w, false),
             T::DeviceSettingsReply => load::dissect_device_settings(w, true),
-            T::StagehandMixerState => stagehand::dissect_mixer_state(w),
+            T::StagehandMixerState => stagehand_mixer::dissect_mixer_state(w),
             T::StagehandCommand => stagehand::dissect_command(w),
             T::BinaryDataRequest => lighting::dissect_request(w),
             T::BinaryDataReply => lighting::dissect_data(w),

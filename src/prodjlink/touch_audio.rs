@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use super::header::{
-    dissect_status, get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail,
-    StatusHeader, Walker,
+    get_arr, get_u32, get_u8, need, put_tail, set_bytes, set_u32, set_u8, tail, StatusHeader,
 };
+use super::walker::{dissect_status, Summary, Walker};
 use super::Error;
 
 mod field {
@@ -101,18 +101,20 @@ pub(crate) fn dissect_timing(w: &mut Walker<'_>) {
             format!("player {v} sends audio")
         })
     });
+    w.expect_len(LEN);
     w.finish();
-    let mut s = String::from("tick");
+    let mut s = Summary::new();
+    s.text("tick");
     if let Some(c) = c {
-        let _ = write!(s, " {c}");
+        s.text(" ").uint(c);
     }
     if cue == Some(1) {
-        s.push_str(" link-cue");
+        s.text(" link-cue");
     }
     if let Some(t) = t.filter(|&t| t != 0) {
-        let _ = write!(s, " elected D{t}");
+        s.text(" elected D").uint(t);
     }
-    w.out().summary = s;
+    w.out().summary = s.finish();
 }
 
 /// Audio data 0x1e: the elected player's answer to a timing tick.
@@ -196,6 +198,7 @@ pub(crate) fn dissect_data(w: &mut Walker<'_>) {
     let c = w.uint("counter", COUNTER);
     let pcm = w.bytes("pcm", PCM);
     let silent = pcm.map(|p| p.iter().all(|&x| x == 0));
+    w.expect_len(LEN);
     w.finish();
     let mut s = String::from("audio");
     if let Some(c) = c {
@@ -249,6 +252,7 @@ impl TouchAudioHandover {
 
 pub(crate) fn dissect_handover(w: &mut Walker<'_>) {
     dissect_status(w);
+    w.expect_len(field::HANDOVER_LEN);
     w.finish();
     w.out().summary = match w.out().device {
         Some(d) => format!("handover from mixer D{d}"),

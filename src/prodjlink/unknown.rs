@@ -2,9 +2,8 @@
 //! 50003, a payload without the magic) and [`OpaqueStatus`] (a known kind on the status ports
 //! whose body is not described: the mixer's 0x04 on 50001; 0x10, 0x16, 0x1a, 0x1c, 0x1d on 50002).
 
-use super::header::{
-    dissect_magic_kind, dissect_status, need, put_tail, tail, StatusHeader, Walker,
-};
+use super::header::{need, put_tail, tail, StatusHeader};
+use super::walker::{dissect_magic_kind, dissect_status, Walker};
 use super::{has_magic, Error};
 
 /// A datagram of an undescribed kind, kept whole.
@@ -92,6 +91,7 @@ impl OpaqueStatus {
 /// The header's fields, the body unknown; `what` leads the summary.
 pub(crate) fn dissect_opaque(w: &mut Walker<'_>, what: &str) {
     dissect_status(w);
+    w.expect_len(OpaqueStatus::BODY);
     w.finish();
     let body = w.len().saturating_sub(OpaqueStatus::BODY);
     let summary = match w.out().device {
