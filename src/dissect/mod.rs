@@ -260,11 +260,20 @@ impl<'a> FieldSink<'a> {
         if range.start >= end {
             return;
         }
-        let b = &self.bytes[range.start..end];
+        // Unknown bytes are only shown by detail views; elsewhere the range alone (which keeps
+        // every byte accounted for) is recorded, without allocating.
+        let (name, value) = if self.detail {
+            (
+                Cow::Owned(format!("unknown_{:x}", range.start)),
+                Value::Bytes(self.bytes[range.start..end].to_vec()),
+            )
+        } else {
+            (Cow::Borrowed("unknown"), Value::Null)
+        };
         self.out.fields.push(Field {
-            name: Cow::Owned(format!("unknown_{:x}", range.start)),
+            name,
             range: Some(range.start..end),
-            value: Value::Bytes(b.to_vec()),
+            value,
             meaning: None,
             knowledge: Knowledge::Unknown,
         });
