@@ -92,11 +92,19 @@ impl<R: Read> Read for FillFirst<R> {
 impl CaptureReader {
     /// Open a file, or standard input for `-`.
     pub fn open(path: &Path) -> Result<CaptureReader, CaptureError> {
+        Self::open_with(path, |r| r)
+    }
+
+    /// Open a file (or `-`), letting the caller wrap the byte stream (e.g. to count progress).
+    pub fn open_with(
+        path: &Path,
+        wrap: impl FnOnce(Box<dyn Read>) -> Box<dyn Read>,
+    ) -> Result<CaptureReader, CaptureError> {
         if path.as_os_str() == "-" {
-            return CaptureReader::new(Box::new(io::stdin()));
+            return CaptureReader::new(wrap(Box::new(io::stdin())));
         }
         let f = File::open(path)?;
-        CaptureReader::new(Box::new(io::BufReader::with_capacity(1 << 16, f)))
+        CaptureReader::new(wrap(Box::new(io::BufReader::with_capacity(1 << 16, f))))
     }
 
     /// Read from any byte stream; the format is detected from its magic bytes.

@@ -4,6 +4,7 @@
 //! (everything before the damage was still reported); 2 usage errors, a bad filter, an input
 //! that cannot be opened or is not a capture.
 
+mod progress;
 mod read;
 mod tcp_streams;
 

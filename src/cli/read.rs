@@ -110,7 +110,8 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         None => None,
     };
     let name = args.file.display().to_string();
-    let mut reader = match CaptureReader::open(&args.file) {
+    let mut progress = super::progress::Progress::new(&args.file, args.quiet);
+    let mut reader = match CaptureReader::open_with(&args.file, |r| progress.wrap(r)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("djdissect: {name}: {e}");
@@ -151,6 +152,9 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     loop {
         match reader.next_frame() {
             Ok(Some(frame)) => {
+                if frame.number % 4096 == 0 {
+                    progress.tick();
+                }
                 if let Some(p) = &mut c.printer {
                     p.set_start(frame.ts_ns);
                 }
@@ -166,6 +170,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
             }
         }
     }
+    progress.finish();
     if !stopped {
         let _ = engine.finish(&mut |r| c.handle(r));
     }

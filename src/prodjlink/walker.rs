@@ -216,6 +216,11 @@ pub(crate) fn unknown(s: &mut FieldSink<'_>, range: Range<usize>) {
     if range.start >= end {
         return;
     }
+    if !s.detail {
+        // Outside detail views only the range matters (FieldSink::unknown, no allocation).
+        s.unknown(range.start..end);
+        return;
+    }
     let name = unknown_name(range.start);
     s.out.fields.push(Field {
         name,
