@@ -2,6 +2,7 @@
 //! fixtures, both directions.
 
 use super::*;
+use crate::dissect::Knowledge;
 use crate::dissect::Value;
 use crate::prodjlink::testutil::{check, hex};
 use crate::prodjlink::{dissect, Packet};
@@ -45,7 +46,11 @@ fn cdj3000_hello_is_one_byte_longer() {
     assert_eq!(&b[0x20..], &[0x01, 0x04, 0x00, 0x26, 0x01, 0x40]);
     assert_eq!(Hello::parse(&b).unwrap(), h);
     let d = check(50000, &b);
-    assert_eq!(d.fields.last().unwrap().name, "unknown_25");
+    let last = d.fields.last().unwrap();
+    assert_eq!(
+        (last.knowledge, last.range.clone()),
+        (Knowledge::Unknown, Some(0x25..0x26))
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
 /// * the detail dissection has the same fields and values, plus meanings;
 /// * the Packet's type name matches the dissection's.
 pub(crate) fn check(port: u16, b: &[u8]) -> Dissection {
+    let packet = b;
     let p = Packet::parse(port, b).unwrap_or_else(|e| panic!("parse failed: {e}"));
     assert_eq!(p.to_bytes(), b, "emit(parse(b)) != b for {p:?}");
     let d = dissect(port, b, false);
@@ -25,6 +26,16 @@ pub(crate) fn check(port: u16, b: &[u8]) -> Dissection {
     let detailed = dissect(port, b, true);
     assert_eq!(detailed.fields.len(), d.fields.len());
     for (a, b) in detailed.fields.iter().zip(&d.fields) {
+        assert_eq!(a.knowledge, b.knowledge);
+        if a.knowledge == Knowledge::Unknown {
+            // Unknown bytes carry their name and bytes only in detail views; the range always.
+            assert_eq!(a.range, b.range);
+            assert_eq!(
+                a.value,
+                crate::dissect::Value::Bytes(b_bytes(packet, &a.range))
+            );
+            continue;
+        }
         assert_eq!((&a.name, &a.range, &a.value), (&b.name, &b.range, &b.value));
         assert_eq!(
             b.meaning, None,
@@ -34,6 +45,13 @@ pub(crate) fn check(port: u16, b: &[u8]) -> Dissection {
     }
     assert_eq!(detailed.summary, d.summary);
     d
+}
+
+fn b_bytes(packet: &[u8], r: &Option<std::ops::Range<usize>>) -> Vec<u8> {
+    r.clone()
+        .and_then(|r| packet.get(r))
+        .unwrap_or(&[])
+        .to_vec()
 }
 
 /// Fields with byte ranges are in ascending order, do not overlap, and cover `0..len`.

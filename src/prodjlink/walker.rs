@@ -457,7 +457,7 @@ mod tests {
     fn walker_covers_gaps_and_tail() {
         let bytes = [1u8, 2, 3, 4, 5, 6];
         let mut d = Dissection::new(Proto::ProDjLink, "t");
-        let mut w = Walker::new(&bytes, &mut d, false);
+        let mut w = Walker::new(&bytes, &mut d, true);
         w.uint("a", 1..2);
         w.uint("b", 3..4);
         w.finish();
