@@ -1,6 +1,7 @@
 //! What the engine saw: records per protocol and type, skipped traffic, malformed and unknown
 //! messages, and what the reassemblers dropped. Printed as the closing line on stderr.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -15,7 +16,7 @@ pub struct ReadStats {
     pub records: u64,
     pub by_proto: BTreeMap<Proto, u64>,
     /// (proto, type name) -> count.
-    pub by_type: BTreeMap<(Proto, String), u64>,
+    pub by_type: BTreeMap<(Proto, Cow<'static, str>), u64>,
     pub malformed: u64,
     pub unknown: u64,
     /// Frames that were not DJ protocol, by what they were.
@@ -39,12 +40,11 @@ impl ReadStats {
         let d = &r.dissection;
         self.records += 1;
         *self.by_proto.entry(d.proto).or_default() += 1;
-        match self.by_type.get_mut(&(d.proto, d.type_name.to_string())) {
-            Some(n) => *n += 1,
-            None => {
-                self.by_type.insert((d.proto, d.type_name.to_string()), 1);
-            }
-        }
+        // Type names are almost always borrowed: cloning the Cow costs nothing.
+        *self
+            .by_type
+            .entry((d.proto, d.type_name.clone()))
+            .or_default() += 1;
         if d.malformed.is_some() {
             self.malformed += 1;
         }

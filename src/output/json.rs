@@ -1,6 +1,8 @@
 //! NDJSON records (schema in docs/json.md). Written by hand into a reused buffer: this is the
 //! hot path of `read --format json`.
 
+use std::io::Write as _;
+
 use crate::dissect::value::write_json_str;
 use crate::dissect::{Knowledge, Value};
 use crate::record::Record;
@@ -11,20 +13,22 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
     out.extend_from_slice(b"{\"frame\":");
     out.extend_from_slice(ib.format(r.frame).as_bytes());
     out.extend_from_slice(b",\"ts\":\"");
-    let mut ts = String::with_capacity(32);
-    super::time::write_rfc3339(&mut ts, r.ts_ns);
-    out.extend_from_slice(ts.as_bytes());
-    out.extend_from_slice(b"\",\"src\":");
-    write_json_str(out, &r.src.to_string());
-    out.extend_from_slice(b",\"dst\":");
-    write_json_str(out, &r.dst.to_string());
+    super::time::push_rfc3339(out, r.ts_ns);
+    out.extend_from_slice(b"\",\"src\":\"");
+    // Socket addresses contain nothing JSON needs escaped.
+    let _ = write!(out, "{}", r.src);
+    out.extend_from_slice(b"\",\"dst\":\"");
+    let _ = write!(out, "{}", r.dst);
+    out.push(b'"');
     out.extend_from_slice(b",\"proto\":\"");
     out.extend_from_slice(d.proto.as_str().as_bytes());
     out.extend_from_slice(b"\",\"port\":");
     out.extend_from_slice(ib.format(r.port).as_bytes());
     out.extend_from_slice(b",\"kind\":");
     match d.kind {
-        Some(k) => write_json_str(out, &format!("0x{k:02x}")),
+        Some(k) => {
+            let _ = write!(out, "\"0x{k:02x}\"");
+        }
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"type\":");

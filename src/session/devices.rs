@@ -40,7 +40,7 @@ pub struct Device {
     pub last_ns: i128,
     #[serde(skip)]
     pub last_keepalive_ns: Option<i128>,
-    pub packets: BTreeMap<String, u64>,
+    pub packets: BTreeMap<std::borrow::Cow<'static, str>, u64>,
     /// Times the device went silent or said goodbye, and came back.
     pub departures: Vec<Departure>,
     pub left: Option<String>,
@@ -105,8 +105,9 @@ fn str_field(r: &Record<'_>, name: &str) -> Option<String> {
 }
 
 impl DeviceTable {
+    /// The device's entry; `first_seen`/`last_seen` text is filled by [`DeviceTable::finish`]
+    /// (formatting a time per record would dominate the session's cost).
     fn entry(&mut self, key: DeviceKey, r: &Record<'_>, protocol: &'static str) -> &mut Device {
-        let ts = super::ts(r.ts_ns);
         let d = self.devices.entry(key).or_insert_with(|| Device {
             ip: key.ip,
             device: key.device,
@@ -116,8 +117,8 @@ impl DeviceTable {
             role: "player",
             mac: None,
             firmware: None,
-            first_seen: ts.clone(),
-            last_seen: ts.clone(),
+            first_seen: String::new(),
+            last_seen: String::new(),
             first_ns: r.ts_ns,
             last_ns: r.ts_ns,
             last_keepalive_ns: None,
@@ -125,10 +126,8 @@ impl DeviceTable {
             departures: Vec::new(),
             left: None,
         });
-        if r.ts_ns >= d.last_ns {
-            d.last_ns = r.ts_ns;
-            d.last_seen = ts;
-        }
+        d.first_ns = d.first_ns.min(r.ts_ns);
+        d.last_ns = d.last_ns.max(r.ts_ns);
         d
     }
 
@@ -146,7 +145,6 @@ impl DeviceTable {
                 };
                 if let Some(d) = self.devices.get_mut(&key) {
                     d.last_ns = d.last_ns.max(r.ts_ns);
-                    d.last_seen = super::ts(d.last_ns);
                 }
                 None
             }
@@ -230,7 +228,7 @@ impl DeviceTable {
         let name = dis.name.clone().filter(|n| !n.is_empty());
         let is_keepalive = t == "keep_alive";
         let d = self.entry(key, r, "prodjlink");
-        *d.packets.entry(t.to_string()).or_default() += 1;
+        *d.packets.entry(dis.type_name.clone()).or_default() += 1;
         if let Some(n) = name {
             if d.name.is_none() {
                 d.model = Some(n.clone());
@@ -287,7 +285,9 @@ impl DeviceTable {
         let action = str_field(r, "action").unwrap_or_default();
         let ts_ns = r.ts_ns;
         let d = self.entry(key, r, "stagelinq");
-        *d.packets.entry("discovery".into()).or_default() += 1;
+        *d.packets
+            .entry(std::borrow::Cow::Borrowed("discovery"))
+            .or_default() += 1;
         let new = d.name.is_none();
         // The SC6000 announces both its player and its "OfflineAnalyzer" from one address; the
         // player identity (the one with a model) wins.
@@ -333,6 +333,7 @@ impl DeviceTable {
     /// End of input: Pro DJ Link devices whose keep-alives stopped long before the end left.
     pub fn finish(&mut self, end_ns: i128) -> Vec<(i128, String)> {
         let mut lines = Vec::new();
+        self.refresh_times();
         for d in self.devices.values_mut() {
             if let Some(last) = d.last_keepalive_ns {
                 if end_ns - last > KEEPALIVE_TIMEOUT_NS && d.left.is_none() {
@@ -355,6 +356,14 @@ impl DeviceTable {
             }
         }
         lines
+    }
+
+    /// Fill the `first_seen`/`last_seen` text from the times (call before reporting).
+    pub fn refresh_times(&mut self) {
+        for d in self.devices.values_mut() {
+            d.first_seen = super::ts(d.first_ns);
+            d.last_seen = super::ts(d.last_ns);
+        }
     }
 
     /// Attach claims to devices by MAC or name (claims are sent before the number is settled).
