@@ -50,14 +50,22 @@ fn read_all(path: &Path) -> Vec<Seen> {
 fn readme_census(dir: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
     let text = std::fs::read_to_string(dir.join("README.md")).unwrap();
     let mut out = BTreeMap::new();
-    let section = text.split("## Census").nth(1).expect("README has a census section");
-    for line in section.lines().filter(|l| l.starts_with('|') && l.contains('[')) {
+    let section = text
+        .split("## Census")
+        .nth(1)
+        .expect("README has a census section");
+    for line in section
+        .lines()
+        .filter(|l| l.starts_with('|') && l.contains('['))
+    {
         let cols: Vec<&str> = line.split('|').map(str::trim).collect();
         let (file, census) = (cols[1], cols[2]);
         let mut m = BTreeMap::new();
         for port_part in census.split("];") {
             let port_part = port_part.trim().trim_end_matches(']');
-            let Some((port, items)) = port_part.split_once('[') else { continue };
+            let Some((port, items)) = port_part.split_once('[') else {
+                continue;
+            };
             for item in items.split(',') {
                 let item = item.trim();
                 let (kl, n) = item.split_once('x').unwrap();
@@ -71,16 +79,33 @@ fn readme_census(dir: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
 
 #[test]
 fn prodjlink_census_matches_the_readme_with_nothing_unknown_or_malformed() {
-    let Some(dir) = common::shared_captures("prodjlink_census") else { return };
+    let Some(dir) = common::shared_captures("prodjlink_census") else {
+        return;
+    };
     let census = readme_census(&dir);
     assert!(census.len() >= 11, "census rows parsed: {}", census.len());
     for (file, want) in &census {
         let seen = read_all(&dir.join(file));
         let mut got: BTreeMap<String, u64> = BTreeMap::new();
         for s in seen.iter().filter(|s| s.proto == Proto::ProDjLink) {
-            *got.entry(format!("{} {:02x}/{}", s.dst_port, s.kind.unwrap(), s.bytes.len())).or_default() += 1;
-            assert_ne!(s.type_name, "unknown", "{file} frame {}: unknown kind", s.frame);
-            assert!(s.malformed.is_none(), "{file} frame {}: {:?}", s.frame, s.malformed);
+            *got.entry(format!(
+                "{} {:02x}/{}",
+                s.dst_port,
+                s.kind.unwrap(),
+                s.bytes.len()
+            ))
+            .or_default() += 1;
+            assert_ne!(
+                s.type_name, "unknown",
+                "{file} frame {}: unknown kind",
+                s.frame
+            );
+            assert!(
+                s.malformed.is_none(),
+                "{file} frame {}: {:?}",
+                s.frame,
+                s.malformed
+            );
         }
         assert_eq!(&got, want, "{file}");
     }
@@ -88,30 +113,53 @@ fn prodjlink_census_matches_the_readme_with_nothing_unknown_or_malformed() {
 
 #[test]
 fn every_message_in_every_capture_round_trips() {
-    let Some(dir) = common::shared_captures("every_message_round_trips") else { return };
+    let Some(dir) = common::shared_captures("every_message_round_trips") else {
+        return;
+    };
     let mut totals: BTreeMap<Proto, u64> = BTreeMap::new();
     for path in common::capture_files(&dir) {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for s in read_all(&path) {
-            assert!(s.malformed.is_none(), "{name} frame {} {}: {:?}", s.frame, s.type_name, s.malformed);
+            assert!(
+                s.malformed.is_none(),
+                "{name} frame {} {}: {:?}",
+                s.frame,
+                s.type_name,
+                s.malformed
+            );
             assert_ne!(s.type_name, "unknown", "{name} frame {}", s.frame);
             let again = match s.proto {
                 Proto::ProDjLink => djdissect::prodjlink::Packet::parse(s.dst_port, &s.bytes)
                     .unwrap_or_else(|e| panic!("{name} frame {}: {e}", s.frame))
                     .to_bytes(),
                 Proto::DbServer => match s.type_name.as_str() {
-                    "greeting" => djdissect::dbserver::Greeting::parse(&s.bytes).unwrap().0.to_bytes(),
-                    "port_query" => djdissect::dbserver::PortQuery::parse(&s.bytes).unwrap().0.to_bytes(),
-                    "port_answer" => djdissect::dbserver::PortAnswer::parse(&s.bytes).unwrap().0.to_bytes(),
+                    "greeting" => djdissect::dbserver::Greeting::parse(&s.bytes)
+                        .unwrap()
+                        .0
+                        .to_bytes(),
+                    "port_query" => djdissect::dbserver::PortQuery::parse(&s.bytes)
+                        .unwrap()
+                        .0
+                        .to_bytes(),
+                    "port_answer" => djdissect::dbserver::PortAnswer::parse(&s.bytes)
+                        .unwrap()
+                        .0
+                        .to_bytes(),
                     _ => djdissect::dbserver::Message::parse(&s.bytes)
                         .unwrap_or_else(|e| panic!("{name} frame {}: {e}", s.frame))
                         .0
                         .to_bytes(),
                 },
                 Proto::StageLinq => djdissect::stagelinq::reparse(&s.bytes, &s.type_name)
-                    .unwrap_or_else(|| panic!("{name} frame {} {}: does not parse", s.frame, s.type_name)),
+                    .unwrap_or_else(|| {
+                        panic!("{name} frame {} {}: does not parse", s.frame, s.type_name)
+                    }),
             };
-            assert_eq!(again, s.bytes, "{name} frame {} {}: emit(parse(b)) != b", s.frame, s.type_name);
+            assert_eq!(
+                again, s.bytes,
+                "{name} frame {} {}: emit(parse(b)) != b",
+                s.frame, s.type_name
+            );
             *totals.entry(s.proto).or_default() += 1;
         }
     }

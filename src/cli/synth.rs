@@ -55,7 +55,8 @@ pub fn run(args: &SynthArgs) -> i32 {
             }
         }
     }
-    if scenario != Scenario::Long && (limits.max_bytes.is_some() || limits.max_duration_ns.is_some())
+    if scenario != Scenario::Long
+        && (limits.max_bytes.is_some() || limits.max_duration_ns.is_some())
     {
         eprintln!("djdissect: --size and --duration only apply to --scenario long");
         return 2;
@@ -67,7 +68,11 @@ pub fn run(args: &SynthArgs) -> i32 {
             eprintln!("djdissect: refusing to write a binary capture to a terminal; use -o FILE or a pipe");
             return 2;
         }
-        synth::generate(scenario, limits, BufWriter::with_capacity(OUT_BUFFER, stdout.lock()))
+        synth::generate(
+            scenario,
+            limits,
+            BufWriter::with_capacity(OUT_BUFFER, stdout.lock()),
+        )
     } else {
         match File::create(&args.output) {
             Ok(f) => synth::generate(scenario, limits, BufWriter::with_capacity(OUT_BUFFER, f)),

@@ -140,7 +140,10 @@ pub fn reparse(bytes: &[u8], type_name: &str) -> Option<Vec<u8>> {
         discovery::Discovery::parse(bytes).ok()?.to_bytes()
     } else if t.starts_with("eaas") {
         eaas::EaasDiscovery::parse(bytes).ok()?.to_bytes()
-    } else if matches!(t, "services_request" | "service_announcement" | "service_hello" | "reference") {
+    } else if matches!(
+        t,
+        "services_request" | "service_announcement" | "service_hello" | "reference"
+    ) {
         directory::DirectoryMessage::parse(bytes).ok()?.to_bytes()
     } else if t.starts_with("statemap") {
         statemap::StateMapMessage::parse(bytes).ok()?.to_bytes()
@@ -153,7 +156,9 @@ pub fn reparse(bytes: &[u8], type_name: &str) -> Option<Vec<u8>> {
     } else if t == "syncing" {
         syncing::SyncingMessage::parse(bytes).ok()?.to_bytes()
     } else if t == "file_transfer" {
-        filetransfer::FileTransferMessage::parse(bytes).ok()?.to_bytes()
+        filetransfer::FileTransferMessage::parse(bytes)
+            .ok()?
+            .to_bytes()
     } else {
         return None;
     })

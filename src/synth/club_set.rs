@@ -23,26 +23,59 @@ const SEED: u64 = 0x00c1_0b5e_7000_0001;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// The unit is switched on: hello, claims, then keep-alives 3.6 s later.
-    PowerOn { device: u8 },
+    PowerOn {
+        device: u8,
+    },
     /// `client` asks `server`'s dbserver for the metadata of `tracks[track]` (port query on
     /// the first lookup, then `2002` and its render).
-    MetadataLookup { client: u8, server: u8, track: usize },
+    MetadataLookup {
+        client: u8,
+        server: u8,
+        track: usize,
+    },
     /// `tracks[track]` loads on `deck`: `loading` now, `cued` 400 ms later.
-    Load { deck: u8, track: usize },
+    Load {
+        deck: u8,
+        track: usize,
+    },
     /// SYNC on: the deck takes the master's tempo.
-    Sync { deck: u8 },
+    Sync {
+        deck: u8,
+    },
     /// The deck becomes tempo master while nobody is.
-    TakeMaster { deck: u8 },
-    Play { deck: u8 },
-    Pause { deck: u8 },
+    TakeMaster {
+        deck: u8,
+    },
+    Play {
+        deck: u8,
+    },
+    Pause {
+        deck: u8,
+    },
     /// The channel fader crosses the on-air threshold (mixer packet 0x03 at once).
-    Fader { channel: u8, on_air: bool },
+    Fader {
+        channel: u8,
+        on_air: bool,
+    },
     /// prodjlink.md 9.4, in its five steps.
-    HandoffRequest { requester: u8, master: u8 },
-    HandoffResponse { master: u8, requester: u8 },
-    HandoffYield { master: u8, requester: u8 },
-    HandoffTake { requester: u8 },
-    HandoffRelease { old_master: u8 },
+    HandoffRequest {
+        requester: u8,
+        master: u8,
+    },
+    HandoffResponse {
+        master: u8,
+        requester: u8,
+    },
+    HandoffYield {
+        master: u8,
+        requester: u8,
+    },
+    HandoffTake {
+        requester: u8,
+    },
+    HandoffRelease {
+        old_master: u8,
+    },
     /// dbserver teardown and close of every open connection.
     CloseConnections,
     /// Last instant of the capture.
@@ -240,66 +273,99 @@ pub fn club_set_script() -> Script {
     let handoff = s(36.0);
     use Step::*;
     let steps = vec![
-        (s(0.5), PowerOn {
-            device: MIXER_NUMBER,
-        }),
+        (
+            s(0.5),
+            PowerOn {
+                device: MIXER_NUMBER,
+            },
+        ),
         (s(1.5), PowerOn { device: 1 }),
         (s(2.5), PowerOn { device: 2 }),
         (s(3.5), PowerOn { device: 3 }),
-        (s(9.0), MetadataLookup {
-            client: 1,
-            server: 2,
-            track: 0,
-        }),
+        (
+            s(9.0),
+            MetadataLookup {
+                client: 1,
+                server: 2,
+                track: 0,
+            },
+        ),
         (s(9.6), Load { deck: 1, track: 0 }),
-        (s(11.0), Fader {
-            channel: 1,
-            on_air: true,
-        }),
+        (
+            s(11.0),
+            Fader {
+                channel: 1,
+                on_air: true,
+            },
+        ),
         (s(12.0), TakeMaster { deck: 1 }),
         (t1, Play { deck: 1 }),
-        (s(18.0), MetadataLookup {
-            client: 2,
-            server: 1,
-            track: 1,
-        }),
+        (
+            s(18.0),
+            MetadataLookup {
+                client: 2,
+                server: 1,
+                track: 1,
+            },
+        ),
         (s(18.6), Load { deck: 2, track: 1 }),
         (s(20.0), Sync { deck: 2 }),
         (t2, Play { deck: 2 }),
-        (s(30.0), Fader {
-            channel: 2,
-            on_air: true,
-        }),
-        (s(34.0), Fader {
-            channel: 1,
-            on_air: false,
-        }),
-        (handoff, HandoffRequest {
-            requester: 2,
-            master: 1,
-        }),
-        (handoff + 2 * MS, HandoffResponse {
-            master: 1,
-            requester: 2,
-        }),
-        (handoff + 15 * MS, HandoffYield {
-            master: 1,
-            requester: 2,
-        }),
+        (
+            s(30.0),
+            Fader {
+                channel: 2,
+                on_air: true,
+            },
+        ),
+        (
+            s(34.0),
+            Fader {
+                channel: 1,
+                on_air: false,
+            },
+        ),
+        (
+            handoff,
+            HandoffRequest {
+                requester: 2,
+                master: 1,
+            },
+        ),
+        (
+            handoff + 2 * MS,
+            HandoffResponse {
+                master: 1,
+                requester: 2,
+            },
+        ),
+        (
+            handoff + 15 * MS,
+            HandoffYield {
+                master: 1,
+                requester: 2,
+            },
+        ),
         (handoff + 60 * MS, HandoffTake { requester: 2 }),
         (handoff + 125 * MS, HandoffRelease { old_master: 1 }),
-        (s(40.0), MetadataLookup {
-            client: 3,
-            server: 1,
-            track: 2,
-        }),
+        (
+            s(40.0),
+            MetadataLookup {
+                client: 3,
+                server: 1,
+                track: 2,
+            },
+        ),
         (s(40.6), Load { deck: 3, track: 2 }),
         (s(42.0), Sync { deck: 3 }),
         (t3, Play { deck: 3 }),
-        (s(50.0), Fader {
-            channel: 3,
-            on_air: true,
-        }),
+        (
+            s(50.0),
+            Fader {
+                channel: 3,
+                on_air: true,
+            },
+        ),
         (s(54.0), Pause { deck: 1 }),
         (s(58.5), CloseConnections),
         (s(60.0), End),
@@ -415,9 +481,7 @@ fn step<W: Write>(
         Step::Play { deck } => rig.play(cx, t, deck),
         Step::Pause { deck } => rig.pause(cx, t, deck),
         Step::Fader { channel, on_air } => rig.fader(cx, t, channel, on_air),
-        Step::HandoffRequest { requester, master } => {
-            rig.handoff_request(cx, t, requester, master)
-        }
+        Step::HandoffRequest { requester, master } => rig.handoff_request(cx, t, requester, master),
         Step::HandoffResponse { master, requester } => {
             rig.handoff_response(cx, t, master, requester)
         }

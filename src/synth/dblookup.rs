@@ -231,18 +231,19 @@ impl DbLookups {
     ) -> i128 {
         let isn = |rng: &mut Rng| (rng.next_u64() as u32, rng.next_u64() as u32);
         let mut t = ts_ns;
-        let mut q = TcpFlow::new(
-            net,
-            client.1,
-            server.1,
-            port_query::QUERY_PORT,
-            isn(rng),
-        );
+        let mut q = TcpFlow::new(net, client.1, server.1, port_query::QUERY_PORT, isn(rng));
         q.connect(net, wire, t, RTT);
         t += 2 * RTT + 100 * US;
         t = q.send(net, wire, t, Dir::ToServer, &[&PortQuery::default()], 0);
         t += RTT;
-        t = q.send(net, wire, t, Dir::ToClient, &[&PortAnswer { port: 1051 }], 0);
+        t = q.send(
+            net,
+            wire,
+            t,
+            Dir::ToClient,
+            &[&PortAnswer { port: 1051 }],
+            0,
+        );
         q.close(net, wire, t + 50 * US, Dir::ToClient, RTT);
         t += 3 * RTT + 200 * US;
 
@@ -354,7 +355,9 @@ mod tests {
             assert_eq!(used, bytes.len());
             assert_eq!(MenuItem::from_message(&m).as_ref(), Some(i));
         }
-        assert!(matches!(items[0].value(), ItemValue::Track { ref title, .. } if title == "Night Drive"));
+        assert!(
+            matches!(items[0].value(), ItemValue::Track { ref title, .. } if title == "Night Drive")
+        );
         assert_eq!(items[4].value(), ItemValue::Tempo { bpm_x100: 12400 });
     }
 }

@@ -25,8 +25,8 @@ pub mod pdl_deck;
 //TMP pub mod stagelinq_set;
 pub mod wire;
 
-//TMP #[cfg(test)]
-//TMP mod tests;
+#[cfg(test)]
+mod tests;
 
 use std::io::{self, Write};
 
@@ -82,7 +82,10 @@ pub struct Summary {
 pub fn generate<W: Write>(scenario: Scenario, limits: Limits, out: W) -> io::Result<Summary> {
     match scenario {
         Scenario::ClubSet => club_set::write(out),
-        Scenario::StageLinq => { let _ = limits; todo!() } //TMP stagelinq_set::write(out),
+        Scenario::StageLinq => {
+            let _ = limits;
+            todo!()
+        } //TMP stagelinq_set::write(out),
         Scenario::Long => todo!(), //TMP long::write(limits, out),
     }
 }

@@ -150,10 +150,7 @@ impl Net {
             To::Limited => (BROADCAST_MAC, Ipv4Addr::BROADCAST),
             To::Multicast(ip) => {
                 let o = ip.octets();
-                (
-                    [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]],
-                    ip,
-                )
+                ([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]], ip)
             }
         }
     }
@@ -259,7 +256,11 @@ impl Net {
     ) {
         let src = &self.hosts[from.0];
         let (operation, dmac, target_mac) = match reply_to {
-            Some(h) => (ArpOperation::REPLY, self.hosts[h.0].mac, self.hosts[h.0].mac),
+            Some(h) => (
+                ArpOperation::REPLY,
+                self.hosts[h.0].mac,
+                self.hosts[h.0].mac,
+            ),
             None => (ArpOperation::REQUEST, BROADCAST_MAC, [0; 6]),
         };
         let arp: ArpPacket = ArpEthIpv4Packet {
@@ -271,7 +272,9 @@ impl Net {
         }
         .into();
         let frame = wire.frame(ts_ns, false);
-        let _ = PacketBuilder::ethernet2(src.mac, dmac).arp(arp).write(frame);
+        let _ = PacketBuilder::ethernet2(src.mac, dmac)
+            .arp(arp)
+            .write(frame);
     }
 }
 

@@ -13,9 +13,7 @@ use crate::prodjlink::{
 
 use super::dblookup::Track;
 use super::net::{link_local_from_mac, HostId, Net, Payload, To};
-use super::pdl_deck::{
-    beat_packet, fill_status, position_packet, status_template, Deck, Model,
-};
+use super::pdl_deck::{beat_packet, fill_status, position_packet, status_template, Deck, Model};
 use super::wire::{Sched, MS, US};
 use super::Cx;
 
@@ -109,7 +107,12 @@ impl Rig {
         let host = |net: &mut Net, u: &UnitSpec| {
             // Real decks count status source ports up from a few thousand (UE §3.2, CAP).
             let first = 1024 + (u.mac[5] as u16) * 20;
-            net.add(u.model.name(), u.mac, link_local_from_mac(u.mac), (first, 65000))
+            net.add(
+                u.model.name(),
+                u.mac,
+                link_local_from_mac(u.mac),
+                (first, 65000),
+            )
         };
         let rig = Rig {
             mixer: Mixer {
@@ -234,7 +237,8 @@ impl Rig {
                 cx.net
                     .udp(cx.wire, t, p.host, sport, To::Subnet, BEAT_PORT, &[&pos]);
                 let next = t + POSITION_EVERY + cx.rng.jitter(300 * US);
-                cx.sched.at(next, T::from(PdlTimer::Position { player, gen }));
+                cx.sched
+                    .at(next, T::from(PdlTimer::Position { player, gen }));
             }
             PdlTimer::LoadDone { player } => {
                 let d = &mut self.players[player].deck;
@@ -361,8 +365,7 @@ impl Rig {
         let peers = self.peers(unit, t).len() as u8 + 1;
         let ka = match unit {
             Unit::Mixer => {
-                let mut k =
-                    KeepAlive::cdj(Model::Djm900Nxs2.name(), MIXER_NUMBER, mac, ip, peers);
+                let mut k = KeepAlive::cdj(Model::Djm900Nxs2.name(), MIXER_NUMBER, mac, ip, peers);
                 k.role_flag = 2;
                 k.device_type = 2;
                 k
@@ -467,8 +470,9 @@ impl Rig {
         let sent = t + cx.rng.below(200) as i128 * US;
         self.broadcast_beat(cx, sent, Unit::Player(player), &beat);
         let p = &self.players[player];
-        if p.deck.master {
-            // The mixer's metronome follows the master's beat.
+        if self.master().is_some_and(|m| m.number == p.number) {
+            // The mixer's metronome follows the master's beat (the first one during the few
+            // tens of ms of a handoff when two players say they are master, 4.2).
             let b = crate::prodjlink::Beat::new(
                 Model::Djm900Nxs2.name(),
                 MIXER_NUMBER,
@@ -484,11 +488,7 @@ impl Rig {
     }
 
     fn send_on_air<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
-        let m = ChannelsOnAir::new(
-            Model::Djm900Nxs2.name(),
-            MIXER_NUMBER,
-            &self.mixer.channels,
-        );
+        let m = ChannelsOnAir::new(Model::Djm900Nxs2.name(), MIXER_NUMBER, &self.mixer.channels);
         let host = self.mixer.host;
         let sport = cx.net.ephemeral_port(host);
         cx.net

@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(d.beat_time(1), 0);
         assert_eq!(d.beat_time(2), 400_000_000);
         assert_eq!(d.beat_time(5), 1_600_000_000);
-        assert_eq!(d.next_beat_from(1), 2);
+        assert_eq!(d.next_beat_from(1_000_000), 2);
         assert_eq!(d.next_beat_from(400_000_000), 2);
         assert_eq!(beat_in_bar(5), 1);
         assert_eq!(beat_in_bar(8), 4);

@@ -139,7 +139,8 @@ impl<W: Write> Wire<W> {
         if q.number_ip {
             self.number_ip(q.buf);
         }
-        self.out.write_packet(self.iface, q.ts_ns, &self.bufs[q.buf])?;
+        self.out
+            .write_packet(self.iface, q.ts_ns, &self.bufs[q.buf])?;
         self.frames += 1;
         self.free.push(q.buf);
         Ok(())
