@@ -87,7 +87,13 @@ impl StageLinq {
         let mut out = Vec::new();
         match d.type_name.as_ref() {
             "discovery" => {
-                if let Some(tok) = text("token") {
+                // The token field holds the 16 raw bytes; keys are lowercase hex.
+                let token = match field("token") {
+                    Some(Value::Bytes(b)) => Some(crate::util::hex(b)),
+                    Some(Value::Str(s)) => Some(s.to_string()),
+                    _ => None,
+                };
+                if let Some(tok) = token {
                     self.tokens.insert(tok.clone(), r.src.ip());
                     let dev = self.device(r.src.ip());
                     if dev.token.is_none() {
@@ -145,7 +151,13 @@ impl StageLinq {
 
     fn state_value(&mut self, r: &Record<'_>, path: &str, v: &Value) -> Vec<String> {
         let mut out = Vec::new();
-        let ip = r.src.ip();
+        // A value belongs to the sender, except a 0x7d1 write, which sets the receiver's own
+        // value (the mixer writes ExternalMixerVolume into the player, stagelinq.md 1.5).
+        let ip = if r.dissection.type_name == "statemap_set" {
+            r.dst.ip()
+        } else {
+            r.src.ip()
+        };
         if let Some((deck, suffix)) = deck_path(path) {
             let dev = self.device(ip);
             let st = dev.decks.entry(deck).or_default();

@@ -21,8 +21,8 @@ pub mod dblookup;
 pub mod net;
 pub mod pdl;
 pub mod pdl_deck;
-//TMP pub mod slq;
-//TMP pub mod stagelinq_set;
+pub mod slq;
+pub mod stagelinq_set;
 pub mod wire;
 
 #[cfg(test)]
@@ -82,11 +82,11 @@ pub struct Summary {
 pub fn generate<W: Write>(scenario: Scenario, limits: Limits, out: W) -> io::Result<Summary> {
     match scenario {
         Scenario::ClubSet => club_set::write(out),
-        Scenario::StageLinq => {
+        Scenario::StageLinq => stagelinq_set::write(out),
+        Scenario::Long => {
             let _ = limits;
             todo!()
-        } //TMP stagelinq_set::write(out),
-        Scenario::Long => todo!(), //TMP long::write(limits, out),
+        } //TMP long::write(limits, out),
     }
 }
 

@@ -250,3 +250,90 @@ fn club_set_beats_keep_time() {
         assert!(checked > 20, "device {dev}: {checked} beat pairs");
     }
 }
+
+#[test]
+fn stagelinq_is_deterministic_and_reads_back_clean() {
+    use super::slq::MIXER_SUBSCRIBES;
+    use super::stagelinq_set::{stagelinq_script, SlqStep};
+    let a = synth(Scenario::StageLinq, Limits::default());
+    assert!(
+        a == synth(Scenario::StageLinq, Limits::default()),
+        "two runs differ"
+    );
+    let (stats, seen) = read_back(&a);
+    assert_eq!(stats.malformed, 0, "{}", stats.line());
+    assert_eq!(stats.unknown, 0, "{}", stats.line());
+    assert!(stats.skipped.is_empty(), "{}", stats.line());
+    assert_reprs_round_trip(&seen);
+    let n = |t| count(&stats, Proto::StageLinq, t);
+    // Directory: each side's services request, the player's six services (3.4).
+    assert_eq!(n("services_request"), 2);
+    assert_eq!(n("service_announcement"), 6);
+    assert_eq!(n("service_hello"), 2);
+    assert_eq!(n("beat_info_start"), 1);
+    // The mixer's subscriptions, the player's channel count, 4 assignments and 4 faders.
+    assert_eq!(n("statemap_subscribe"), MIXER_SUBSCRIBES.len() as u64 + 9);
+    let script = stagelinq_script();
+    let faders = script
+        .steps
+        .iter()
+        .filter(|s| matches!(s.step, SlqStep::Fader { .. }))
+        .count() as u64;
+    // Player number and both volumes at start, then one volume write per fader move.
+    assert_eq!(n("statemap_set"), 3 + faders);
+    let loads = script.loads().len() as u64;
+    let transport = script.transport().len() as u64;
+    let least = MIXER_SUBSCRIBES.len() as u64 + 9 + 4 * loads + 2 * transport + faders;
+    let values = n("statemap_value");
+    assert!(
+        (least..=least + 2 * transport).contains(&values),
+        "{values} statemap values, expected {least}..{}",
+        least + 2 * transport
+    );
+    // Periodic: HOWDY every second from 4 identities, References 1.5 s / 5 s with echoes,
+    // a beat emit every ~33 ms (stagelinq.md 1.2, 1.3.3, 1.6).
+    let u = &script.units;
+    let leave = script
+        .steps
+        .iter()
+        .find(|s| s.step == SlqStep::Leave)
+        .unwrap()
+        .at_ns;
+    let secs = |from: i128| (leave - from) as f64 / SEC as f64;
+    let howdies = secs(u.mixer_boot_ns) + 3.0 * secs(u.player_boot_ns) + 4.0;
+    assert_near("discovery", n("discovery"), howdies, 0.03);
+    let connected = u.player_boot_ns + 440 * MS;
+    assert_near(
+        "reference",
+        n("reference"),
+        2.0 * (secs(connected) / 1.5 + secs(connected) / 5.0),
+        0.06,
+    );
+    assert_near("beat_info", n("beat_info"), secs(connected) / 0.033, 0.03);
+    // Beat emits advance with the tempo: beat x 60 / bpm = samples / 44100 (1.6).
+    for s in seen.iter().filter(|s| s.type_name == "beat_info") {
+        let Some(Value::List(decks)) = s.fields.get("decks") else {
+            panic!("beat_info without decks")
+        };
+        assert_eq!(decks.len(), 2);
+        for d in decks {
+            let Value::Obj(items) = d else { panic!() };
+            let get = |k: &str| {
+                items
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .unwrap()
+                    .1
+                    .as_f64()
+                    .unwrap()
+            };
+            let (beat, bpm) = (get("beat"), get("bpm"));
+            let samples = items
+                .iter()
+                .find(|(n, _)| n.starts_with("samples") || n.starts_with("timeline"))
+                .map(|(_, v)| v.as_f64().unwrap())
+                .unwrap();
+            assert!((beat * 60.0 / bpm - samples / 44_100.0).abs() < 1e-6);
+        }
+    }
+}
