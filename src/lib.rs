@@ -18,4 +18,5 @@ pub mod prodjlink;
 pub mod record;
 pub mod session;
 pub mod stagelinq;
+pub mod synth;
 pub mod util;

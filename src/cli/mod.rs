@@ -6,6 +6,7 @@
 
 mod progress;
 mod read;
+mod synth;
 mod tcp_streams;
 
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub enum Command {
         /// Capture file, or '-' for standard input.
         file: PathBuf,
     },
+    /// Write a made-up capture of a DJ set, built with the same message types `read` decodes.
+    #[command(after_help = synth::AFTER_HELP)]
+    Synth(SynthArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,10 +97,30 @@ pub struct ReadArgs {
     pub width: u16,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Scenario: club-set, stagelinq or long.
+    #[arg(long, default_value = "club-set")]
+    pub scenario: String,
+    /// Output file, or '-' for standard output.
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+    /// long only: stop once the file reaches SIZE (e.g. 1GiB, 500M; K/M/G are powers of 1024).
+    #[arg(long, value_name = "SIZE")]
+    pub size: Option<String>,
+    /// long only: stop after this much capture time (e.g. 1h, 90m, 1h30m).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Don't print the closing line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
 /// Run the command line; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Read(args) => read::run(&args, cli.color),
         Command::TcpStreams { file } => tcp_streams::run(&file),
+        Command::Synth(args) => synth::run(&args),
     }
 }

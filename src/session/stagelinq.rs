@@ -87,7 +87,13 @@ impl StageLinq {
         let mut out = Vec::new();
         match d.type_name.as_ref() {
             "discovery" => {
-                if let Some(tok) = text("token") {
+                // The token field holds the 16 raw bytes; keys are lowercase hex.
+                let token = match field("token") {
+                    Some(Value::Bytes(b)) => Some(crate::util::hex(b)),
+                    Some(Value::Str(s)) => Some(s.to_string()),
+                    _ => None,
+                };
+                if let Some(tok) = token {
                     self.tokens.insert(tok.clone(), r.src.ip());
                     let dev = self.device(r.src.ip());
                     if dev.token.is_none() {

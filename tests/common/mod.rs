@@ -95,11 +95,13 @@ pub fn render(path: &Path, format: djdissect::output::Format, detail: bool) -> (
 }
 
 /// Every capture the snapshot tests cover: the real ones (when present) and the project's own.
+/// Real captures come first, so that a message kind seen in both is taken from real bytes.
 pub fn all_captures(test: &str) -> Vec<PathBuf> {
-    let mut v = own_captures();
-    if let Some(dir) = shared_captures(test) {
-        v.extend(capture_files(&dir));
-    }
+    let mut v = match shared_captures(test) {
+        Some(dir) => capture_files(&dir),
+        None => Vec::new(),
+    };
+    v.extend(own_captures());
     v
 }
 

@@ -1,0 +1,683 @@
+//! A StageLinQ pair: an SC6000 (JP13, two layers = decks 1 and 2) and an X1800 mixer (JM08),
+//! behaving as in `stagelinq.md` section 3: HOWDYs every second (the player's from a fresh
+//! port to 255.255.255.255, the mixer's from 51337 to the subnet), the mixer connecting to the
+//! player's directory, then to StateMap and BeatInfo, subscriptions answered ~100 ms later,
+//! the player subscribing back to the mixer's channels, References both ways, beat emits about
+//! every 33 ms, and the mixer writing `ExternalMixerVolume` into the decks with `0x7d1`.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+
+use crate::stagelinq::beatinfo::{BeatEmit, BeatInfoMessage, DeckBeat};
+use crate::stagelinq::directory::{
+    DirectoryMessage, Reference, ServiceAnnouncement, ServicesRequest,
+};
+use crate::stagelinq::discovery::{self, Action, Discovery};
+use crate::stagelinq::statemap::{StateMapMessage, NO_UPDATES_INTERVAL};
+use crate::stagelinq::statemap_json::{number_json_fixed, StateValue};
+use crate::stagelinq::Token;
+
+use super::dblookup::Track;
+use super::net::{Dir, HostId, Net, Payload, TcpFlow, To};
+use super::wire::{Sched, MS, SEC, US};
+use super::Cx;
+
+const MIXER_DIRECTORY_PORT: u16 = 50010;
+/// The fixed service ports the X1800 names in its service hellos (`stagelinq.md` 1.4).
+const MIXER_STATEMAP_PORT: u16 = 50011;
+const MIXER_BEATINFO_PORT: u16 = 50012;
+const SAMPLE_RATE: f64 = 44_100.0;
+/// Empty decks still report a tempo in BeatInfo (sc6000_boot.pcap: 121.975 with no track).
+const IDLE_BPM: f64 = 120.0;
+const ACK_DELAY: i128 = 180 * US;
+const RTT: i128 = 200 * US;
+
+/// What the mixer subscribes to on the player, one every 40-60 ms, interval 100 (3.5).
+pub const MIXER_SUBSCRIBES: [&str; 17] = [
+    "/Engine/Deck1/Track/SongName",
+    "/Engine/Deck2/Track/SongName",
+    "/Engine/Deck1/Track/ArtistName",
+    "/Engine/Deck2/Track/ArtistName",
+    "/Engine/Deck1/Track/CurrentBPM",
+    "/Engine/Deck2/Track/CurrentBPM",
+    "/Engine/Deck1/CurrentBPM",
+    "/Engine/Deck2/CurrentBPM",
+    "/Engine/Deck1/Play",
+    "/Engine/Deck2/Play",
+    "/Engine/Deck1/PlayState",
+    "/Engine/Deck2/PlayState",
+    "/Engine/Deck1/DeckIsMaster",
+    "/Engine/Deck2/DeckIsMaster",
+    "/Client/Preferences/LayerB",
+    "/Engine/Sync/Network/MasterStatus",
+    "/Engine/Master/MasterTempo",
+];
+const MIXER_SUBSCRIBE_INTERVAL: u32 = 100;
+
+/// Where the units live and who they are.
+#[derive(Debug, Clone)]
+pub struct SlqSpec {
+    pub player_mac: [u8; 6],
+    pub player_ip: Ipv4Addr,
+    pub player_token: Token,
+    pub analyzer_tokens: [Token; 2],
+    pub analyzer_ports: [u16; 2],
+    pub directory_port: u16,
+    /// StateMap, Broadcast, Syncing, TimeSynchronization, BeatInfo, FileTransfer (3.4 order).
+    pub service_ports: [u16; 6],
+    pub mixer_mac: [u8; 6],
+    pub mixer_ip: Ipv4Addr,
+    pub mixer_token: Token,
+    pub mixer_boot_ns: i128,
+    pub player_boot_ns: i128,
+}
+
+const SERVICES: [&str; 6] = [
+    "StateMap",
+    "Broadcast",
+    "Syncing",
+    "TimeSynchronization",
+    "BeatInfo",
+    "FileTransfer",
+];
+
+#[derive(Debug, Clone, Copy)]
+pub enum SlqTimer {
+    MixerHowdy,
+    PlayerHowdy,
+    AnalyzerHowdy,
+    Connect,
+    Subscribe(usize),
+    Answer(usize),
+    ChannelCount,
+    InitialSets,
+    MixerPing,
+    PlayerPing,
+    Beat,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SlqDeck {
+    pub track: Option<Track>,
+    pub playing: bool,
+    pub master: bool,
+    anchor_ns: i128,
+    anchor_s: f64,
+}
+
+impl SlqDeck {
+    fn position_s(&self, t: i128) -> f64 {
+        if self.playing {
+            self.anchor_s + (t - self.anchor_ns) as f64 / 1e9
+        } else {
+            self.anchor_s
+        }
+    }
+
+    fn bpm(&self) -> f64 {
+        self.track.as_ref().map_or(IDLE_BPM, Track::bpm)
+    }
+
+    fn beat(&self, t: i128) -> DeckBeat {
+        let Some(tr) = &self.track else {
+            return DeckBeat {
+                bpm: IDLE_BPM,
+                ..DeckBeat::default()
+            };
+        };
+        let pos = self.position_s(t);
+        // beat x 60 / bpm = samples / rate (stagelinq.md 1.6).
+        DeckBeat {
+            beat: pos * tr.bpm() / 60.0,
+            total_beats: tr.duration_s as f64 * tr.bpm() / 60.0,
+            bpm: tr.bpm(),
+            samples: pos * SAMPLE_RATE,
+        }
+    }
+}
+
+struct Links {
+    directory: TcpFlow,
+    statemap: TcpFlow,
+    beatinfo: TcpFlow,
+    /// BeatInfo segments since the mixer last acknowledged (it acks every second one).
+    unacked_beats: u32,
+}
+
+pub struct SlqRig {
+    pub spec: SlqSpec,
+    pub player: HostId,
+    pub mixer: HostId,
+    pub decks: [SlqDeck; 2],
+    /// Channel fader levels 1-4 (channel n plays deck n).
+    pub faders: [f64; 4],
+    links: Option<Links>,
+    /// The mixer's subscriptions answered so far (values change only once answered).
+    answered: usize,
+    /// The player subscribed to the mixer's channels.
+    channels_subscribed: bool,
+    beat_emit: BeatInfoMessage,
+    left: bool,
+}
+
+impl SlqRig {
+    pub fn new<T: From<SlqTimer>>(net: &mut Net, sched: &mut Sched<T>, spec: SlqSpec) -> SlqRig {
+        let player = net.add("sc6000", spec.player_mac, spec.player_ip, (32768, 60999));
+        let mixer = net.add(
+            "DN-X1800Prime",
+            spec.mixer_mac,
+            spec.mixer_ip,
+            (49153, 65000),
+        );
+        // The mixer announces every second from power-on, the player once booted; the
+        // player's analyzers half a second out of phase with it (2.2, 3.3).
+        sched.at(spec.mixer_boot_ns, T::from(SlqTimer::MixerHowdy));
+        sched.at(spec.player_boot_ns, T::from(SlqTimer::AnalyzerHowdy));
+        sched.at(
+            spec.player_boot_ns + 440 * MS,
+            T::from(SlqTimer::PlayerHowdy),
+        );
+        SlqRig {
+            spec,
+            player,
+            mixer,
+            decks: [SlqDeck::default(), SlqDeck::default()],
+            faders: [0.0; 4],
+            links: None,
+            answered: 0,
+            channels_subscribed: false,
+            beat_emit: BeatInfoMessage::Beat(BeatEmit {
+                clock: 0,
+                decks: vec![DeckBeat::default(); 2],
+            }),
+            left: false,
+        }
+    }
+
+    fn howdy(
+        &self,
+        token: Token,
+        software: &str,
+        version: &str,
+        port: u16,
+        mixer: bool,
+    ) -> Discovery {
+        let name = if mixer { "DN-X1800Prime" } else { "sc6000" };
+        let mut d = Discovery::howdy(token, name, software, version, port);
+        if self.left {
+            d.action = Action::Exit;
+        }
+        d
+    }
+
+    fn announce<W: Write, T>(&self, cx: &mut Cx<'_, W, T>, t: i128, d: &Discovery, mixer: bool) {
+        if mixer {
+            // The mixer sends from 51337 to the subnet broadcast (1.2).
+            cx.net.udp(
+                cx.wire,
+                t,
+                self.mixer,
+                discovery::PORT,
+                To::Subnet,
+                discovery::PORT,
+                &[d],
+            );
+        } else {
+            // Players use a fresh ephemeral port each time, to 255.255.255.255 (1.2).
+            let sport = cx.net.ephemeral_port(self.player);
+            cx.net.udp(
+                cx.wire,
+                t,
+                self.player,
+                sport,
+                To::Limited,
+                discovery::PORT,
+                &[d],
+            );
+        }
+    }
+
+    pub fn fire<W: Write, T: From<SlqTimer>>(
+        &mut self,
+        cx: &mut Cx<'_, W, T>,
+        t: i128,
+        timer: SlqTimer,
+    ) {
+        if self.left {
+            return;
+        }
+        let s = &self.spec;
+        match timer {
+            SlqTimer::MixerHowdy => {
+                let d = self.howdy(s.mixer_token, "JM08", "1.00", MIXER_DIRECTORY_PORT, true);
+                self.announce(cx, t, &d, true);
+                cx.sched
+                    .at(t + SEC + cx.rng.jitter(200 * US), T::from(timer));
+            }
+            SlqTimer::AnalyzerHowdy => {
+                // Two OfflineAnalyzer identities, back to back (2.2).
+                for i in 0..2 {
+                    let d = self.howdy(
+                        s.analyzer_tokens[i],
+                        "OfflineAnalyzer",
+                        "1.0.0",
+                        s.analyzer_ports[i],
+                        false,
+                    );
+                    self.announce(cx, t + i as i128 * 180 * US, &d, false);
+                }
+                cx.sched
+                    .at(t + SEC + cx.rng.jitter(200 * US), T::from(timer));
+            }
+            SlqTimer::PlayerHowdy => {
+                let d = self.howdy(s.player_token, "JP13", "2.3.1", s.directory_port, false);
+                self.announce(cx, t, &d, false);
+                if self.links.is_none() {
+                    // The mixer connects within a millisecond of the first HOWDY (3.3).
+                    cx.sched.at(t + 800 * US, T::from(SlqTimer::Connect));
+                }
+                cx.sched
+                    .at(t + SEC + cx.rng.jitter(200 * US), T::from(timer));
+            }
+            SlqTimer::Connect => self.connect(cx, t),
+            SlqTimer::Subscribe(i) => {
+                let m = StateMapMessage::subscribe(MIXER_SUBSCRIBES[i], MIXER_SUBSCRIBE_INTERVAL);
+                self.statemap(cx, t, Dir::ToServer, &[&m]);
+                // Answered once with the current value 101-125 ms later (1.5).
+                let answer = t + 101 * MS + cx.rng.below(24_000) as i128 * US;
+                cx.sched.at(answer, T::from(SlqTimer::Answer(i)));
+                if i + 1 < MIXER_SUBSCRIBES.len() {
+                    let next = t + 40 * MS + cx.rng.below(20_000) as i128 * US;
+                    cx.sched.at(next, T::from(SlqTimer::Subscribe(i + 1)));
+                }
+            }
+            SlqTimer::Answer(i) => {
+                let path = MIXER_SUBSCRIBES[i];
+                let m = StateMapMessage::value(path, &self.value_of(path));
+                self.statemap(cx, t, Dir::ToClient, &[&m]);
+                self.answered = self.answered.max(i + 1);
+            }
+            SlqTimer::ChannelCount => self.channel_count(cx, t),
+            SlqTimer::InitialSets => {
+                let player = StateMapMessage::set(
+                    "/Client/Preferences/Player",
+                    &StateValue::Enum("1".into()),
+                );
+                let v2 = self.volume_set(2);
+                let v1 = self.volume_set(1);
+                self.statemap(cx, t, Dir::ToServer, &[&player, &v2, &v1]);
+            }
+            SlqTimer::MixerPing => {
+                // 10 kHz ticks of mixer uptime, little-endian (1.3.3).
+                let ticks = ((t - s.mixer_boot_ns) / (100 * US)) as u64 + 5_400_000;
+                let ping = DirectoryMessage::Reference(Reference::ping_le(s.mixer_token, ticks));
+                self.reference(cx, t, Dir::ToServer, ping);
+                cx.sched
+                    .at(t + 1500 * MS + cx.rng.jitter(300 * US), T::from(timer));
+            }
+            SlqTimer::PlayerPing => {
+                let ns = (t - s.player_boot_ns) as u64 + 2_400_000_000;
+                let ping = DirectoryMessage::Reference(Reference::ping(s.player_token, ns));
+                self.reference(cx, t, Dir::ToClient, ping);
+                cx.sched.at(t + 5 * SEC + cx.rng.jitter(MS), T::from(timer));
+            }
+            SlqTimer::Beat => {
+                self.beat(cx, t);
+                // One emit every ~33 ms (29.9-46.4 ms in the capture, 1.6).
+                let next = t + 33 * MS + cx.rng.jitter(3 * MS);
+                cx.sched.at(next, T::from(timer));
+            }
+        }
+    }
+
+    /// Send on the StateMap connection; the other side acknowledges.
+    fn statemap<W: Write, T>(
+        &mut self,
+        cx: &mut Cx<'_, W, T>,
+        t: i128,
+        dir: Dir,
+        parts: &[&dyn Payload],
+    ) {
+        let Some(l) = &mut self.links else { return };
+        let end = l.statemap.send(cx.net, cx.wire, t, dir, parts, 30 * US);
+        let back = if dir == Dir::ToServer {
+            Dir::ToClient
+        } else {
+            Dir::ToServer
+        };
+        l.statemap.ack(cx.net, cx.wire, end + ACK_DELAY, back);
+    }
+
+    /// A Reference ping on the directory connection and its echo about a millisecond later.
+    fn reference<W: Write, T>(
+        &mut self,
+        cx: &mut Cx<'_, W, T>,
+        t: i128,
+        dir: Dir,
+        ping: DirectoryMessage,
+    ) {
+        let (echoer, back) = match dir {
+            Dir::ToServer => (self.spec.player_token, Dir::ToClient),
+            Dir::ToClient => (self.spec.mixer_token, Dir::ToServer),
+        };
+        let DirectoryMessage::Reference(r) = &ping else {
+            return;
+        };
+        let echo = DirectoryMessage::Reference(r.echo(echoer));
+        let Some(l) = &mut self.links else { return };
+        let end = l.directory.send(cx.net, cx.wire, t, dir, &[&ping], 0);
+        let echoed = end + 600 * US + cx.rng.below(500) as i128 * US;
+        let end = l.directory.send(cx.net, cx.wire, echoed, back, &[&echo], 0);
+        l.directory.ack(cx.net, cx.wire, end + ACK_DELAY, dir);
+    }
+
+    /// Directory, then StateMap and BeatInfo, as the mixer opens them (3.3).
+    fn connect<W: Write, T: From<SlqTimer>>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        let s = self.spec.clone();
+        let isn = |rng: &mut super::wire::Rng| (rng.next_u64() as u32, rng.next_u64() as u32);
+        let isn_directory = isn(cx.rng);
+        let mut directory = TcpFlow::new(
+            cx.net,
+            self.mixer,
+            self.player,
+            s.directory_port,
+            isn_directory,
+        );
+        directory.connect(cx.net, cx.wire, t, RTT);
+        let ask = ServicesRequest {
+            token: s.mixer_token,
+        };
+        let mut at = directory.send(
+            cx.net,
+            cx.wire,
+            t + 700 * US,
+            Dir::ToServer,
+            &[&DirectoryMessage::ServicesRequest(ask)],
+            0,
+        );
+        // The player answers with its own request and every service in one segment (3.4).
+        let own = DirectoryMessage::ServicesRequest(ServicesRequest {
+            token: s.player_token,
+        });
+        let services: Vec<ServiceAnnouncement> = SERVICES
+            .iter()
+            .zip(s.service_ports)
+            .map(|(name, port)| ServiceAnnouncement::new(s.player_token, name, port))
+            .collect();
+        let mut parts: Vec<&dyn Payload> = vec![&own];
+        parts.extend(services.iter().map(|a| a as &dyn Payload));
+        at = directory.send(cx.net, cx.wire, at + 1100 * US, Dir::ToClient, &parts, 0);
+        directory.ack(cx.net, cx.wire, at + ACK_DELAY, Dir::ToServer);
+
+        let isn_statemap = isn(cx.rng);
+        let mut statemap = TcpFlow::new(
+            cx.net,
+            self.mixer,
+            self.player,
+            s.service_ports[0],
+            isn_statemap,
+        );
+        statemap.connect(cx.net, cx.wire, at + 2 * MS, RTT);
+        let hello = ServiceAnnouncement::new(s.mixer_token, "StateMap", MIXER_STATEMAP_PORT);
+        let sent = statemap.send(
+            cx.net,
+            cx.wire,
+            at + 2 * MS + 3 * RTT,
+            Dir::ToServer,
+            &[&hello],
+            0,
+        );
+        statemap.ack(cx.net, cx.wire, sent + ACK_DELAY, Dir::ToClient);
+
+        let isn_beatinfo = isn(cx.rng);
+        let mut beatinfo = TcpFlow::new(
+            cx.net,
+            self.mixer,
+            self.player,
+            s.service_ports[4],
+            isn_beatinfo,
+        );
+        beatinfo.connect(cx.net, cx.wire, at + 2300 * US, RTT);
+        let hello = ServiceAnnouncement::new(s.mixer_token, "BeatInfo", MIXER_BEATINFO_PORT);
+        // Hello and start-stream leave in one segment (3.3, f66).
+        let sent = beatinfo.send(
+            cx.net,
+            cx.wire,
+            at + 2300 * US + 3 * RTT,
+            Dir::ToServer,
+            &[&hello, &BeatInfoMessage::StartStream],
+            0,
+        );
+        beatinfo.ack(cx.net, cx.wire, sent + ACK_DELAY, Dir::ToClient);
+        self.links = Some(Links {
+            directory,
+            statemap,
+            beatinfo,
+            unacked_beats: 0,
+        });
+        // The player asks for the mixer's channel count first (f69), interval 0xffffffff.
+        let ask = StateMapMessage::subscribe("/Mixer/NumberOfChannels", NO_UPDATES_INTERVAL);
+        self.statemap(cx, t + 14 * MS, Dir::ToClient, &[&ask]);
+        cx.sched.at(t + 18 * MS, T::from(SlqTimer::Beat));
+        cx.sched.at(t + 100 * MS, T::from(SlqTimer::Subscribe(0)));
+        // The mixer answers the channel count late (859 ms in 3.3).
+        cx.sched.at(t + 870 * MS, T::from(SlqTimer::ChannelCount));
+        cx.sched.at(t + 810 * MS, T::from(SlqTimer::MixerPing));
+        cx.sched.at(t + 1010 * MS, T::from(SlqTimer::InitialSets));
+        cx.sched.at(t + 4550 * MS, T::from(SlqTimer::PlayerPing));
+    }
+
+    /// The mixer says it has 4 channels; the player then subscribes to their assignments and
+    /// faders, and the mixer answers each at once (3.3, f178-f182).
+    fn channel_count<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        let n = StateMapMessage::value("/Mixer/NumberOfChannels", &StateValue::Integer(4));
+        self.statemap(cx, t, Dir::ToServer, &[&n]);
+        let paths: Vec<String> = (1..=4)
+            .map(|c| format!("/Mixer/ChannelAssignment{c}"))
+            .chain((1..=4).map(|c| format!("/Mixer/CH{c}faderPosition")))
+            .collect();
+        let subs: Vec<StateMapMessage> = paths
+            .iter()
+            .map(|p| StateMapMessage::subscribe(p, NO_UPDATES_INTERVAL))
+            .collect();
+        let parts: Vec<&dyn Payload> = subs.iter().map(|m| m as &dyn Payload).collect();
+        self.statemap(cx, t + 11 * MS, Dir::ToClient, &parts);
+        let values: Vec<StateMapMessage> = paths
+            .iter()
+            .map(|p| StateMapMessage::value(p, &self.mixer_value(p)))
+            .collect();
+        let parts: Vec<&dyn Payload> = values.iter().map(|m| m as &dyn Payload).collect();
+        self.statemap(cx, t + 12 * MS, Dir::ToServer, &parts);
+        self.channels_subscribed = true;
+    }
+
+    fn beat<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        let clock = (t - self.spec.player_boot_ns) as u64 + 35_000_000_000;
+        if let BeatInfoMessage::Beat(e) = &mut self.beat_emit {
+            e.clock = clock;
+            for (slot, deck) in e.decks.iter_mut().zip(&self.decks) {
+                *slot = deck.beat(t);
+            }
+        }
+        let Some(l) = &mut self.links else { return };
+        let end = l
+            .beatinfo
+            .send(cx.net, cx.wire, t, Dir::ToClient, &[&self.beat_emit], 0);
+        l.unacked_beats += 1;
+        if l.unacked_beats >= 2 {
+            l.beatinfo
+                .ack(cx.net, cx.wire, end + ACK_DELAY, Dir::ToServer);
+            l.unacked_beats = 0;
+        }
+    }
+
+    /// The player's current value of a path the mixer subscribed to.
+    fn value_of(&self, path: &str) -> StateValue {
+        let deck = |n: usize| &self.decks[n];
+        let which = if path.starts_with("/Engine/Deck2/") {
+            1
+        } else {
+            0
+        };
+        let d = deck(which);
+        let suffix = path
+            .rsplit_once("/Deck")
+            .map_or(path, |(_, r)| r.get(2..).unwrap_or(""));
+        match suffix {
+            "Track/SongName" => {
+                StateValue::Text(d.track.as_ref().map_or(String::new(), |t| t.title.clone()))
+            }
+            "Track/ArtistName" => {
+                StateValue::Text(d.track.as_ref().map_or(String::new(), |t| t.artist.clone()))
+            }
+            "Track/CurrentBPM" | "CurrentBPM" => StateValue::Number(d.bpm()),
+            "Play" | "PlayState" => StateValue::State(d.playing),
+            "DeckIsMaster" => StateValue::State(d.master),
+            _ => match path {
+                "/Client/Preferences/LayerB" => StateValue::State(false),
+                "/Engine/Sync/Network/MasterStatus" => {
+                    StateValue::State(self.decks.iter().any(|d| d.master))
+                }
+                "/Engine/Master/MasterTempo" => StateValue::Number(
+                    self.decks
+                        .iter()
+                        .find(|d| d.master)
+                        .map_or(IDLE_BPM, SlqDeck::bpm),
+                ),
+                _ => StateValue::Text(String::new()),
+            },
+        }
+    }
+
+    /// The mixer's value of one of its own paths.
+    fn mixer_value(&self, path: &str) -> StateValue {
+        if let Some(c) = path.strip_prefix("/Mixer/ChannelAssignment") {
+            // Channel n plays layer n of the player: "{uuid},n"; ",1" would be unassigned.
+            let c: usize = c.parse().unwrap_or(0);
+            return StateValue::Text(if (1..=2).contains(&c) {
+                format!("{{{}}},{c}", self.spec.player_token)
+            } else {
+                ",1".to_string()
+            });
+        }
+        let c: usize = path
+            .trim_start_matches("/Mixer/CH")
+            .trim_end_matches("faderPosition")
+            .parse()
+            .unwrap_or(0);
+        StateValue::Number(self.faders.get(c.wrapping_sub(1)).copied().unwrap_or(0.0))
+    }
+
+    /// `0x7d1` write of a deck's volume, two fixed decimals as the mixer prints them (1.5).
+    fn volume_set(&self, deck: usize) -> StateMapMessage {
+        StateMapMessage::Set {
+            path: format!("/Engine/Deck{deck}/ExternalMixerVolume"),
+            json: number_json_fixed(self.faders[deck - 1], 2),
+        }
+    }
+
+    /// The player emits the current values of `paths` that the mixer has had answered.
+    fn emit_changes<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128, paths: &[String]) {
+        let live: Vec<StateMapMessage> = paths
+            .iter()
+            .filter(|p| MIXER_SUBSCRIBES[..self.answered].iter().any(|s| s == p))
+            .map(|p| StateMapMessage::value(p, &self.value_of(p)))
+            .collect();
+        if live.is_empty() {
+            return;
+        }
+        let parts: Vec<&dyn Payload> = live.iter().map(|m| m as &dyn Payload).collect();
+        self.statemap(cx, t, Dir::ToClient, &parts);
+    }
+
+    // ---- What the DJ does. ----
+
+    pub fn load<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128, deck: usize, track: Track) {
+        let d = &mut self.decks[deck - 1];
+        d.track = Some(track);
+        d.playing = false;
+        d.anchor_ns = t;
+        d.anchor_s = 0.0;
+        let paths: Vec<String> = [
+            "Track/SongName",
+            "Track/ArtistName",
+            "Track/CurrentBPM",
+            "CurrentBPM",
+        ]
+        .iter()
+        .map(|s| format!("/Engine/Deck{deck}/{s}"))
+        .collect();
+        self.emit_changes(cx, t, &paths);
+    }
+
+    /// Play (or stop): the deck with nobody else playing becomes the sync master.
+    pub fn play<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128, deck: usize, on: bool) {
+        let others_master = self
+            .decks
+            .iter()
+            .enumerate()
+            .any(|(i, d)| i != deck - 1 && d.master);
+        let d = &mut self.decks[deck - 1];
+        d.anchor_s = d.position_s(t);
+        d.anchor_ns = t;
+        d.playing = on;
+        let mut paths: Vec<String> = ["Play", "PlayState"]
+            .iter()
+            .map(|s| format!("/Engine/Deck{deck}/{s}"))
+            .collect();
+        let master = on && !others_master;
+        if master != d.master && (on || d.master) {
+            d.master = master;
+            paths.push(format!("/Engine/Deck{deck}/DeckIsMaster"));
+            paths.push("/Engine/Master/MasterTempo".to_string());
+        }
+        self.emit_changes(cx, t, &paths);
+    }
+
+    /// A channel fader moves to `level`: the mixer tells the subscribed player the position
+    /// and writes the deck's `ExternalMixerVolume` into it (3.5 f194).
+    pub fn fader<W: Write, T>(
+        &mut self,
+        cx: &mut Cx<'_, W, T>,
+        t: i128,
+        channel: usize,
+        level: f64,
+    ) {
+        self.faders[channel - 1] = level;
+        let path = format!("/Mixer/CH{channel}faderPosition");
+        let position = StateMapMessage::value(&path, &StateValue::Number(level));
+        let volume = self.volume_set(channel);
+        if self.channels_subscribed {
+            self.statemap(cx, t, Dir::ToServer, &[&position, &volume]);
+        } else {
+            self.statemap(cx, t, Dir::ToServer, &[&volume]);
+        }
+    }
+
+    /// Both units say goodbye (EXIT) and the mixer closes its connections.
+    pub fn leave<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        self.left = true;
+        let s = self.spec.clone();
+        let mixer = self.howdy(s.mixer_token, "JM08", "1.00", MIXER_DIRECTORY_PORT, true);
+        self.announce(cx, t, &mixer, true);
+        let player = self.howdy(s.player_token, "JP13", "2.3.1", s.directory_port, false);
+        self.announce(cx, t + 3 * MS, &player, false);
+        for i in 0..2 {
+            let a = self.howdy(
+                s.analyzer_tokens[i],
+                "OfflineAnalyzer",
+                "1.0.0",
+                s.analyzer_ports[i],
+                false,
+            );
+            self.announce(cx, t + 3 * MS + (i as i128 + 1) * 180 * US, &a, false);
+        }
+        if let Some(mut l) = self.links.take() {
+            let mut at = t + 20 * MS;
+            for flow in [&mut l.beatinfo, &mut l.statemap, &mut l.directory] {
+                flow.close(cx.net, cx.wire, at, Dir::ToServer, RTT);
+                at += MS;
+            }
+        }
+    }
+}
