@@ -28,6 +28,8 @@ const PORT_QUERY_PORT: u16 = 12523;
 const USUAL_DBSERVER_PORT: u16 = 1051;
 /// Bytes kept while deciding what an unannounced connection carries.
 const CLASSIFY_BYTES: usize = 512;
+/// Engine DJ desktop's library service: gRPC and HTTP (stagelinq.md 1.10).
+const EAAS_PORTS: [u16; 2] = [50010, 50020];
 /// A port-query direction longer than this is not a port query.
 const PORT_QUERY_MAX: usize = 64;
 
@@ -439,6 +441,11 @@ impl State<'_> {
             } else {
                 match stagelinq::classify_stream(buf, None) {
                     stagelinq::StreamKind::Unknown if buf.len() >= CLASSIFY_BYTES => {
+                        Some(Kind::Other)
+                    }
+                    // HTTP is only Engine DJ's library service on its own ports (stagelinq.md
+                    // 1.10: gRPC 50010, HTTP 50020); elsewhere it is somebody's web traffic.
+                    stagelinq::StreamKind::Eaas if !EAAS_PORTS.contains(&c.server.port()) => {
                         Some(Kind::Other)
                     }
                     stagelinq::StreamKind::Unknown => None,

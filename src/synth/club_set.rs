@@ -436,7 +436,14 @@ pub fn run<W: Write>(script: &Script, out: W) -> io::Result<Summary> {
         };
         match timer {
             Timer::Pdl(p) => rig.fire(&mut cx, t, p),
-            Timer::Step(i) => step(&mut rig, &mut db, &mut cx, script, t, &script.steps[i].step),
+            Timer::Step(i) => apply(
+                &mut rig,
+                &mut db,
+                &mut cx,
+                &script.tracks,
+                t,
+                &script.steps[i].step,
+            ),
         }
     }
     let (_, frames, bytes) = wire.finish()?;
@@ -447,11 +454,12 @@ pub fn run<W: Write>(script: &Script, out: W) -> io::Result<Summary> {
     })
 }
 
-fn step<W: Write>(
+/// Carry out one step at `t` on the rig (and its dbserver connections).
+pub(crate) fn apply<W: Write, T: From<PdlTimer>>(
     rig: &mut Rig,
     db: &mut DbLookups,
-    cx: &mut Cx<'_, W, Timer>,
-    script: &Script,
+    cx: &mut Cx<'_, W, T>,
+    tracks: &[Track],
     t: i128,
     step: &Step,
 ) {
@@ -470,11 +478,11 @@ fn step<W: Write>(
                 t,
                 (client, rig.host_of(client)),
                 (server, rig.host_of(server)),
-                &script.tracks[track],
+                &tracks[track],
             );
         }
         Step::Load { deck, track } => {
-            rig.load(cx, t, deck, script.tracks[track].clone(), track as u16 + 1)
+            rig.load(cx, t, deck, tracks[track].clone(), track as u16 + 1)
         }
         Step::Sync { deck } => rig.sync(cx, t, deck, true),
         Step::TakeMaster { deck } => rig.take_master(cx, t, deck),

@@ -17,8 +17,9 @@
 
 pub mod club_set;
 pub mod dblookup;
-//TMP pub mod long;
+pub mod long;
 pub mod net;
+pub mod noise;
 pub mod pdl;
 pub mod pdl_deck;
 pub mod slq;
@@ -83,10 +84,7 @@ pub fn generate<W: Write>(scenario: Scenario, limits: Limits, out: W) -> io::Res
     match scenario {
         Scenario::ClubSet => club_set::write(out),
         Scenario::StageLinq => stagelinq_set::write(out),
-        Scenario::Long => {
-            let _ = limits;
-            todo!()
-        } //TMP long::write(limits, out),
+        Scenario::Long => long::write(limits, out),
     }
 }
 

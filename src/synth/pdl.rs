@@ -92,6 +92,30 @@ pub struct Rig {
     pub players: Vec<Player>,
 }
 
+/// Most units a rig holds (players and the mixer).
+const MAX_UNITS: usize = 8;
+
+/// The peers of a unit at some moment.
+struct Peers {
+    hosts: [HostId; MAX_UNITS],
+    len: usize,
+}
+
+impl Peers {
+    fn push(&mut self, h: HostId) {
+        if self.len < MAX_UNITS {
+            self.hosts[self.len] = h;
+            self.len += 1;
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn iter(&self) -> impl Iterator<Item = HostId> + '_ {
+        self.hosts[..self.len].iter().copied()
+    }
+}
+
 fn up_at(boot_ns: i128) -> i128 {
     boot_ns + BOOT_TIME
 }
@@ -186,21 +210,28 @@ impl Rig {
     }
 
     /// Devices `u` knows about at `t` (their keep-alives have started), players in number
-    /// order, then the mixer.
-    fn peers(&self, u: Unit, t: i128) -> Vec<HostId> {
-        let mut v: Vec<(u8, HostId)> = self
-            .players
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| Unit::Player(*i) != u && up_at(p.boot_ns) <= t)
-            .map(|(_, p)| (p.number, p.host))
-            .collect();
-        v.sort();
-        let mut hosts: Vec<HostId> = v.into_iter().map(|(_, h)| h).collect();
-        if u != Unit::Mixer && up_at(self.mixer.boot_ns) <= t {
-            hosts.push(self.mixer.host);
+    /// order, then the mixer. A fixed array: this runs for every status round.
+    fn peers(&self, u: Unit, t: i128) -> Peers {
+        let mut order: [(u8, usize); MAX_UNITS] = [(u8::MAX, 0); MAX_UNITS];
+        let mut n = 0;
+        for (i, p) in self.players.iter().enumerate() {
+            if Unit::Player(i) != u && up_at(p.boot_ns) <= t && n < MAX_UNITS {
+                order[n] = (p.number, p.host.0);
+                n += 1;
+            }
         }
-        hosts
+        order[..n].sort_unstable();
+        let mut peers = Peers {
+            hosts: [HostId(0); MAX_UNITS],
+            len: 0,
+        };
+        for (_, h) in &order[..n] {
+            peers.push(HostId(*h));
+        }
+        if u != Unit::Mixer && up_at(self.mixer.boot_ns) <= t {
+            peers.push(self.mixer.host);
+        }
+        peers
     }
 
     /// The tempo master, if any.
@@ -409,7 +440,7 @@ impl Rig {
                     s.master_handoff = 0;
                 }
                 let host = self.mixer.host;
-                for (i, peer) in peers.into_iter().enumerate() {
+                for (i, peer) in peers.iter().enumerate() {
                     let ts = t + i as i128 * 30 * US;
                     let sport = cx.net.ephemeral_port(host);
                     cx.net
@@ -420,7 +451,7 @@ impl Rig {
                 let p = &mut self.players[i];
                 p.packet_counter += 1;
                 fill_status(&mut p.status, p.model, &p.deck, t, p.packet_counter);
-                for (j, peer) in peers.into_iter().enumerate() {
+                for (j, peer) in peers.iter().enumerate() {
                     let ts = t + j as i128 * 25 * US;
                     let sport = cx.net.ephemeral_port(p.host);
                     cx.net.udp(
@@ -515,6 +546,20 @@ impl Rig {
                 }),
             );
         }
+    }
+
+    /// The first downbeat of player `number` at or after `after` while it plays at its
+    /// present tempo (to start a synced deck in phase).
+    pub fn next_downbeat(&self, number: u8, after: i128) -> Option<i128> {
+        let d = &self.players[self.player_index(number)].deck;
+        if !d.playing {
+            return None;
+        }
+        let mut k = d.next_beat_from(after);
+        while super::pdl_deck::beat_in_bar(k) != 1 {
+            k += 1;
+        }
+        Some(d.beat_time(k))
     }
 
     // ---- What the DJ does. Each sends what a real unit would send at that moment. ----

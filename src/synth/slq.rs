@@ -90,9 +90,18 @@ pub enum SlqTimer {
     Subscribe(usize),
     Answer(usize),
     ChannelCount,
+    /// The player subscribes to the mixer's channel assignments and faders.
+    ChannelSubscribe,
+    /// The mixer answers them.
+    ChannelValues,
     InitialSets,
     MixerPing,
     PlayerPing,
+    /// The echo of a Reference ping (`to_server`: the mixer pinged, the player echoes).
+    Echo {
+        to_server: bool,
+        value: u64,
+    },
     Beat,
 }
 
@@ -298,6 +307,8 @@ impl SlqRig {
                 self.answered = self.answered.max(i + 1);
             }
             SlqTimer::ChannelCount => self.channel_count(cx, t),
+            SlqTimer::ChannelSubscribe => self.channel_subscribe(cx, t),
+            SlqTimer::ChannelValues => self.channel_values(cx, t),
             SlqTimer::InitialSets => {
                 let player = StateMapMessage::set(
                     "/Client/Preferences/Player",
@@ -310,17 +321,18 @@ impl SlqRig {
             SlqTimer::MixerPing => {
                 // 10 kHz ticks of mixer uptime, little-endian (1.3.3).
                 let ticks = ((t - s.mixer_boot_ns) / (100 * US)) as u64 + 5_400_000;
-                let ping = DirectoryMessage::Reference(Reference::ping_le(s.mixer_token, ticks));
+                let ping = Reference::ping_le(s.mixer_token, ticks);
                 self.reference(cx, t, Dir::ToServer, ping);
                 cx.sched
                     .at(t + 1500 * MS + cx.rng.jitter(300 * US), T::from(timer));
             }
             SlqTimer::PlayerPing => {
                 let ns = (t - s.player_boot_ns) as u64 + 2_400_000_000;
-                let ping = DirectoryMessage::Reference(Reference::ping(s.player_token, ns));
+                let ping = Reference::ping(s.player_token, ns);
                 self.reference(cx, t, Dir::ToClient, ping);
                 cx.sched.at(t + 5 * SEC + cx.rng.jitter(MS), T::from(timer));
             }
+            SlqTimer::Echo { to_server, value } => self.echo(cx, t, to_server, value),
             SlqTimer::Beat => {
                 self.beat(cx, t);
                 // One emit every ~33 ms (29.9-46.4 ms in the capture, 1.6).
@@ -348,26 +360,49 @@ impl SlqRig {
         l.statemap.ack(cx.net, cx.wire, end + ACK_DELAY, back);
     }
 
-    /// A Reference ping on the directory connection and its echo about a millisecond later.
-    fn reference<W: Write, T>(
+    /// A Reference ping on the directory connection; the echo follows about a millisecond
+    /// later (1.3.3).
+    fn reference<W: Write, T: From<SlqTimer>>(
         &mut self,
         cx: &mut Cx<'_, W, T>,
         t: i128,
         dir: Dir,
-        ping: DirectoryMessage,
+        ping: Reference,
     ) {
-        let (echoer, back) = match dir {
-            Dir::ToServer => (self.spec.player_token, Dir::ToClient),
-            Dir::ToClient => (self.spec.mixer_token, Dir::ToServer),
-        };
-        let DirectoryMessage::Reference(r) = &ping else {
-            return;
-        };
-        let echo = DirectoryMessage::Reference(r.echo(echoer));
         let Some(l) = &mut self.links else { return };
-        let end = l.directory.send(cx.net, cx.wire, t, dir, &[&ping], 0);
-        let echoed = end + 600 * US + cx.rng.below(500) as i128 * US;
-        let end = l.directory.send(cx.net, cx.wire, echoed, back, &[&echo], 0);
+        let msg = DirectoryMessage::Reference(ping);
+        let end = l.directory.send(cx.net, cx.wire, t, dir, &[&msg], 0);
+        let echo = end + 600 * US + cx.rng.below(500) as i128 * US;
+        cx.sched.at(
+            echo,
+            T::from(SlqTimer::Echo {
+                to_server: dir == Dir::ToServer,
+                value: ping.value,
+            }),
+        );
+    }
+
+    fn echo<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128, to_server: bool, value: u64) {
+        let s = &self.spec;
+        // The echo goes back the other way: originator's token first, echoer's second.
+        let (ping, echoer, back, dir) = if to_server {
+            (
+                Reference::ping(s.mixer_token, value),
+                s.player_token,
+                Dir::ToClient,
+                Dir::ToServer,
+            )
+        } else {
+            (
+                Reference::ping(s.player_token, value),
+                s.mixer_token,
+                Dir::ToServer,
+                Dir::ToClient,
+            )
+        };
+        let echo = DirectoryMessage::Reference(ping.echo(echoer));
+        let Some(l) = &mut self.links else { return };
+        let end = l.directory.send(cx.net, cx.wire, t, back, &[&echo], 0);
         l.directory.ack(cx.net, cx.wire, end + ACK_DELAY, dir);
     }
 
@@ -469,25 +504,34 @@ impl SlqRig {
 
     /// The mixer says it has 4 channels; the player then subscribes to their assignments and
     /// faders, and the mixer answers each at once (3.3, f178-f182).
-    fn channel_count<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+    fn channel_count<W: Write, T: From<SlqTimer>>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
         let n = StateMapMessage::value("/Mixer/NumberOfChannels", &StateValue::Integer(4));
         self.statemap(cx, t, Dir::ToServer, &[&n]);
-        let paths: Vec<String> = (1..=4)
+        cx.sched
+            .at(t + 11 * MS, T::from(SlqTimer::ChannelSubscribe));
+    }
+
+    fn channel_paths() -> impl Iterator<Item = String> {
+        (1..=4)
             .map(|c| format!("/Mixer/ChannelAssignment{c}"))
             .chain((1..=4).map(|c| format!("/Mixer/CH{c}faderPosition")))
-            .collect();
-        let subs: Vec<StateMapMessage> = paths
-            .iter()
-            .map(|p| StateMapMessage::subscribe(p, NO_UPDATES_INTERVAL))
+    }
+
+    fn channel_subscribe<W: Write, T: From<SlqTimer>>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        let subs: Vec<StateMapMessage> = Self::channel_paths()
+            .map(|p| StateMapMessage::subscribe(&p, NO_UPDATES_INTERVAL))
             .collect();
         let parts: Vec<&dyn Payload> = subs.iter().map(|m| m as &dyn Payload).collect();
-        self.statemap(cx, t + 11 * MS, Dir::ToClient, &parts);
-        let values: Vec<StateMapMessage> = paths
-            .iter()
-            .map(|p| StateMapMessage::value(p, &self.mixer_value(p)))
+        self.statemap(cx, t, Dir::ToClient, &parts);
+        cx.sched.at(t + MS, T::from(SlqTimer::ChannelValues));
+    }
+
+    fn channel_values<W: Write, T>(&mut self, cx: &mut Cx<'_, W, T>, t: i128) {
+        let values: Vec<StateMapMessage> = Self::channel_paths()
+            .map(|p| StateMapMessage::value(&p, &self.mixer_value(&p)))
             .collect();
         let parts: Vec<&dyn Payload> = values.iter().map(|m| m as &dyn Payload).collect();
-        self.statemap(cx, t + 12 * MS, Dir::ToServer, &parts);
+        self.statemap(cx, t, Dir::ToServer, &parts);
         self.channels_subscribed = true;
     }
 

@@ -337,3 +337,97 @@ fn stagelinq_is_deterministic_and_reads_back_clean() {
         }
     }
 }
+
+#[test]
+fn long_stops_at_the_first_limit_and_is_deterministic() {
+    let by_size = Limits {
+        max_bytes: Some(3 << 20),
+        max_duration_ns: None,
+    };
+    let a = synth(Scenario::Long, by_size);
+    assert!(a == synth(Scenario::Long, by_size), "two runs differ");
+    // It stops at the first timer past the limit: a few frames over at most.
+    assert!(
+        a.len() >= 3 << 20 && a.len() < (3 << 20) + (64 << 10),
+        "{}",
+        a.len()
+    );
+    let by_time = Limits {
+        max_bytes: Some(1 << 40),
+        max_duration_ns: Some(20 * SEC),
+    };
+    let mut out = Vec::new();
+    let s = generate(Scenario::Long, by_time, &mut out).unwrap();
+    assert!(s.duration_ns < 20 * SEC && s.duration_ns > 19 * SEC);
+    assert_eq!(s.bytes, out.len() as u64);
+}
+
+#[test]
+fn long_reads_back_clean_and_skips_the_unrelated_traffic() {
+    let limits = Limits {
+        max_bytes: None,
+        max_duration_ns: Some(480 * SEC),
+    };
+    let bytes = synth(Scenario::Long, limits);
+    let (stats, seen) = read_back(&bytes);
+    assert_eq!(stats.malformed, 0, "{}", stats.line());
+    assert_eq!(stats.unknown, 0, "{}", stats.line());
+    assert_reprs_round_trip(&seen);
+    // Everything that is not DJ protocol is skipped, by what it is.
+    for what in [
+        "NFS (UDP)",
+        "IP fragment",
+        "mDNS (UDP)",
+        "non-IP (ARP...)",
+        "other TCP",
+    ] {
+        assert!(
+            stats.skipped.get(what).copied().unwrap_or(0) > 0,
+            "{what}: {}",
+            stats.line()
+        );
+    }
+    assert_eq!(stats.defrag.dropped_datagrams, 0, "{}", stats.line());
+    // Every NFS read reply (8 KiB + headers) arrives as six fragments: five are held, the
+    // sixth completes the datagram (counted as NFS).
+    assert_eq!(
+        stats.skipped["IP fragment"],
+        5 * stats.defrag.reassembled,
+        "{}",
+        stats.line()
+    );
+    let pdl = |t| count(&stats, Proto::ProDjLink, t);
+    let slq = |t| count(&stats, Proto::StageLinq, t);
+    // Four players and a mixer boot; StageLinQ streams; a transition every 150-210 s, each
+    // with its dbserver lookup and a master change; the third loads a CDJ-3000.
+    assert_eq!(pdl("hello"), 15);
+    assert!(pdl("cdj_status") > 35_000, "{}", pdl("cdj_status"));
+    assert!(
+        pdl("precise_position") > 1_000,
+        "{}",
+        pdl("precise_position")
+    );
+    assert!(slq("beat_info") > 12_000 && slq("statemap_value") > 40);
+    let lookups = count(&stats, Proto::DbServer, "metadata_request");
+    assert!(lookups >= 3, "{lookups} lookups");
+    assert_eq!(count(&stats, Proto::DbServer, "menu_item"), 11 * lookups);
+    assert!(pdl("master_handoff_request") >= 2);
+}
+
+#[test]
+fn sizes_and_durations_parse() {
+    use super::{parse_duration, parse_size};
+    assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+    assert_eq!(parse_size("1G"), Ok(1 << 30));
+    assert_eq!(parse_size("500M"), Ok(500 << 20));
+    assert_eq!(parse_size("64k"), Ok(64 << 10));
+    assert_eq!(parse_size("1000"), Ok(1000));
+    assert_eq!(parse_size("1.5K"), Ok(1536));
+    assert!(parse_size("1Q").is_err() && parse_size("GiB").is_err() && parse_size("0").is_err());
+    assert_eq!(parse_duration("1h"), Ok(3600 * SEC));
+    assert_eq!(parse_duration("1h30m"), Ok(5400 * SEC));
+    assert_eq!(parse_duration("45s"), Ok(45 * SEC));
+    assert_eq!(parse_duration("90"), Ok(90 * SEC));
+    assert_eq!(parse_duration("2500ms"), Ok(2500 * MS));
+    assert!(parse_duration("h").is_err() && parse_duration("5 parsecs").is_err());
+}
