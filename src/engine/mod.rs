@@ -7,6 +7,7 @@
 mod stats;
 mod tcp;
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 pub use stats::ReadStats;
@@ -72,12 +73,15 @@ impl Engine {
             Ok(flow) => flow,
             Err(skip) => {
                 stats.skip(match skip {
-                    Skip::Link(e) => e.to_string(),
+                    Skip::Link(e) => Cow::Owned(e.to_string()),
                     Skip::NotIp => "non-IP (ARP...)".into(),
                     Skip::OtherTransport(1) => "ICMP".into(),
                     Skip::OtherTransport(2) => "IGMP".into(),
                     Skip::OtherTransport(58) => "ICMPv6".into(),
-                    other => other.to_string(),
+                    Skip::FragmentHeld => "IP fragment".into(),
+                    Skip::Ipv6Fragment => "IPv6 fragment (not reassembled)".into(),
+                    Skip::Truncated => "truncated IP/transport header".into(),
+                    other => Cow::Owned(other.to_string()),
                 });
                 ControlFlow::Continue(())
             }
@@ -97,15 +101,15 @@ impl Engine {
 /// Well-known UDP services seen on DJ networks, named in the statistics line.
 fn udp_service(port: u16) -> &'static str {
     match port {
-        53 => "DNS",
-        67 | 68 => "DHCP",
-        111 => "portmap",
-        123 => "NTP",
-        137 | 138 => "NetBIOS",
-        1900 => "SSDP",
-        2049 => "NFS",
-        5353 => "mDNS",
-        5355 => "LLMNR",
+        53 => "DNS (UDP)",
+        67 | 68 => "DHCP (UDP)",
+        111 => "portmap (UDP)",
+        123 => "NTP (UDP)",
+        137 | 138 => "NetBIOS (UDP)",
+        1900 => "SSDP (UDP)",
+        2049 => "NFS (UDP)",
+        5353 => "mDNS (UDP)",
+        5355 => "LLMNR (UDP)",
         _ => "",
     }
 }
@@ -132,17 +136,11 @@ fn udp(
         }
         d
     } else {
-        let service = udp_service(dport).to_string();
-        let service = if service.is_empty() {
-            udp_service(src.port()).to_string()
-        } else {
-            service
+        let service = match udp_service(dport) {
+            "" => udp_service(src.port()),
+            s => s,
         };
-        stats.skip(if service.is_empty() {
-            "other UDP".to_string()
-        } else {
-            format!("{service} (UDP)")
-        });
+        stats.skip(if service.is_empty() { "other UDP" } else { service });
         return ControlFlow::Continue(());
     };
     if truncated {

@@ -20,7 +20,7 @@ pub struct ReadStats {
     pub malformed: u64,
     pub unknown: u64,
     /// Frames that were not DJ protocol, by what they were.
-    pub skipped: BTreeMap<String, u64>,
+    pub skipped: BTreeMap<Cow<'static, str>, u64>,
     /// Bytes of TCP streams that no decoder claimed, per reason.
     pub stream_notes: BTreeMap<String, u64>,
     pub defrag: DefragStats,
@@ -28,8 +28,14 @@ pub struct ReadStats {
 }
 
 impl ReadStats {
-    pub fn skip(&mut self, what: String) {
-        *self.skipped.entry(what).or_default() += 1;
+    pub fn skip(&mut self, what: impl Into<Cow<'static, str>>) {
+        let what = what.into();
+        match self.skipped.get_mut(&what) {
+            Some(n) => *n += 1,
+            None => {
+                self.skipped.insert(what, 1);
+            }
+        }
     }
 
     pub fn note(&mut self, what: impl Into<String>, n: u64) {
@@ -72,7 +78,7 @@ impl ReadStats {
         );
         let skipped: u64 = self.skipped.values().sum();
         if skipped > 0 {
-            let mut parts: Vec<(&String, &u64)> = self.skipped.iter().collect();
+            let mut parts: Vec<(&Cow<'static, str>, &u64)> = self.skipped.iter().collect();
             parts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let parts: Vec<String> = parts.iter().map(|(k, n)| format!("{n} {k}")).collect();
             let _ = write!(

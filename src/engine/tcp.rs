@@ -189,7 +189,7 @@ impl TcpStreams {
             .is_none_or(|c| matches!(c.kind, Kind::Other))
             && !seg.payload.is_empty()
         {
-            stats.skip("other TCP".into());
+            stats.skip("other TCP");
         }
         flow
     }

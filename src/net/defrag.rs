@@ -157,15 +157,12 @@ impl Defragmenter {
         }
         let p = self.pending.remove(&key)?;
         self.bytes -= p.bytes;
+        // First arrival wins: copy the pieces latest first, so earlier ones overwrite them.
         let mut out = vec![0u8; total];
-        let mut filled = vec![false; total];
-        for (o, d) in &p.pieces {
-            for (i, &b) in d.iter().enumerate() {
-                let at = o + i;
-                if at < total && !filled[at] {
-                    out[at] = b;
-                    filled[at] = true;
-                }
+        for (o, d) in p.pieces.iter().rev() {
+            let end = (o + d.len()).min(total);
+            if *o < end {
+                out[*o..end].copy_from_slice(&d[..end - o]);
             }
         }
         self.stats.reassembled += 1;
