@@ -24,7 +24,7 @@ use crate::stagelinq::Token;
 
 /// 2024-05-18 01:30:00 UTC.
 pub const START_NS: i128 = 1_715_995_800 * SEC;
-const SEED: u64 = 0x1_0e6_5e7_0003;
+const SEED: u64 = 0x010e_65e7_0003;
 /// Without a limit the night lasts ten minutes.
 const DEFAULT_DURATION: i128 = 600 * SEC;
 /// Decks read a LINK file 8 KiB at a time, this often while playing (about 80 KB/s).

@@ -10,10 +10,16 @@
 //!   HTTP) sized by `--size` and/or `--duration`, written fast enough for gigabyte files.
 //!
 //! Shared parts: [`wire`] (time-ordered frame queue into pcapng, scheduler, seeded jitter),
-//! [`net`] (hosts, UDP and TCP frames via etherparse), [`pdl`]/[`pdl_deck`] (Pro DJ Link units),
-//! [`dblookup`] (dbserver metadata lookups), [`slq`] (StageLinQ units). Timestamps start at a
-//! fixed epoch and every random choice comes from a fixed seed: the same command writes the
-//! same bytes every time.
+//! [`net`] (hosts, UDP and TCP frames via etherparse), [`pdl`]/[`pdl_deck`] (Pro DJ Link units
+//! and what the DJ does to them), [`dblookup`] (tracks and dbserver metadata lookups), [`slq`]
+//! (StageLinQ units), [`noise`] (the non-DJ traffic of `long`). Timestamps start at a fixed
+//! epoch and every random choice comes from a fixed seed: the same command writes the same
+//! bytes every time.
+//!
+//! How a scenario runs: units schedule their own periodic work (keep-alives, status rounds,
+//! beats, emits) on a [`wire::Sched`]; the scenario schedules the script's steps on the same
+//! clock; the loop pops work in time order and each piece queues the frames it sends on the
+//! [`wire::Wire`], which writes them out in time order.
 
 pub mod club_set;
 pub mod dblookup;
@@ -149,7 +155,7 @@ pub fn parse_duration(text: &str) -> Result<i128, String> {
         total += value * secs;
     }
     let ns = total * 1e9;
-    if !ns.is_finite() || ns < 1e6 || ns > 1e18 {
+    if !ns.is_finite() || !(1e6..=1e18).contains(&ns) {
         return Err(format!("duration '{text}' is out of range"));
     }
     Ok(ns as i128)

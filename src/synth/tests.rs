@@ -243,7 +243,7 @@ fn club_set_beats_keep_time() {
                     (gap - expect).abs() < 450_000,
                     "device {dev}: beat gap {gap} ns at {eff} BPM"
                 );
-                assert_eq!(bar(&w[1]), bar(&w[0]) % 4 + 1, "device {dev}");
+                assert_eq!(bar(w[1]), bar(w[0]) % 4 + 1, "device {dev}");
                 checked += 1;
             }
         }
