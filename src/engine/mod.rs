@@ -140,7 +140,11 @@ fn udp(
             "" => udp_service(src.port()),
             s => s,
         };
-        stats.skip(if service.is_empty() { "other UDP" } else { service });
+        stats.skip(if service.is_empty() {
+            "other UDP"
+        } else {
+            service
+        });
         return ControlFlow::Continue(());
     };
     if truncated {

@@ -289,9 +289,12 @@ impl DeviceTable {
             .entry(std::borrow::Cow::Borrowed("discovery"))
             .or_default() += 1;
         let new = d.name.is_none();
-        // The SC6000 announces both its player and its "OfflineAnalyzer" from one address; the
-        // player identity (the one with a model) wins.
-        if d.model.is_none() || model.is_some() {
+        // The SC6000 announces its player and two "OfflineAnalyzer" helpers from one address
+        // (stagelinq.md 3): the player identity wins; a helper only fills an empty row.
+        let helper = software
+            .as_deref()
+            .is_some_and(|s| s.contains("OfflineAnalyzer"));
+        if d.name.is_none() || !helper {
             if name.is_some() {
                 d.name = name;
             }
@@ -302,6 +305,10 @@ impl DeviceTable {
         }
         d.role = "stagelinq";
         if action.contains("EXIT") {
+            if d.left.is_some() {
+                // The same unit's other identities saying goodbye too.
+                return None;
+            }
             d.left = Some(super::ts(ts_ns));
             d.departures.push(Departure {
                 left: super::ts(ts_ns),

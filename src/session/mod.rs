@@ -94,13 +94,30 @@ pub struct Session {
     recent_set: HashMap<u64, u32>,
 }
 
+/// A fast, non-cryptographic fingerprint of (source, destination, bytes) for duplicate
+/// detection: eight bytes at a time, multiply and rotate (collisions only cost a miscount).
 fn fingerprint(r: &Record<'_>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    r.src.hash(&mut h);
-    r.dst.hash(&mut h);
-    r.bytes.hash(&mut h);
-    h.finish()
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(K).rotate_left(29);
+    let addr = |a: &SocketAddr| match a.ip() {
+        std::net::IpAddr::V4(ip) => u32::from(ip) as u64,
+        std::net::IpAddr::V6(ip) => {
+            let v = u128::from(ip);
+            (v as u64) ^ ((v >> 64) as u64)
+        }
+    } << 16
+        | a.port() as u64;
+    let mut h = mix(mix(r.bytes.len() as u64, addr(&r.src)), addr(&r.dst));
+    let mut chunks = r.bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = mix(
+            h,
+            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        );
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    mix(h, u64::from_le_bytes(tail))
 }
 
 impl Session {
@@ -152,6 +169,7 @@ impl Session {
         self.records += 1;
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
+        let events_before = self.timeline.len();
         if let Some(text) = self.devices.observe(r) {
             self.line(r, text);
         }
@@ -164,8 +182,14 @@ impl Session {
                 }
             }
         }
-        self.now_playing
-            .update(r.ts_ns, &self.players, &self.stagelinq)
+        // What plays only changes with an event (load, play, on air, master...) or a StageLinQ
+        // deck value; re-deciding on every status packet would dominate the session's cost.
+        let moved =
+            self.timeline.len() != events_before || std::mem::take(&mut self.stagelinq.dirty);
+        moved
+            && self
+                .now_playing
+                .update(r.ts_ns, &self.players, &self.stagelinq)
     }
 
     fn prodjlink(&mut self, r: &Record<'_>) {
@@ -183,8 +207,12 @@ impl Session {
         }
         if t.starts_with("master_handoff") || t == "sync_control" {
             let text = format!(
-                "{} {}",
-                r.dissection.type_name.replace('_', " "),
+                "{}{}",
+                if r.dissection.summary.is_empty() {
+                    t.replace('_', " ")
+                } else {
+                    String::new()
+                },
                 r.dissection.summary
             );
             self.line(r, text.trim().to_string());

@@ -47,6 +47,8 @@ pub struct SlqDevice {
 
 #[derive(Debug, Default)]
 pub struct StageLinq {
+    /// Set when a deck or mixer value changed (now playing may need re-deciding).
+    pub dirty: bool,
     pub devices: BTreeMap<IpAddr, SlqDevice>,
     /// Discovery token (hex) -> address, to resolve mixer channel assignments.
     pub tokens: BTreeMap<String, IpAddr>,
@@ -158,6 +160,9 @@ impl StageLinq {
         } else {
             r.src.ip()
         };
+        if deck_path(path).is_some() || path.starts_with("/Mixer/") {
+            self.dirty = true;
+        }
         if let Some((deck, suffix)) = deck_path(path) {
             let dev = self.device(ip);
             let st = dev.decks.entry(deck).or_default();
