@@ -183,7 +183,7 @@ fn truncated_and_corrupted_messages_never_panic() {
     }
     let mut trailing = parse_hex(METADATA_REQ).unwrap();
     trailing.extend([1, 2, 3]);
-    let d = dissect(&trailing, false);
+    let d = dissect(&trailing, true);
     assert!(d
         .fields
         .iter()

@@ -254,26 +254,21 @@ impl<'a> FieldSink<'a> {
     }
 
     /// Bytes whose meaning nobody has described. Clipped to what is present (never malformed):
-    /// an unknown tail that is shorter than usual is not an error.
+    /// an unknown tail that is shorter than usual is not an error. Only detail views record
+    /// them (the field table then covers every byte); elsewhere they carry nothing and are
+    /// skipped, which keeps the hot path free of them.
     pub fn unknown(&mut self, range: Range<usize>) {
+        if !self.detail {
+            return;
+        }
         let end = range.end.min(self.bytes.len());
         if range.start >= end {
             return;
         }
-        // Unknown bytes are only shown by detail views; elsewhere the range alone (which keeps
-        // every byte accounted for) is recorded, without allocating.
-        let (name, value) = if self.detail {
-            (
-                Cow::Owned(format!("unknown_{:x}", range.start)),
-                Value::Bytes(self.bytes[range.start..end].to_vec()),
-            )
-        } else {
-            (Cow::Borrowed("unknown"), Value::Null)
-        };
         self.out.fields.push(Field {
-            name,
+            name: Cow::Owned(format!("unknown_{:x}", range.start)),
             range: Some(range.start..end),
-            value,
+            value: Value::Bytes(self.bytes[range.start..end].to_vec()),
             meaning: None,
             knowledge: Knowledge::Unknown,
         });
@@ -329,6 +324,10 @@ mod tests {
         let mut s = FieldSink::new(&bytes, &mut d, false);
         assert_eq!(s.uint("a", 0..2), Some(0x0102));
         assert_eq!(s.uint("b", 2..4), None);
+        s.unknown(2..10);
+        // Outside detail views unknown bytes are not recorded.
+        assert_eq!(d.fields.len(), 1);
+        let mut s = FieldSink::new(&bytes, &mut d, true);
         s.unknown(2..10);
         assert_eq!(d.fields.len(), 2);
         assert_eq!(d.fields[1].range, Some(2..3));

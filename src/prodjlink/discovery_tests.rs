@@ -45,7 +45,8 @@ fn cdj3000_hello_is_one_byte_longer() {
     let b = h.to_bytes();
     assert_eq!(&b[0x20..], &[0x01, 0x04, 0x00, 0x26, 0x01, 0x40]);
     assert_eq!(Hello::parse(&b).unwrap(), h);
-    let d = check(50000, &b);
+    check(50000, &b);
+    let d = dissect(50000, &b, true);
     let last = d.fields.last().unwrap();
     assert_eq!(
         (last.knowledge, last.range.clone()),

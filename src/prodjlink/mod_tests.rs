@@ -270,8 +270,8 @@ fn random_bytes_never_panic_and_round_trip() {
                     *x = y;
                 }
             }
-            let d = dissect(port, &b, rng.next() % 2 == 0);
-            assert_covers(&d, b.len());
+            let d = dissect(port, &b, false);
+            assert_covers(&dissect(port, &b, true), b.len());
             match Packet::parse(port, &b) {
                 Ok(p) => {
                     assert_eq!(p.to_bytes(), b, "{name} round trip, len {len}");

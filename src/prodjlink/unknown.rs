@@ -124,6 +124,7 @@ mod tests {
         let d = check(50000, &b);
         assert_eq!(d.type_name, "unknown");
         assert_eq!(d.kind, Some(0x0b));
+        let d = crate::prodjlink::dissect(50000, &b, true);
         assert_eq!(d.fields.last().map(|f| f.range.clone()), Some(Some(11..15)));
     }
 

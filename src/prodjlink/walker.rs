@@ -217,8 +217,7 @@ pub(crate) fn unknown(s: &mut FieldSink<'_>, range: Range<usize>) {
         return;
     }
     if !s.detail {
-        // Outside detail views only the range matters (FieldSink::unknown, no allocation).
-        s.unknown(range.start..end);
+        // Outside detail views unknown bytes are not recorded (FieldSink::unknown).
         return;
     }
     let name = unknown_name(range.start);

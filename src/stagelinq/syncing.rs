@@ -77,6 +77,7 @@ mod tests {
             (d.type_name.as_ref(), d.malformed.as_deref()),
             ("syncing", None)
         );
+        let d = dissect(&b, true);
         assert_eq!(d.fields.last().unwrap().range, Some(4..9));
         for n in 0..b.len() {
             assert!(SyncingMessage::parse(&b[..n]).is_err());
