@@ -40,7 +40,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(opts: EngineOptions) -> Self {
         Engine {
-            net: NetDecoder::new(opts.defrag),
+            net: NetDecoder::new(opts.defrag).with_udp_filter(udp_worth_reassembling),
             tcp: tcp::TcpStreams::new(opts.tcp.clone(), opts.detail),
             opts,
             stats: ReadStats::default(),
@@ -79,6 +79,7 @@ impl Engine {
                     Skip::OtherTransport(2) => "IGMP".into(),
                     Skip::OtherTransport(58) => "ICMPv6".into(),
                     Skip::FragmentHeld => "IP fragment".into(),
+                    Skip::FragmentIgnored => "IP fragment (NFS and other non-DJ)".into(),
                     Skip::Ipv6Fragment => "IPv6 fragment (not reassembled)".into(),
                     Skip::Truncated => "truncated IP/transport header".into(),
                     other => Cow::Owned(other.to_string()),
@@ -96,6 +97,13 @@ impl Engine {
         self.stats.tcp = self.tcp.reassembly_stats();
         flow
     }
+}
+
+/// Fragmented UDP is reassembled when it could be DJ protocol: Pro DJ Link ports, StageLinQ
+/// discovery, and anything that is not a well-known other service (NFS, portmap...).
+fn udp_worth_reassembling(src: u16, dst: u16) -> bool {
+    let dj = |p: u16| (50000..=50004).contains(&p) || p == 51337;
+    dj(src) || dj(dst) || (udp_service(src).is_empty() && udp_service(dst).is_empty())
 }
 
 /// Well-known UDP services seen on DJ networks, named in the statistics line.

@@ -35,6 +35,8 @@ pub struct DefragStats {
     pub dropped_bytes: u64,
     /// Fragments that made no sense (beyond 64 KiB, data after the last fragment).
     pub bad_fragments: u64,
+    /// Fragments of datagrams the caller said it does not want (e.g. NFS replies).
+    pub ignored_fragments: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +64,8 @@ const MAX_PAYLOAD: usize = 65515;
 pub struct Defragmenter {
     limits: DefragLimits,
     pending: HashMap<Key, Partial>,
+    /// Datagrams not worth reassembling, with the time they were marked.
+    ignored: HashMap<Key, i128>,
     bytes: usize,
     stats: DefragStats,
 }
@@ -98,6 +102,17 @@ impl Defragmenter {
         ts_ns: i128,
     ) -> Option<Vec<u8>> {
         self.stats.fragments += 1;
+        if !self.ignored.is_empty()
+            && self.ignored.contains_key(&Key {
+                src,
+                dst,
+                proto,
+                id,
+            })
+        {
+            self.stats.ignored_fragments += 1;
+            return None;
+        }
         self.expire(ts_ns);
         let end = offset.saturating_add(data.len());
         if end > MAX_PAYLOAD || (more && data.is_empty()) {
@@ -169,9 +184,46 @@ impl Defragmenter {
         Some(out)
     }
 
+    /// True when fragments of this datagram are being ignored.
+    pub fn is_ignored(&self, src: Ipv4Addr, dst: Ipv4Addr, proto: u8, id: u16) -> bool {
+        !self.ignored.is_empty()
+            && self.ignored.contains_key(&Key {
+                src,
+                dst,
+                proto,
+                id,
+            })
+    }
+
+    /// Stop collecting the datagram this fragment belongs to (its first fragment showed it is
+    /// of no interest): what is buffered is freed and later fragments are only counted.
+    pub fn ignore(&mut self, src: Ipv4Addr, dst: Ipv4Addr, proto: u8, id: u16, ts_ns: i128) {
+        self.stats.fragments += 1;
+        self.stats.ignored_fragments += 1;
+        let key = Key {
+            src,
+            dst,
+            proto,
+            id,
+        };
+        if let Some(p) = self.pending.remove(&key) {
+            self.bytes -= p.bytes;
+            self.stats.ignored_fragments += p.pieces.len() as u64;
+        }
+        if self.ignored.len() >= self.limits.max_datagrams {
+            let timeout = self.limits.timeout_ns;
+            self.ignored.retain(|_, t| ts_ns - *t <= timeout / 8);
+            if self.ignored.len() >= self.limits.max_datagrams {
+                self.ignored.clear();
+            }
+        }
+        self.ignored.insert(key, ts_ns);
+    }
+
     /// Drop partial datagrams older than the timeout.
     pub fn expire(&mut self, now_ns: i128) {
         let timeout = self.limits.timeout_ns;
+        self.ignored.retain(|_, t| now_ns - *t <= timeout);
         let mut dropped = (0u64, 0usize);
         self.pending.retain(|_, p| {
             let keep = now_ns - p.first_ts <= timeout;
@@ -229,6 +281,19 @@ mod tests {
         assert_eq!(&out[48..], &data[48..]);
         assert_eq!(d.pending(), 0);
         assert_eq!(d.stats().reassembled, 1);
+    }
+
+    #[test]
+    fn ignored_datagrams_free_their_fragments_and_skip_the_rest() {
+        let mut d = Defragmenter::default();
+        assert!(d.push(A, B, 17, 1, 1480, true, &[1; 1480], 0).is_none());
+        d.ignore(A, B, 17, 1, 1);
+        assert_eq!(d.pending(), 0);
+        assert!(d.push(A, B, 17, 1, 2960, false, &[2; 100], 2).is_none());
+        assert_eq!(d.pending(), 0);
+        assert_eq!(d.stats().ignored_fragments, 3);
+        // Another datagram is unaffected.
+        assert!(d.push(A, B, 17, 2, 0, false, &[3; 8], 3).is_some());
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub enum Skip {
     OtherTransport(u8),
     /// An IPv4 fragment held until its datagram is complete.
     FragmentHeld,
+    /// An IPv4 fragment of a datagram that is not worth reassembling.
+    FragmentIgnored,
     /// IPv6 fragments are not reassembled.
     Ipv6Fragment,
     /// The IP header or the transport header was cut short.
@@ -64,6 +66,7 @@ impl std::fmt::Display for Skip {
             Skip::NotIp => f.write_str("not IP"),
             Skip::OtherTransport(p) => write!(f, "IP protocol {p}"),
             Skip::FragmentHeld => f.write_str("IP fragment"),
+            Skip::FragmentIgnored => f.write_str("IP fragment (not DJ protocol)"),
             Skip::Ipv6Fragment => f.write_str("IPv6 fragment (not reassembled)"),
             Skip::Truncated => f.write_str("truncated IP/transport header"),
         }
@@ -74,13 +77,24 @@ impl std::fmt::Display for Skip {
 #[derive(Debug, Default)]
 pub struct NetDecoder {
     defrag: Defragmenter,
+    /// Which UDP datagrams (by source and destination port) are worth reassembling; None: all.
+    udp_wanted: Option<fn(u16, u16) -> bool>,
 }
 
 impl NetDecoder {
     pub fn new(limits: DefragLimits) -> Self {
         NetDecoder {
             defrag: Defragmenter::new(limits),
+            udp_wanted: None,
         }
+    }
+
+    /// Only reassemble fragmented UDP datagrams whose ports `wanted` accepts (decided on the
+    /// first fragment, which carries the UDP header). A DJ network's big fragmented traffic is
+    /// NFS audio, which nothing here decodes.
+    pub fn with_udp_filter(mut self, wanted: fn(u16, u16) -> bool) -> Self {
+        self.udp_wanted = Some(wanted);
+        self
     }
 
     pub fn defrag_stats(&self) -> defrag::DefragStats {
@@ -106,6 +120,33 @@ impl NetDecoder {
                 let pl = v4.payload();
                 if pl.fragmented {
                     let offset = h.fragments_offset().byte_offset() as usize;
+                    if let (0, IpNumber::UDP, Some(wanted), Some(p)) =
+                        (offset, pl.ip_number, self.udp_wanted, pl.payload.get(..4))
+                    {
+                        let sp = u16::from_be_bytes([p[0], p[1]]);
+                        let dp = u16::from_be_bytes([p[2], p[3]]);
+                        if !wanted(sp, dp) {
+                            self.defrag
+                                .ignore(s, d, 17, h.identification(), frame.ts_ns);
+                            return Err(Skip::FragmentIgnored);
+                        }
+                    }
+                    if self
+                        .defrag
+                        .is_ignored(s, d, pl.ip_number.0, h.identification())
+                    {
+                        self.defrag.push(
+                            s,
+                            d,
+                            pl.ip_number.0,
+                            h.identification(),
+                            offset,
+                            true,
+                            &[],
+                            frame.ts_ns,
+                        );
+                        return Err(Skip::FragmentIgnored);
+                    }
                     let whole = self.defrag.push(
                         s,
                         d,
