@@ -66,6 +66,8 @@ pub struct Defragmenter {
     pending: HashMap<Key, Partial>,
     /// Datagrams not worth reassembling, with the time they were marked.
     ignored: HashMap<Key, i128>,
+    /// Capture time of the last sweep for expired entries.
+    last_sweep: i128,
     bytes: usize,
     stats: DefragStats,
 }
@@ -113,7 +115,11 @@ impl Defragmenter {
             self.stats.ignored_fragments += 1;
             return None;
         }
-        self.expire(ts_ns);
+        // Sweeping is O(entries): once per second of capture time is plenty for a 30 s timeout.
+        if ts_ns - self.last_sweep >= 1_000_000_000 || ts_ns < self.last_sweep {
+            self.expire(ts_ns);
+            self.last_sweep = ts_ns;
+        }
         let end = offset.saturating_add(data.len());
         if end > MAX_PAYLOAD || (more && data.is_empty()) {
             self.stats.bad_fragments += 1;
