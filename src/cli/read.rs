@@ -80,6 +80,15 @@ impl<W: Write> Consumer<W> {
         ControlFlow::Continue(())
     }
 
+    /// Hand the printer's batch to the output.
+    fn flush_printer(&mut self) {
+        if let Some(p) = &mut self.printer {
+            if let Err(e) = p.flush(&mut self.out) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
     /// Rewrite the now-playing file when its text changed (write then rename, so a reader
     /// never sees half a line).
     fn write_now_playing(&mut self) -> io::Result<()> {
@@ -174,6 +183,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if !stopped {
         let _ = engine.finish(&mut |r| c.handle(r));
     }
+    c.flush_printer();
     if let Some(s) = &mut c.session {
         s.finish();
     }

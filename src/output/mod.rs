@@ -25,6 +25,9 @@ pub struct Options {
     pub color: bool,
 }
 
+/// Output is handed on in batches of this size.
+const BATCH: usize = 64 * 1024;
+
 /// Identity of "the same device's packet of the same kind", for changed-byte marks.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SeriesKey {
@@ -51,7 +54,7 @@ impl Printer {
             opts,
             first_ts: None,
             previous: HashMap::new(),
-            buf: Vec::with_capacity(4096),
+            buf: Vec::with_capacity(BATCH + 4096),
         }
     }
 
@@ -60,9 +63,11 @@ impl Printer {
         self.first_ts.get_or_insert(ts_ns);
     }
 
+    /// Render one record. Output is collected in the printer's own buffer and written to `out`
+    /// in 64 KiB batches (one copy instead of two per record); call [`Printer::flush`] at the
+    /// end, or after each record when output must appear at once (live views).
     pub fn record(&mut self, r: &Record<'_>, out: &mut impl Write) -> io::Result<()> {
         let start = *self.first_ts.get_or_insert(r.ts_ns);
-        self.buf.clear();
         let changed = if self.opts.detail {
             let key = SeriesKey {
                 proto: r.dissection.proto,
@@ -94,7 +99,17 @@ impl Printer {
                 }
             }
         }
-        out.write_all(&self.buf)
+        if self.buf.len() >= BATCH {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    /// Write out what is buffered.
+    pub fn flush(&mut self, out: &mut impl Write) -> io::Result<()> {
+        let r = out.write_all(&self.buf);
+        self.buf.clear();
+        r
     }
 }
 

@@ -91,6 +91,7 @@ pub fn render(path: &Path, format: djdissect::output::Format, detail: bool) -> (
         p.record(rec, &mut out).unwrap();
         ControlFlow::Continue(())
     });
+    p.flush(&mut out).unwrap();
     (String::from_utf8(out).unwrap(), e.stats().line())
 }
 
