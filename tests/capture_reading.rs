@@ -318,3 +318,214 @@ fn slow_pipes_are_read_completely() {
         assert!(r.next_frame().unwrap().is_none());
     }
 }
+
+// ---- damage: what is reported, and where reading resumes ----
+
+/// Every frame and every error, going on after skipped damage.
+fn read_through(bytes: Vec<u8>) -> (Got, Vec<djdissect::capture::CaptureError>) {
+    let mut r = CaptureReader::new(Box::new(std::io::Cursor::new(bytes))).unwrap();
+    let (mut v, mut errors) = (Vec::new(), Vec::new());
+    loop {
+        match r.next_frame() {
+            Ok(Some(f)) => v.push((f.number, f.ts_ns, f.link_type, f.interface, f.data.to_vec())),
+            Ok(None) => return (v, errors),
+            Err(e) => {
+                let go_on = e.is_resumable();
+                errors.push(e);
+                if !go_on {
+                    return (v, errors);
+                }
+            }
+        }
+    }
+}
+
+fn datas(got: &Got) -> Vec<&[u8]> {
+    got.iter().map(|g| &g.4[..]).collect()
+}
+
+#[test]
+fn pcapng_block_with_a_wrong_trailing_length_is_skipped_and_reading_resumes() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    f.extend(epb(false, 0, 0, b"one"));
+    let bad = f.len();
+    let mut b = epb(false, 0, 0, b"two");
+    let n = b.len();
+    b[n - 4] ^= 0x10;
+    f.extend(&b);
+    f.extend(epb(false, 0, 0, b"three"));
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&b"one"[..], b"three"]);
+    assert_eq!(errors.len(), 1);
+    let e = &errors[0];
+    assert!(e.is_resumable());
+    assert_eq!(e.offset(), Some(bad as u64));
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!("corrupt at byte offset {bad}:")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "skipped {n} bytes, reading resumed at byte offset {}",
+            bad + n
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn pcapng_block_claiming_2_gib_is_skipped() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    let bad = f.len();
+    let mut b = epb(false, 0, 0, b"huge?");
+    b[4..8].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    f.extend(&b);
+    f.extend(epb(false, 0, 0, b"after"));
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&b"after"[..]]);
+    assert_eq!(errors[0].offset(), Some(bad as u64));
+    assert!(
+        errors[0].to_string().contains("2147483648 bytes"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn garbage_between_pcapng_blocks_is_skipped_with_its_exact_range() {
+    let mut f = shb(true);
+    f.extend(idb(true, 1, None));
+    f.extend(epb(true, 0, 0, b"before"));
+    let at = f.len();
+    f.extend((0..333u32).map(|i| (i * 7 + 3) as u8));
+    f.extend(epb(true, 0, 0, b"after"));
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&b"before"[..], b"after"]);
+    assert_eq!(errors.len(), 1);
+    match &errors[0] {
+        djdissect::capture::CaptureError::Skipped { offset, len, .. } => {
+            assert_eq!((*offset, *len), (at as u64, 333));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn damage_with_nothing_valid_after_it_ends_reading() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    f.extend(epb(false, 0, 0, b"good"));
+    let bad = f.len();
+    f.extend([0xee; 40]);
+    let (got, errors) = read_through(f);
+    assert_eq!(got.len(), 1);
+    assert_eq!(errors.len(), 1);
+    assert!(!errors[0].is_resumable());
+    assert_eq!(errors[0].offset(), Some(bad as u64));
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("nothing valid follows in the remaining 40 bytes"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn a_length_past_the_end_with_valid_blocks_inside_is_damage_not_truncation() {
+    let mut f = shb(false);
+    f.extend(idb(false, 1, None));
+    let bad = f.len();
+    let mut b = epb(false, 0, 0, b"lying");
+    b[4..8].copy_from_slice(&4096u32.to_le_bytes());
+    f.extend(&b);
+    f.extend(epb(false, 0, 0, b"real"));
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&b"real"[..]]);
+    assert!(errors[0].is_resumable(), "{}", errors[0]);
+    assert_eq!(errors[0].offset(), Some(bad as u64));
+    assert!(
+        errors[0].to_string().contains("damaged length field"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn damaged_section_header_resynchronises_on_the_next_block() {
+    let mut f = shb(false);
+    f[8] ^= 0xff; // byte-order magic
+    f.extend(idb(false, 1, None));
+    f.extend(epb(false, 0, 0, b"kept"));
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&b"kept"[..]]);
+    assert_eq!(got[0].2, LinkType::Ethernet);
+    assert_eq!(errors[0].offset(), Some(0));
+    assert!(
+        errors[0].to_string().contains("byte-order magic"),
+        "{}",
+        errors[0]
+    );
+}
+
+fn classic(records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+    let mut w =
+        djdissect::capture::writer::PcapWriter::new(Vec::new(), LinkType::Ethernet, false, false)
+            .unwrap();
+    for (s, us, d) in records {
+        w.write_packet(*s as i128 * 1_000_000_000 + *us as i128 * 1000, d)
+            .unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+#[test]
+fn classic_pcap_resynchronises_on_a_plausible_record_chain() {
+    let recs: [(u32, u32, &[u8]); 4] = [
+        (1_700_000_000, 1, &[1; 60]),
+        (1_700_000_001, 2, &[2; 60]),
+        (1_700_000_002, 3, &[3; 60]),
+        (1_700_000_003, 4, &[4; 60]),
+    ];
+    let mut f = classic(&recs);
+    // Second record: microseconds of a second or more.
+    let second = 24 + 76;
+    f[second + 4..second + 8].copy_from_slice(&2_000_000u32.to_le_bytes());
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&[1u8; 60][..], &[3; 60], &[4; 60]]);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].offset(), Some(second as u64));
+    assert!(
+        errors[0].to_string().contains("timestamp fraction"),
+        "{}",
+        errors[0]
+    );
+    // Garbage inserted between records is skipped exactly.
+    let mut f = classic(&recs);
+    let at = 24 + 76 * 2;
+    f.splice(at..at, [0x5a; 50]);
+    let (got, errors) = read_through(f);
+    assert_eq!(got.len(), 4);
+    match &errors[..] {
+        [djdissect::capture::CaptureError::Skipped { offset, len, .. }] => {
+            assert_eq!((*offset, *len), (at as u64, 50));
+        }
+        e => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn classic_pcap_record_claiming_4_gib_is_damage() {
+    let mut f = classic(&[(1, 0, &[1; 20]), (2, 0, &[2; 20])]);
+    f[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let (got, errors) = read_through(f);
+    assert_eq!(datas(&got), [&[2u8; 20][..]]);
+    assert!(
+        errors[0].to_string().contains("4294967295 captured bytes"),
+        "{}",
+        errors[0]
+    );
+}

@@ -2,14 +2,19 @@
 //! interfaces), read as a stream of [`Frame`]s with bounded memory.
 //!
 //! The format is detected from the magic bytes, never the file name. Errors name the byte offset
-//! of the damaged block; every frame before the damage has already been handed out.
+//! of the damaged block; every frame before the damage has already been handed out. After
+//! damage that can be skipped ([`CaptureError::Skipped`]) reading goes on with the next valid
+//! block (see `reader.rs` for the policy).
 
+mod input;
 mod link_type;
+mod pcap;
+mod pcapng;
 mod reader;
 pub mod writer;
 
 pub use link_type::LinkType;
-pub use reader::CaptureReader;
+pub use reader::{CaptureReader, MAX_BLOCK, MAX_INTERFACES};
 
 /// One captured frame, as the capture file holds it.
 #[derive(Debug, Clone, Copy)]
@@ -46,17 +51,25 @@ pub enum CaptureError {
     Truncated { offset: u64, what: String },
     #[error("corrupt at byte offset {offset}: {what}")]
     Corrupt { offset: u64, what: String },
+    /// Damage that was skipped: `len` bytes from `offset` were not read; reading goes on.
+    #[error("corrupt at byte offset {offset}: {what}; skipped {len} bytes, reading resumed at byte offset {}", offset + len)]
+    Skipped { offset: u64, len: u64, what: String },
 }
 
 impl CaptureError {
     /// Byte offset of the damage, when the error is about the file's contents.
     pub fn offset(&self) -> Option<u64> {
         match self {
-            CaptureError::Truncated { offset, .. } | CaptureError::Corrupt { offset, .. } => {
-                Some(*offset)
-            }
+            CaptureError::Truncated { offset, .. }
+            | CaptureError::Corrupt { offset, .. }
+            | CaptureError::Skipped { offset, .. } => Some(*offset),
             _ => None,
         }
+    }
+
+    /// True when reading can go on after this error (the damage was skipped).
+    pub fn is_resumable(&self) -> bool {
+        matches!(self, CaptureError::Skipped { .. })
     }
 }
 

@@ -1,27 +1,43 @@
-//! Streaming pcap / pcapng reader on top of pcap-parser.
+//! Streaming pcap / pcapng reader with damage reporting and resynchronisation.
 //!
-//! pcap-parser frames the blocks; this module keeps the per-section interface table, computes
-//! timestamps as integer nanoseconds (pcap-parser's own helpers round or overflow, see
-//! crates-and-conventions.md 1.1), decodes the obsolete pcapng Packet Block that pcap-parser
-//! leaves as unknown, tracks the byte offset of every block for error messages, and copies each
-//! packet into one reused buffer so that memory does not grow with the file.
+//! The reader frames blocks and records itself (pcap-parser's streaming reader reports a
+//! packet block whose captured length overruns the block as "incomplete", i.e. as a truncated
+//! file, and cannot skip damage): every length is checked before it is trusted, bytes are
+//! read into one buffer that grows only with bytes actually present and never past
+//! [`MAX_BLOCK`], and each frame is handed out as a slice of that buffer, so memory does not
+//! grow with the file. Timestamps are integer nanoseconds (crates-and-conventions.md 1.1).
+//!
+//! Damage policy (README "Damaged captures"):
+//! * pcapng: a block whose length is impossible, whose trailing length differs, or whose body
+//!   contradicts its length is reported as a [`CaptureError::Skipped`] naming its offset and
+//!   the byte range skipped; reading resumes at the next plausible block (known type, sane
+//!   length, matching trailing length). A block that runs past the end of the file is a
+//!   truncation, unless a valid block starts inside it (then its length field was damaged).
+//! * classic pcap: a record header with a timestamp fraction of a second or more, or more
+//!   captured bytes than the snap length allows, is damage; reading resumes at the next
+//!   record header that is plausible (see `pcap.rs`) and followed by another plausible one.
+//! * damage that leaves nothing valid after it ends reading with `Corrupt`; a file cut short
+//!   ends it with `Truncated`. Either way every frame before the damage was handed out.
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::Path;
 
-use pcap_parser::pcapng::Block;
-use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
-
+use super::input::Input;
+use super::pcap::FileHeader;
+use super::pcapng::{self, SHB};
 use super::{detect_format, CaptureError, Format, Frame, LinkType};
 
-const INITIAL_BUFFER: usize = 256 * 1024;
-/// Largest block accepted. Real frames are at most 256 KiB (the largest snaplen tcpdump writes);
-/// a bigger length field means the file is damaged, not that we should allocate it.
+/// Largest block or record accepted. Real frames are at most 256 KiB (the largest snaplen
+/// tcpdump writes); a bigger length field means the file is damaged, not that we should
+/// allocate it.
 pub const MAX_BLOCK: usize = 16 * 1024 * 1024;
-/// pcapng Obsolete Packet Block type (pcapng spec, appendix "Packet Block").
-const OPB_TYPE: u32 = 0x0000_0002;
+/// Interfaces remembered per pcapng section; packets naming one beyond are kept with an
+/// unknown link type (no real capture comes near this).
+pub const MAX_INTERFACES: usize = 65_536;
+/// Bytes examined per step while scanning for the next valid block.
+const SCAN_WINDOW: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 struct Interface {
@@ -32,61 +48,39 @@ struct Interface {
     offset_s: i64,
 }
 
-enum Inner {
-    Pcap(LegacyPcapReader<Box<dyn Read>>),
-    PcapNg(PcapNGReader<Box<dyn Read>>),
-}
-
 /// Reads frames one at a time from a pcap or pcapng stream.
 pub struct CaptureReader {
-    inner: Inner,
+    input: Input,
     format: Format,
-    st: State,
-    finished: bool,
-}
-
-/// Everything but the pcap-parser iterator, so a block borrowed from the iterator can update it.
-struct State {
-    /// Byte offset of the next block in the input.
-    offset: u64,
-    frames: u64,
-    /// Classic pcap: link type and whether timestamps are nanoseconds.
-    pcap_link: LinkType,
-    pcap_nanos: bool,
-    /// Classic pcap (record headers) rather than pcapng (blocks).
-    legacy: bool,
-    /// pcapng: interfaces of the current section. Both: the byte order.
-    interfaces: Vec<Interface>,
+    /// Classic pcap: the file header.
+    pcap: Option<FileHeader>,
+    /// pcapng: byte order and interfaces of the current section.
     big_endian: bool,
+    interfaces: Vec<Interface>,
+    /// Bytes of the block handed out last, consumed by the next call.
+    pending: usize,
+    finished: bool,
+    frames: u64,
     last_ts: i128,
-    /// The current frame's bytes (reused).
-    buf: Vec<u8>,
+    /// Classic pcap: seconds of the last good record (resynchronisation looks near it).
+    last_sec: Option<u32>,
 }
 
-/// A `Read` adapter whose first `read` fills the whole buffer (or reaches the end): pcap-parser
-/// parses the file header from a single read, which a pipe may deliver in pieces.
-struct FillFirst<R> {
-    inner: R,
-    first: bool,
+/// Where the current frame is, relative to the start of the input buffer.
+struct FrameMeta {
+    ts_ns: i128,
+    link_type: LinkType,
+    interface: u32,
+    orig_len: u32,
+    data: Range<usize>,
+    block_len: usize,
 }
 
-impl<R: Read> Read for FillFirst<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.first {
-            return self.inner.read(buf);
-        }
-        self.first = false;
-        let mut n = 0;
-        while n < buf.len() {
-            match self.inner.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(n)
-    }
+/// What to scan for when resynchronising.
+#[derive(Clone, Copy)]
+enum Want {
+    Block,
+    Record,
 }
 
 impl CaptureReader {
@@ -107,65 +101,60 @@ impl CaptureReader {
         CaptureReader::new(wrap(Box::new(io::BufReader::with_capacity(1 << 16, f))))
     }
 
-    /// Read from any byte stream; the format is detected from its magic bytes.
-    pub fn new(mut input: Box<dyn Read>) -> Result<CaptureReader, CaptureError> {
-        let mut magic = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            match input.read(&mut magic[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+    /// Read from any byte stream; the format is detected from its magic bytes. A classic pcap
+    /// file header is read here; a pcapng section header comes with the first frame.
+    pub fn new(input: Box<dyn Read>) -> Result<CaptureReader, CaptureError> {
+        let mut input = Input::new(input);
+        let got = input.fill(4)?;
+        let magic = &input.data()[..got.min(4)];
         if got == 0 {
             return Err(CaptureError::Empty);
         }
-        let format = detect_format(&magic[..got]).ok_or_else(|| CaptureError::NotACapture {
-            magic: crate::util::hex_spaced(&magic[..got]),
-        })?;
-        let stream: Box<dyn Read> = Box::new(FillFirst {
-            inner: io::Cursor::new(magic).chain(input),
-            first: true,
-        });
-        let inner = match format {
-            Format::Pcap => Inner::Pcap(LegacyPcapReader::new(INITIAL_BUFFER, stream).map_err(
-                |e| match e {
-                    PcapError::Incomplete(_) => CaptureError::Truncated {
+        let format = match detect_format(magic) {
+            Some(f) => f,
+            None if got < 4 && is_magic_prefix(magic) => {
+                return Err(CaptureError::Truncated {
+                    offset: 0,
+                    what: format!("file ends inside the 4-byte magic number ({got} bytes)"),
+                })
+            }
+            None => {
+                return Err(CaptureError::NotACapture {
+                    magic: crate::util::hex_spaced(magic),
+                })
+            }
+        };
+        let pcap = match format {
+            Format::PcapNg => None,
+            Format::Pcap => {
+                let got = input.fill(FileHeader::LEN)?;
+                if got < FileHeader::LEN {
+                    return Err(CaptureError::Truncated {
                         offset: 0,
-                        what: "file ends inside the 24-byte pcap file header".into(),
-                    },
-                    e => CaptureError::Corrupt {
-                        offset: 0,
-                        what: format!("bad pcap file header ({e:?})"),
-                    },
-                },
-            )?),
-            Format::PcapNg => {
-                Inner::PcapNg(PcapNGReader::new(INITIAL_BUFFER, stream).map_err(|e| {
-                    CaptureError::Corrupt {
-                        offset: 0,
-                        what: format!("cannot start pcapng reader ({e:?})"),
-                    }
-                })?)
+                        what: format!(
+                            "file ends inside the 24-byte pcap file header ({got} bytes present)"
+                        ),
+                    });
+                }
+                let h = FileHeader::parse(input.data()).ok_or(CaptureError::Corrupt {
+                    offset: 0,
+                    what: "bad pcap file header".into(),
+                })?;
+                input.consume(FileHeader::LEN);
+                Some(h)
             }
         };
         Ok(CaptureReader {
-            inner,
+            input,
             format,
-            st: State {
-                offset: 0,
-                frames: 0,
-                pcap_link: LinkType::Ethernet,
-                pcap_nanos: false,
-                legacy: format == Format::Pcap,
-                interfaces: Vec::new(),
-                big_endian: false,
-                last_ts: 0,
-                buf: Vec::with_capacity(2048),
-            },
+            pcap,
+            big_endian: false,
+            interfaces: Vec::new(),
+            pending: 0,
             finished: false,
+            frames: 0,
+            last_ts: 0,
+            last_sec: None,
         })
     }
 
@@ -175,227 +164,168 @@ impl CaptureReader {
 
     /// Byte offset of the next unread block.
     pub fn offset(&self) -> u64 {
-        self.st.offset
+        self.input.pos() + self.pending as u64
     }
 
     /// Number of frames handed out so far.
     pub fn frames_read(&self) -> u64 {
-        self.st.frames
+        self.frames
     }
 
-    /// The next frame, `Ok(None)` at the end of the file, or the error that stopped reading.
-    /// After an error, further calls return `Ok(None)`.
+    /// The next frame, `Ok(None)` at the end of the file, or an error about the file's bytes.
+    ///
+    /// After [`CaptureError::Skipped`] reading goes on: call again for the frames after the
+    /// damage. After any other error, further calls return `Ok(None)`.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        if self.pending > 0 {
+            self.input.consume(self.pending);
+            self.pending = 0;
+        }
         if self.finished {
             return Ok(None);
         }
-        match self.advance() {
-            Ok(Some(meta)) => Ok(Some(Frame {
-                number: self.st.frames,
-                ts_ns: meta.ts_ns,
-                link_type: meta.link_type,
-                interface: meta.interface,
-                orig_len: meta.orig_len,
-                data: &self.st.buf,
-            })),
+        let result = match self.pcap {
+            Some(h) => self.next_record(h),
+            None => self.next_block(),
+        };
+        match result {
+            Ok(Some(m)) => {
+                self.frames += 1;
+                self.last_ts = m.ts_ns;
+                self.pending = m.block_len;
+                Ok(Some(Frame {
+                    number: self.frames,
+                    ts_ns: m.ts_ns,
+                    link_type: m.link_type,
+                    interface: m.interface,
+                    orig_len: m.orig_len,
+                    data: &self.input.data()[m.data],
+                }))
+            }
             Ok(None) => {
                 self.finished = true;
                 Ok(None)
             }
             Err(e) => {
-                self.finished = true;
+                if !matches!(e, CaptureError::Skipped { .. }) {
+                    self.finished = true;
+                }
                 Err(e)
             }
         }
     }
 
-    /// Parse blocks until one holds a packet; its bytes go to `self.st.buf`.
-    fn advance(&mut self) -> Result<Option<FrameMeta>, CaptureError> {
-        match &mut self.inner {
-            Inner::Pcap(r) => advance(r, &mut self.st),
-            Inner::PcapNg(r) => advance(r, &mut self.st),
+    /// Classic pcap: the next record.
+    fn next_record(&mut self, h: FileHeader) -> Result<Option<FrameMeta>, CaptureError> {
+        let at = self.input.pos();
+        let hlen = h.record_header_len();
+        let have = self.input.fill(hlen)?;
+        if have == 0 {
+            return Ok(None);
         }
-    }
-}
-
-struct FrameMeta {
-    ts_ns: i128,
-    link_type: LinkType,
-    interface: u32,
-    orig_len: u32,
-}
-
-fn advance<I: PcapReaderIterator>(
-    r: &mut I,
-    st: &mut State,
-) -> Result<Option<FrameMeta>, CaptureError> {
-    loop {
-        let (len, meta) = match r.next() {
-            Ok((len, block)) => (len, st.block(block)?),
-            Err(PcapError::Eof) => return Ok(None),
-            Err(PcapError::Incomplete(_)) => {
-                r.refill().map_err(|_| read_error(st.offset))?;
-                continue;
-            }
-            Err(PcapError::BufferTooSmall) => {
-                let want = declared_len(r.data(), st).unwrap_or(usize::MAX);
-                if want <= MAX_BLOCK && r.grow(want.next_power_of_two().max(INITIAL_BUFFER * 2)) {
-                    continue;
-                }
-                return Err(CaptureError::Corrupt {
-                    offset: st.offset,
-                    what: match declared_len(r.data(), st) {
-                        Some(n) => format!(
-                            "block claims {n} bytes, more than the {MAX_BLOCK}-byte limit (damaged length field)"
-                        ),
-                        None => "block too large".into(),
-                    },
-                });
-            }
-            Err(PcapError::UnexpectedEof) => {
-                let have = r.data().len();
-                return Err(CaptureError::Truncated {
-                    offset: st.offset,
-                    what: match declared_len(r.data(), st) {
-                        Some(n) => format!(
-                            "file ends inside a {} of {n} bytes ({have} bytes present)",
-                            st.block_word()
-                        ),
-                        None => format!(
-                            "file ends inside a {} header ({have} bytes present)",
-                            st.block_word()
-                        ),
-                    },
-                });
-            }
-            Err(PcapError::ReadError) => return Err(read_error(st.offset)),
-            Err(e) => {
-                let kind = match e {
-                    PcapError::NomError(_, k) | PcapError::OwnedNomError(_, k) => format!("{k:?}"),
-                    PcapError::HeaderNotRecognized => "header not recognized".into(),
-                    _ => "unexpected parser state".into(),
-                };
-                let what = describe_bad_block(r.data(), st, &kind);
-                return Err(CaptureError::Corrupt {
-                    offset: st.offset,
-                    what,
-                });
-            }
+        if have < hlen {
+            return Err(CaptureError::Truncated {
+                offset: at,
+                what: format!(
+                    "file ends inside a packet record header ({have} of {hlen} bytes present)"
+                ),
+            });
+        }
+        let Some(r) = h.record(self.input.data()) else {
+            return Ok(None);
         };
-        r.consume(len);
-        st.offset += len as u64;
-        if let Some(m) = meta {
-            return Ok(Some(m));
+        if let Some(problem) = h.record_problem(&r) {
+            return Err(self.damaged(at, problem, Want::Record));
         }
-    }
-}
-
-fn read_error(offset: u64) -> CaptureError {
-    CaptureError::Io(io::Error::other(format!(
-        "read failed at byte offset {offset}"
-    )))
-}
-
-impl State {
-    fn block_word(&self) -> &'static str {
-        if self.offset == 0 {
-            "header"
-        } else if self.legacy {
-            "packet record"
-        } else {
-            "block"
+        let total = hlen + r.caplen;
+        let have = self.input.fill(total)?;
+        if have < total {
+            let what =
+                format!("file ends inside a packet record of {total} bytes ({have} bytes present)");
+            return Err(self.cut_short(at, what, Want::Record));
         }
+        self.last_sec = Some(r.ts_sec);
+        Ok(Some(FrameMeta {
+            ts_ns: h.ts_ns(&r),
+            link_type: LinkType::from_number(h.link_type),
+            interface: 0,
+            orig_len: r.orig_len,
+            data: hlen..total,
+            block_len: total,
+        }))
     }
 
-    /// Handle one block; Some when it held a packet (copied into `self.buf`).
-    fn block(&mut self, block: PcapBlockOwned<'_>) -> Result<Option<FrameMeta>, CaptureError> {
-        match block {
-            PcapBlockOwned::LegacyHeader(h) => {
-                self.pcap_link = LinkType::from_number(h.network.0 as u32);
-                self.pcap_nanos = h.is_nanosecond_precision();
-                self.big_endian = h.is_bigendian();
-                Ok(None)
+    /// pcapng: blocks until one holds a packet.
+    fn next_block(&mut self) -> Result<Option<FrameMeta>, CaptureError> {
+        loop {
+            let at = self.input.pos();
+            let have = self.input.fill(12)?;
+            if have == 0 {
+                return Ok(None);
             }
-            PcapBlockOwned::Legacy(b) => {
-                let sub = if self.pcap_nanos { 1 } else { 1000 };
-                let ts = b.ts_sec as i128 * 1_000_000_000 + b.ts_usec as i128 * sub;
-                Ok(Some(self.packet(ts, self.pcap_link, 0, b.origlen, b.data)))
-            }
-            PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
-                self.interfaces.clear();
-                self.big_endian = shb.big_endian();
-                Ok(None)
-            }
-            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                self.interfaces.push(Interface {
-                    link_type: LinkType::from_number(idb.linktype.0 as u32),
-                    units_per_sec: ts_units_per_sec(idb.if_tsresol),
-                    offset_s: idb.ts_offset(),
-                });
-                Ok(None)
-            }
-            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                let (ts, lt) = self.ng_time(epb.if_id, raw);
-                Ok(Some(self.packet(
-                    ts,
-                    lt,
-                    epb.if_id,
-                    epb.origlen,
-                    epb.packet_data(),
-                )))
-            }
-            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                // No timestamp in an SPB: keep the previous frame's time.
-                let lt = self
-                    .interface(0)
-                    .map(|i| i.link_type)
-                    .unwrap_or(LinkType::Other(u32::MAX));
-                let data = spb.packet_data();
-                Ok(Some(self.packet(self.last_ts, lt, 0, spb.origlen, data)))
-            }
-            // pcap-parser reads an unknown block's type little-endian whatever the section.
-            PcapBlockOwned::NG(Block::Unknown(u))
-                if (if self.big_endian {
-                    u.block_type.swap_bytes()
-                } else {
-                    u.block_type
-                }) == OPB_TYPE =>
-            {
-                // Obsolete Packet Block: if_id u16, drops u16, ts_high u32, ts_low u32,
-                // caplen u32, len u32, data (pcapng draft, "Packet Block (obsolete)").
-                let d = u.data;
-                if d.len() < 20 {
-                    return Err(CaptureError::Corrupt {
-                        offset: self.offset,
-                        what: format!("obsolete packet block body is {} bytes, needs 20", d.len()),
-                    });
+            let (ty, len, big_endian) = match pcapng::header(self.input.data(), self.big_endian) {
+                Ok(Some(h)) => h,
+                Ok(None) => {
+                    return Err(CaptureError::Truncated {
+                        offset: at,
+                        what: format!("file ends inside a block header ({have} bytes present)"),
+                    })
                 }
-                let rd16 = |b: &[u8]| {
-                    if self.big_endian {
-                        u16::from_be_bytes([b[0], b[1]])
-                    } else {
-                        u16::from_le_bytes([b[0], b[1]])
-                    }
-                };
-                let rd32 = |b: &[u8]| {
-                    let a = [b[0], b[1], b[2], b[3]];
-                    if self.big_endian {
-                        u32::from_be_bytes(a)
-                    } else {
-                        u32::from_le_bytes(a)
-                    }
-                };
-                let if_id = rd16(&d[0..2]) as u32;
-                let raw = ((rd32(&d[4..8]) as u64) << 32) | rd32(&d[8..12]) as u64;
-                let caplen = rd32(&d[12..16]) as usize;
-                let origlen = rd32(&d[16..20]);
-                let data = &d[20..];
-                let data = &data[..caplen.min(data.len())];
-                let (ts, lt) = self.ng_time(if_id, raw);
-                Ok(Some(self.packet(ts, lt, if_id, origlen, data)))
+                Err(problem) => return Err(self.damaged(at, problem, Want::Block)),
+            };
+            if let Some(problem) = pcapng::length_problem(ty, len) {
+                return Err(self.damaged(at, problem, Want::Block));
             }
-            _ => Ok(None),
+            let have = self.input.fill(len)?;
+            if have < len {
+                let what =
+                    format!("file ends inside a block of {len} bytes ({have} bytes present)");
+                return Err(self.cut_short(at, what, Want::Block));
+            }
+            let block = &self.input.data()[..len];
+            if let Err(problem) = pcapng::check_block(block, ty, big_endian) {
+                return Err(self.damaged(at, problem, Want::Block));
+            }
+            match ty {
+                SHB => {
+                    self.big_endian = big_endian;
+                    self.interfaces.clear();
+                }
+                pcapng::IDB => {
+                    let idb = pcapng::interface_description(block, big_endian);
+                    if self.interfaces.len() < MAX_INTERFACES {
+                        self.interfaces.push(Interface {
+                            link_type: LinkType::from_number(idb.link_type),
+                            units_per_sec: ts_units_per_sec(idb.tsresol),
+                            offset_s: idb.tsoffset,
+                        });
+                    }
+                }
+                pcapng::EPB | pcapng::SPB | pcapng::OPB => {
+                    let p = pcapng::packet(block, ty, big_endian);
+                    let (ts_ns, link_type) = match p.ts {
+                        Some(raw) => self.ng_time(p.interface, raw),
+                        // No timestamp in a simple packet block: keep the previous frame's.
+                        None => (
+                            self.last_ts,
+                            self.interface(0)
+                                .map_or(LinkType::Other(u32::MAX), |i| i.link_type),
+                        ),
+                    };
+                    return Ok(Some(FrameMeta {
+                        ts_ns,
+                        link_type,
+                        interface: p.interface,
+                        orig_len: p.orig_len,
+                        data: p.data,
+                        block_len: len,
+                    }));
+                }
+                // Name resolution, statistics, secrets, custom and unknown blocks carry no
+                // packets (unknown types must be skipped, pcapng draft 3.1).
+                _ => {}
+            }
+            self.input.consume(len);
         }
     }
 
@@ -420,25 +350,125 @@ impl State {
         }
     }
 
-    fn packet(
-        &mut self,
-        ts: i128,
-        lt: LinkType,
-        iface: u32,
-        orig_len: u32,
-        data: &[u8],
-    ) -> FrameMeta {
-        self.frames += 1;
-        self.last_ts = ts;
-        self.buf.clear();
-        self.buf.extend_from_slice(data);
-        FrameMeta {
-            ts_ns: ts,
-            link_type: lt,
-            interface: iface,
-            orig_len,
+    /// The block or record at `at` is damaged: find the next valid one. Returns `Skipped`
+    /// (reading goes on from there) or, when nothing valid follows, a final `Corrupt`.
+    fn damaged(&mut self, at: u64, problem: String, want: Want) -> CaptureError {
+        match self.resync(want) {
+            Ok(true) => self.skipped(at, problem),
+            Ok(false) => CaptureError::Corrupt {
+                offset: at,
+                what: format!(
+                    "{problem}; nothing valid follows in the remaining {} bytes",
+                    self.input.pos() - at
+                ),
+            },
+            Err(e) => e.into(),
         }
     }
+
+    /// The block or record at `at` runs past the end of the file: a truncation, unless a
+    /// valid one starts inside it (then its length field was damaged).
+    fn cut_short(&mut self, at: u64, problem: String, want: Want) -> CaptureError {
+        match self.resync(want) {
+            Ok(true) => self.skipped(
+                at,
+                format!("{problem}, but a valid one starts inside it: damaged length field"),
+            ),
+            Ok(false) => CaptureError::Truncated {
+                offset: at,
+                what: problem,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    fn skipped(&self, at: u64, what: String) -> CaptureError {
+        CaptureError::Skipped {
+            offset: at,
+            len: self.input.pos() - at,
+            what,
+        }
+    }
+
+    /// Scan forward from one byte after the current position for the next valid block or
+    /// record; true when one was found (the input then starts at it), false at end of file.
+    fn resync(&mut self, want: Want) -> io::Result<bool> {
+        self.input.consume(1);
+        loop {
+            let have = self.input.fill(SCAN_WINDOW)?;
+            let min = match (want, self.pcap) {
+                (Want::Record, Some(h)) => h.record_header_len(),
+                _ => 12,
+            };
+            if have < min {
+                self.input.consume(have);
+                return Ok(false);
+            }
+            let found =
+                (0..=have - min).find(|&p| self.plausible_start(&self.input.data()[p..], want));
+            let Some(p) = found else {
+                // Keep the last bytes: a header may straddle the window.
+                self.input.consume(have - min + 1);
+                continue;
+            };
+            self.input.consume(p);
+            if self.confirm(want)? {
+                return Ok(true);
+            }
+            self.input.consume(1);
+        }
+    }
+
+    /// A cheap look at the header only.
+    fn plausible_start(&self, b: &[u8], want: Want) -> bool {
+        match (want, self.pcap) {
+            (Want::Record, Some(h)) => h.record(b).is_some_and(|r| h.plausible(&r, self.last_sec)),
+            _ => pcapng::plausible_start(b, self.big_endian).is_some(),
+        }
+    }
+
+    /// The whole check of a candidate at the start of the input.
+    fn confirm(&mut self, want: Want) -> io::Result<bool> {
+        match (want, self.pcap) {
+            (Want::Record, Some(h)) => {
+                let hlen = h.record_header_len();
+                let Some(r) = h.record(self.input.data()) else {
+                    return Ok(false);
+                };
+                let end = hlen + r.caplen;
+                let have = self.input.fill(end + hlen)?;
+                if have == end && self.input.eof() {
+                    return Ok(true);
+                }
+                Ok(have >= end + hlen
+                    && h.record(&self.input.data()[end..])
+                        .is_some_and(|next| h.plausible(&next, Some(r.ts_sec))))
+            }
+            _ => {
+                let Some((ty, len, be)) =
+                    pcapng::plausible_start(self.input.data(), self.big_endian)
+                else {
+                    return Ok(false);
+                };
+                let have = self.input.fill(len)?;
+                Ok(have >= len && pcapng::check_block(&self.input.data()[..len], ty, be).is_ok())
+            }
+        }
+    }
+}
+
+/// True when `b` (shorter than 4 bytes) could be the start of a pcap or pcapng magic.
+fn is_magic_prefix(b: &[u8]) -> bool {
+    const MAGICS: [[u8; 4]; 7] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x34, 0xcd, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xcd, 0x34],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    MAGICS.iter().any(|m| m.starts_with(b))
 }
 
 /// Units per second from `if_tsresol` (pcapng 4.2): 10^n, or 2^n when the top bit is set.
@@ -449,65 +479,5 @@ fn ts_units_per_sec(tsresol: u8) -> u64 {
         10u64.checked_pow(n).unwrap_or(1_000_000)
     } else {
         1u64.checked_shl(n).filter(|_| n < 64).unwrap_or(1_000_000)
-    }
-}
-
-/// The length a damaged or partial block declares, read from its header.
-fn declared_len(data: &[u8], st: &State) -> Option<usize> {
-    if st.legacy {
-        // Classic pcap record header: ts_sec, ts_usec, caplen, origlen.
-        let b = data.get(8..12)?;
-        let a = [b[0], b[1], b[2], b[3]];
-        return Some(
-            16 + if st.big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            } as usize,
-        );
-    }
-    let b = data.get(4..8)?;
-    let a = [b[0], b[1], b[2], b[3]];
-    Some(if st.big_endian {
-        u32::from_be_bytes(a)
-    } else {
-        u32::from_le_bytes(a)
-    } as usize)
-}
-
-fn describe_bad_block(data: &[u8], st: &State, err: &str) -> String {
-    if st.legacy {
-        return match declared_len(data, st) {
-            Some(n) => format!(
-                "bad packet record header (declares {} captured bytes): {err}",
-                n - 16
-            ),
-            None => format!("bad packet record: {err}"),
-        };
-    }
-    let rd = |r: std::ops::Range<usize>| {
-        data.get(r).map(|b| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if st.big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        })
-    };
-    match (rd(0..4), rd(4..8)) {
-        (Some(t), Some(len)) => {
-            let trailer = (len as usize).checked_sub(4).and_then(|o| rd(o..o + 4));
-            let mut s = format!("bad pcapng block (type 0x{t:08x}, length {len})");
-            if len % 4 != 0 || len < 12 {
-                s.push_str(": length is not a multiple of 4 of at least 12");
-            } else if let Some(t2) = trailer {
-                if t2 != len {
-                    s.push_str(&format!(": trailing length {t2} differs"));
-                }
-            }
-            s
-        }
-        _ => format!("bad pcapng block: {err}"),
     }
 }

@@ -124,7 +124,8 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("djdissect: {name}: {e}");
-            return 2;
+            // A capture damaged in its file header is a damaged capture, not a usage error.
+            return if e.offset().is_some() { 1 } else { 2 };
         }
     };
     let stdout = io::stdout();
@@ -156,7 +157,8 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         detail: args.detail,
         ..Default::default()
     });
-    let mut capture_error = None;
+    // Damage the reader skipped (reading went on) and the error that ended reading.
+    let mut capture_errors = Vec::new();
     let mut stopped = false;
     loop {
         match reader.next_frame() {
@@ -174,8 +176,11 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
             }
             Ok(None) => break,
             Err(e) => {
-                capture_error = Some(e);
-                break;
+                let resumable = e.is_resumable();
+                capture_errors.push(e);
+                if !resumable {
+                    break;
+                }
             }
         }
     }
@@ -203,11 +208,21 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if !args.quiet {
         eprintln!("djdissect: {name}: {}", engine.stats().line());
     }
-    if let Some(e) = capture_error {
-        eprintln!("djdissect: {name}: {e}");
-        return 1;
+    if capture_errors.is_empty() {
+        return 0;
     }
-    0
+    // Every damaged region is named, up to a bound (a file of garbage could have many).
+    const SHOWN: usize = 20;
+    for e in capture_errors.iter().take(SHOWN) {
+        eprintln!("djdissect: {name}: {e}");
+    }
+    if capture_errors.len() > SHOWN {
+        eprintln!(
+            "djdissect: {name}: {} more damaged regions not listed",
+            capture_errors.len() - SHOWN
+        );
+    }
+    1
 }
 
 /// The session views, written once the whole capture has been read.

@@ -15,7 +15,7 @@ pub fn run(file: &Path) -> i32 {
         Ok(r) => r,
         Err(e) => {
             eprintln!("djdissect: {name}: {e}");
-            return 2;
+            return if e.offset().is_some() { 1 } else { 2 };
         }
     };
     let mut net = NetDecoder::default();
@@ -47,7 +47,9 @@ pub fn run(file: &Path) -> i32 {
             Err(e) => {
                 eprintln!("djdissect: {name}: {e}");
                 status = 1;
-                break;
+                if !e.is_resumable() {
+                    break;
+                }
             }
         }
     }

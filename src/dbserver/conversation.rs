@@ -18,6 +18,11 @@ use std::collections::{HashMap, VecDeque};
 const MAX_PENDING: usize = 1024;
 /// Menu items kept per render; more are only counted (a real page is at most 64, DYS-T).
 const MAX_ITEMS: usize = 256;
+/// Bytes of messages one conversation keeps (requests awaiting their answer, menu items
+/// awaiting their footer). Real conversations hold a few KiB; without this bound a stream of
+/// 1 MiB "menu items" could make one connection hold gigabytes. Past it, the oldest waiting
+/// requests are forgotten and further items are only counted.
+const MAX_HELD_BYTES: usize = 1 << 20;
 /// Items named in a menu description.
 const ITEMS_SHOWN: usize = 6;
 
@@ -107,8 +112,17 @@ struct Pending {
     /// For a render: the menu request whose items it fetches, and the count it announced.
     menu: Option<(Message, u32)>,
     items: Vec<Message>,
-    /// Items beyond `MAX_ITEMS`, counted but not kept.
+    /// Items beyond `MAX_ITEMS` (or `MAX_HELD_BYTES`), counted but not kept.
     more_items: usize,
+}
+
+impl Pending {
+    /// Wire bytes of the messages it keeps (counted against `MAX_HELD_BYTES`).
+    fn held_bytes(&self) -> usize {
+        self.message.as_ref().map_or(0, Message::buffer_len)
+            + self.menu.as_ref().map_or(0, |(m, _)| m.buffer_len())
+            + self.items.iter().map(Message::buffer_len).sum::<usize>()
+    }
 }
 
 /// The tracker for one TCP connection (both directions).
@@ -120,6 +134,8 @@ pub struct Conversation {
     prepared: Option<(Message, u32)>,
     client_player: Option<u32>,
     server_player: Option<u32>,
+    /// Sum of `Pending::held_bytes` over `pending`.
+    held: usize,
 }
 
 impl Conversation {
@@ -173,12 +189,17 @@ impl Conversation {
             items: Vec::new(),
             more_items: 0,
         };
-        if self.pending.insert(tx, pending).is_none() {
-            self.order.push_back(tx);
+        self.held += pending.held_bytes();
+        match self.pending.insert(tx, pending) {
+            Some(old) => self.held -= old.held_bytes(),
+            None => self.order.push_back(tx),
         }
-        while self.order.len() > MAX_PENDING {
-            if let Some(old) = self.order.pop_front() {
-                self.pending.remove(&old);
+        while self.order.len() > MAX_PENDING || self.held > MAX_HELD_BYTES {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(p) = self.pending.remove(&old) {
+                self.held -= p.held_bytes();
             }
         }
         Observation::default()
@@ -212,8 +233,10 @@ impl Conversation {
             0x4001 => {}
             0x4101 => {
                 if let Some(p) = self.pending.get_mut(&tx) {
-                    if p.items.len() < MAX_ITEMS {
+                    let size = msg.buffer_len();
+                    if p.items.len() < MAX_ITEMS && self.held + size <= MAX_HELD_BYTES {
                         p.items.push(msg.clone());
+                        self.held += size;
                     } else {
                         p.more_items += 1;
                     }
@@ -273,7 +296,8 @@ impl Conversation {
 
     fn take(&mut self, tx: u32) -> Option<Pending> {
         let p = self.pending.remove(&tx);
-        if p.is_some() {
+        if let Some(p) = &p {
+            self.held -= p.held_bytes();
             self.order.retain(|&t| t != tx);
         }
         p

@@ -353,3 +353,40 @@ fn s10j_thirteen_item_metadata() {
     );
     assert_eq!(last.latency_ns, Some(15_000));
 }
+
+/// A hostile stream: renders whose requests were not captured, each followed by many huge
+/// "menu items", and huge requests that are never answered. What the conversation keeps
+/// stays within its byte budget (it would otherwise grow to gigabytes).
+#[test]
+fn held_messages_stay_within_the_byte_budget() {
+    let mut c = Conversation::new();
+    let big = Field::Blob(vec![0x42; 64 * 1024]);
+    for tx in 0..40u32 {
+        c.observe(1, 0, &Message::new(tx, 0x4001, Vec::new()));
+        for _ in 0..300 {
+            c.observe(1, 0, &Message::new(tx, 0x4101, vec![big.clone()]));
+            assert!(c.held <= MAX_HELD_BYTES, "{}", c.held);
+        }
+    }
+    for tx in 100..2000u32 {
+        c.observe(
+            1,
+            0,
+            &Message::new(tx, 0x2002, vec![Field::U32(0), big.clone()]),
+        );
+        assert!(c.held <= MAX_HELD_BYTES, "{}", c.held);
+    }
+    let expected: usize = c.pending.values().map(Pending::held_bytes).sum();
+    assert_eq!(c.held, expected);
+    // Answers still pair with what is kept.
+    let last = c.observe(
+        2,
+        10,
+        &Message::new(1999, 0x4000, vec![Field::U32(1), Field::U32(0)]),
+    );
+    assert!(last.request.is_some());
+    assert_eq!(
+        c.held,
+        c.pending.values().map(Pending::held_bytes).sum::<usize>()
+    );
+}

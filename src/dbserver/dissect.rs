@@ -20,6 +20,19 @@ pub use super::port_query::dissect_port_query;
 
 /// Dissect the bytes of one message (or of a 5-byte greeting) as the framer delivered them.
 pub fn dissect(msg_bytes: &[u8], detail: bool) -> Dissection {
+    accounted(dissect_fields(msg_bytes, detail), msg_bytes, detail)
+}
+
+/// Every byte accounted for even when dissection stopped at a truncated field (the malformed
+/// path): the bytes in no field become unknown.
+pub(super) fn accounted(mut d: Dissection, b: &[u8], detail: bool) -> Dissection {
+    if d.malformed.is_some() {
+        FieldSink::new(b, &mut d, detail).unknown_holes();
+    }
+    d
+}
+
+fn dissect_fields(msg_bytes: &[u8], detail: bool) -> Dissection {
     if msg_bytes.len() == Greeting::LEN {
         if let Ok((g, _)) = Greeting::parse(msg_bytes) {
             return dissect_greeting(msg_bytes, g, detail);

@@ -111,6 +111,10 @@ impl PortAnswer {
 /// Dissect one direction's bytes of a TCP 12523 exchange: two bytes are the server's answer,
 /// anything else is read as the client's query.
 pub fn dissect_port_query(bytes: &[u8], detail: bool) -> Dissection {
+    super::dissect::accounted(dissect_fields(bytes, detail), bytes, detail)
+}
+
+fn dissect_fields(bytes: &[u8], detail: bool) -> Dissection {
     if bytes.len() == PortAnswer::LEN {
         let mut d = Dissection::new(Proto::DbServer, "port_answer");
         let mut sink = FieldSink::new(bytes, &mut d, detail);

@@ -283,6 +283,32 @@ impl<'a> FieldSink<'a> {
     pub fn derived(&mut self, name: &'static str, value: Value) {
         self.push(name, None, value, Knowledge::Derived, || None);
     }
+
+    /// Mark every byte that no field covers as unknown. For dissectors that stop at a
+    /// truncated field (a length that runs past the message): the bytes after it stay
+    /// accounted for. Only needed on the malformed path; complete messages are covered field
+    /// by field.
+    pub fn unknown_holes(&mut self) {
+        let mut ranges: Vec<Range<usize>> = self
+            .out
+            .fields
+            .iter()
+            .filter_map(|f| f.range.clone())
+            .collect();
+        ranges.sort_unstable_by_key(|r| r.start);
+        let mut holes = Vec::new();
+        let mut at = 0;
+        for r in ranges {
+            if r.start > at {
+                holes.push(at..r.start);
+            }
+            at = at.max(r.end);
+        }
+        holes.push(at..self.bytes.len());
+        for h in holes {
+            self.unknown(h);
+        }
+    }
 }
 
 /// Big-endian unsigned integer from up to 8 bytes.
@@ -336,6 +362,18 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("b needs bytes 0x2..0x4"));
+    }
+
+    #[test]
+    fn holes_become_unknown() {
+        let bytes = [0u8; 10];
+        let mut d = Dissection::new(Proto::StageLinq, "test");
+        let mut s = FieldSink::new(&bytes, &mut d, false);
+        s.uint("a", 2..4);
+        s.uint("b", 3..6);
+        s.unknown_holes();
+        let ranges: Vec<_> = d.fields.iter().map(|f| f.range.clone().unwrap()).collect();
+        assert_eq!(ranges, vec![2..4, 3..6, 0..2, 6..10]);
     }
 
     #[test]

@@ -88,11 +88,26 @@ impl ReadStats {
             );
         }
         let d = &self.defrag;
-        if d.reassembled > 0 || d.dropped_datagrams > 0 {
+        if d.reassembled > 0 || d.dropped_datagrams > 0 || d.bad_fragments > 0 {
             let _ = write!(
                 s,
-                "; IP fragments: {} datagrams reassembled, {} dropped ({} bytes)",
+                "; IP fragments: {} datagrams reassembled, {} dropped ({} bytes",
                 d.reassembled, d.dropped_datagrams, d.dropped_bytes
+            );
+            if d.dropped_by_limits > 0 {
+                let _ = write!(s, "; {} at the fragment buffer limits", d.dropped_by_limits);
+            }
+            s.push(')');
+            if d.bad_fragments > 0 {
+                let _ = write!(s, ", {} bad fragments ignored", d.bad_fragments);
+            }
+        }
+        let t = &self.tcp;
+        if t.closed_evicted > 0 {
+            let _ = write!(
+                s,
+                "; TCP connection table full: {} connections evicted (at most {} held at once)",
+                t.closed_evicted, t.peak_connections
             );
         }
         for (k, n) in &self.stream_notes {

@@ -60,7 +60,8 @@ struct Conn {
 
 pub struct TcpStreams {
     reasm: Reassembler,
-    conns: HashMap<ConnId, Conn>,
+    /// Boxed: the table may hold tens of thousands of idle connections (memory bound).
+    conns: HashMap<ConnId, Box<Conn>>,
     by_tuple: HashMap<(SocketAddr, SocketAddr), ConnId>,
     dbserver_servers: HashSet<SocketAddr>,
     slq: ServiceDirectory,
@@ -222,7 +223,7 @@ impl TcpStreams {
 
 /// The parts of [`TcpStreams`] the reassembler's event callback works on.
 struct State<'a> {
-    conns: &'a mut HashMap<ConnId, Conn>,
+    conns: &'a mut HashMap<ConnId, Box<Conn>>,
     by_tuple: &'a mut HashMap<(SocketAddr, SocketAddr), ConnId>,
     dbserver_servers: &'a mut HashSet<SocketAddr>,
     slq: &'a mut ServiceDirectory,
@@ -267,13 +268,13 @@ impl State<'_> {
                 self.by_tuple.insert((client, server), conn);
                 self.conns.insert(
                     conn,
-                    Conn {
+                    Box::new(Conn {
                         client,
                         server,
                         kind,
                         last_frame: 0,
                         last_ts: 0,
-                    },
+                    }),
                 );
                 ControlFlow::Continue(())
             }
@@ -304,7 +305,15 @@ impl State<'_> {
                     dst,
                     port: c.server.port(),
                 };
-                stats.note(format!("TCP bytes lost in capture ({reason:?})"), len);
+                // Bytes given up at a memory limit were captured; the others never were.
+                stats.note(
+                    if reason.is_limit() {
+                        format!("TCP bytes skipped at a reassembly memory limit ({reason:?})")
+                    } else {
+                        format!("TCP bytes lost in capture ({reason:?})")
+                    },
+                    len,
+                );
                 // What the decoders held before the hole comes out first, then the gap itself.
                 let proto = match &mut c.kind {
                     Kind::DbServer { framers, conv } => {

@@ -33,6 +33,9 @@ pub struct DefragStats {
     /// Partial datagrams thrown away (timeout, limits, end of input).
     pub dropped_datagrams: u64,
     pub dropped_bytes: u64,
+    /// Of the dropped datagrams, those thrown away to respect `max_datagrams`, `max_bytes`
+    /// or `MAX_PIECES` (the rest timed out or were incomplete at the end of input).
+    pub dropped_by_limits: u64,
     /// Fragments that made no sense (beyond 64 KiB, data after the last fragment).
     pub bad_fragments: u64,
     /// Fragments of datagrams the caller said it does not want (e.g. NFS replies).
@@ -59,6 +62,10 @@ struct Partial {
 
 /// Largest IPv4 payload: 65535 minus the minimal header.
 const MAX_PAYLOAD: usize = 65515;
+/// Fragments kept per datagram. A 64 KiB datagram in 1480-byte fragments has 45; a sender
+/// cutting it into 8-byte pieces (or repeating fragments) would make every arrival re-check
+/// thousands of pieces, so such a datagram is given up instead.
+pub const MAX_PIECES: usize = 256;
 
 #[derive(Debug, Default)]
 pub struct Defragmenter {
@@ -131,19 +138,42 @@ impl Defragmenter {
             proto,
             id,
         };
-        if !self.pending.contains_key(&key) {
-            while self.pending.len() >= self.limits.max_datagrams
-                || self.bytes + data.len() > self.limits.max_bytes
-            {
-                if !self.evict_oldest() {
-                    break;
-                }
+        if let Some(p) = self.pending.get(&key) {
+            // A repeat of bytes already held adds nothing (the first copy wins anyway). The
+            // last fragment is always looked at: it carries the datagram's length.
+            if more && p.covers(offset, end) {
+                return None;
             }
-            if self.bytes + data.len() > self.limits.max_bytes {
-                self.stats.dropped_datagrams += 1;
+            if p.pieces.len() >= MAX_PIECES {
+                // The datagram is counted as dropped once, with this fragment's bytes.
+                self.drop_datagram(&key, true);
                 self.stats.dropped_bytes += data.len() as u64;
                 return None;
             }
+        }
+        // Room for the new bytes: evict the oldest partial datagrams (never the one this
+        // fragment belongs to) while a limit would be passed.
+        while self.pending.len() + usize::from(!self.pending.contains_key(&key))
+            > self.limits.max_datagrams
+            || self.bytes + data.len() > self.limits.max_bytes
+        {
+            if !self.evict_oldest(&key) {
+                break;
+            }
+        }
+        if self.bytes + data.len() > self.limits.max_bytes
+            || self.pending.len() + usize::from(!self.pending.contains_key(&key))
+                > self.limits.max_datagrams
+        {
+            // Not even room for this datagram alone: give it up (counted once).
+            if self.pending.contains_key(&key) {
+                self.drop_datagram(&key, true);
+            } else {
+                self.stats.dropped_datagrams += 1;
+                self.stats.dropped_by_limits += 1;
+            }
+            self.stats.dropped_bytes += data.len() as u64;
+            return None;
         }
         let p = self.pending.entry(key).or_insert_with(|| Partial {
             first_ts: ts_ns,
@@ -232,7 +262,8 @@ impl Defragmenter {
         self.ignored.retain(|_, t| now_ns - *t <= timeout);
         let mut dropped = (0u64, 0usize);
         self.pending.retain(|_, p| {
-            let keep = now_ns - p.first_ts <= timeout;
+            // Capture times can be anything a file says (a negative `if_tsoffset`...).
+            let keep = now_ns.saturating_sub(p.first_ts) <= timeout;
             if !keep {
                 dropped.0 += 1;
                 dropped.1 += p.bytes;
@@ -249,21 +280,50 @@ impl Defragmenter {
         self.expire(i128::MAX);
     }
 
-    fn evict_oldest(&mut self) -> bool {
+    /// Evict the oldest partial datagram other than `keep`; false when there is none.
+    fn evict_oldest(&mut self, keep: &Key) -> bool {
         let Some(key) = self
             .pending
             .iter()
+            .filter(|(k, _)| *k != keep)
             .min_by_key(|(_, p)| p.first_ts)
             .map(|(k, _)| *k)
         else {
             return false;
         };
-        if let Some(p) = self.pending.remove(&key) {
+        self.drop_datagram(&key, true);
+        true
+    }
+
+    /// Throw away a partial datagram, counting it (`by_limit`: to respect a limit).
+    fn drop_datagram(&mut self, key: &Key, by_limit: bool) {
+        if let Some(p) = self.pending.remove(key) {
             self.bytes -= p.bytes;
             self.stats.dropped_datagrams += 1;
+            self.stats.dropped_by_limits += u64::from(by_limit);
             self.stats.dropped_bytes += p.bytes as u64;
         }
-        true
+    }
+}
+
+impl Partial {
+    /// True when the pieces held already cover `start..end` (a repeated fragment).
+    fn covers(&self, start: usize, end: usize) -> bool {
+        let mut spans: Vec<(usize, usize)> = self
+            .pieces
+            .iter()
+            .map(|(o, d)| (*o, o + d.len()))
+            .filter(|&(s, e)| e > start && s < end)
+            .collect();
+        spans.sort_unstable();
+        let mut covered = start;
+        for (s, e) in spans {
+            if s > covered {
+                return false;
+            }
+            covered = covered.max(e);
+        }
+        covered >= end
     }
 }
 
@@ -321,5 +381,45 @@ mod tests {
         // Beyond the largest IPv4 payload: refused outright.
         assert!(d.push(A, B, 17, 9, 65512, false, &[0; 16], 200).is_none());
         assert_eq!(d.stats().bad_fragments, 1);
+    }
+
+    #[test]
+    fn times_before_the_epoch_expire_without_overflow() {
+        let mut d = Defragmenter::default();
+        d.push(A, B, 17, 1, 0, true, &[0; 8], -5_000_000_000);
+        d.push(A, B, 17, 2, 0, true, &[0; 8], i128::MIN);
+        d.finish();
+        assert_eq!(d.pending(), 0);
+        assert_eq!(d.stats().dropped_datagrams, 2);
+    }
+
+    #[test]
+    fn repeated_and_tiny_fragments_stay_bounded() {
+        let mut d = Defragmenter::default();
+        // The same fragment a thousand times is held once.
+        for _ in 0..1000 {
+            d.push(A, B, 17, 1, 0, true, &[1; 64], 0);
+        }
+        assert_eq!(d.stats().dropped_datagrams, 0);
+        assert_eq!(d.bytes, 64);
+        // A datagram cut into ever more 8-byte pieces is given up at MAX_PIECES.
+        for i in 0..(MAX_PIECES + 10) {
+            d.push(A, B, 17, 2, i * 16, true, &[2; 8], 1);
+        }
+        assert!(
+            d.pending
+                .get(&Key {
+                    src: A,
+                    dst: B,
+                    proto: 17,
+                    id: 2
+                })
+                .map_or(0, |p| p.pieces.len())
+                < MAX_PIECES
+        );
+        assert_eq!(d.stats().dropped_by_limits, 1);
+        // A zero-length last fragment still completes a datagram.
+        assert!(d.push(A, B, 17, 3, 0, true, &[3; 8], 2).is_none());
+        assert_eq!(d.push(A, B, 17, 3, 8, false, &[], 2), Some(vec![3; 8]));
     }
 }

@@ -218,6 +218,10 @@ fn f64_at(b: &[u8]) -> f64 {
 /// Dissect one BeatInfo message (types `beat_info_start`, `beat_info_stop`, `beat_info`,
 /// `beat_info_other`).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let id = wire::read_u32(b, field::ID.start, "id").ok();
     let type_name = match id {
         Some(ID_START_STREAM) => "beat_info_start",

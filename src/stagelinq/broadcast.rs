@@ -62,6 +62,10 @@ pub fn looks_like_start(b: &[u8], max_len: usize) -> bool {
 /// Dissect one Broadcast message (type `broadcast`): `value` is the decoded JSON object and
 /// `event` its first key (`engine.track.changed`).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let mut d = Dissection::new(Proto::StageLinq, "broadcast");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

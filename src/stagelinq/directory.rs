@@ -309,6 +309,10 @@ fn token_at(b: &[u8], off: usize) -> Result<Token> {
 /// Dissect one message of the directory connection (types `services_request`,
 /// `service_announcement`, `reference`).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let id = wire::read_u32(b, 0, "id").ok();
     match id {
         Some(ID_SERVICE_ANNOUNCEMENT) => dissect_announcement(b, detail, "service_announcement"),
@@ -328,6 +332,10 @@ pub fn dissect(b: &[u8], detail: bool) -> Dissection {
 
 /// Dissect the hello that opens a service connection (type `service_hello`).
 pub fn dissect_hello(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_hello_fields(b, detail), b, detail)
+}
+
+fn dissect_hello_fields(b: &[u8], detail: bool) -> Dissection {
     dissect_announcement(b, detail, "service_hello")
 }
 

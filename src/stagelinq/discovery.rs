@@ -158,6 +158,10 @@ impl Discovery {
 
 /// Dissect a discovery datagram (type `discovery`).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let mut d = Dissection::new(Proto::StageLinq, "discovery");
     let mut s = FieldSink::new(b, &mut d, detail);
     s.constant("magic", field::MAGIC, MAGIC);

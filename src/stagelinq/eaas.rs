@@ -128,6 +128,10 @@ impl EaasDiscovery {
 
 /// Dissect an EAAS discovery datagram (types `eaas_request`, `eaas_response`).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let kind = b.get(field::KIND).copied();
     let type_name = if kind == Some(KIND_RESPONSE) {
         "eaas_response"

@@ -418,6 +418,10 @@ impl FileTransferMessage {
 /// Dissect one FileTransfer message (type `file_transfer`; the `message` field names it:
 /// `stat_request`, `chunk`, `directory_listing`...).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let mut d = Dissection::new(Proto::StageLinq, "file_transfer");
     let msg_id = wire::read_u32(b, field::MSG_ID.start, "msg-id").ok();
     d.kind = msg_id;

@@ -200,6 +200,10 @@ fn interval_meaning(v: u64) -> String {
 /// `statemap_set`, `statemap_subscribe_response`, `statemap_other`). Every type that carries
 /// a path exposes it as the `path` field.
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let sub_id = wire::read_u32(b, field::SUB_ID.start, "sub-id").ok();
     let body_len = b.len().saturating_sub(field::PATH);
     let type_name = match sub_id {

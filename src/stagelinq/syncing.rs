@@ -49,6 +49,10 @@ impl SyncingMessage {
 
 /// Dissect one Syncing frame (type `syncing`): the length, then the body as unknown bytes.
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let mut d = Dissection::new(Proto::StageLinq, "syncing");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

@@ -105,6 +105,10 @@ pub fn looks_like_start(b: &[u8]) -> bool {
 
 /// Dissect one TimeSynchronization message (type `time_sync`, field `message` = query/reply).
 pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+    wire::accounted(dissect_fields(b, detail), b, detail)
+}
+
+fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
     let mut d = Dissection::new(Proto::StageLinq, "time_sync");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::dissect::{FieldSink, Knowledge, Value};
+use crate::dissect::{Dissection, FieldSink, Knowledge, Value};
 
 /// Why bytes do not fit a StageLinQ message layout.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -213,6 +213,15 @@ pub fn check_prefix(b: &[u8]) -> Result<()> {
         return Err(Error::LengthMismatch { declared, actual });
     }
     Ok(())
+}
+
+/// Every byte accounted for even when a dissector stopped at a truncated field (the
+/// malformed path): the bytes in no field become unknown.
+pub fn accounted(mut d: Dissection, b: &[u8], detail: bool) -> Dissection {
+    if d.malformed.is_some() {
+        FieldSink::new(b, &mut d, detail).unknown_holes();
+    }
+    d
 }
 
 /// Dissect a network string at `start`: pushes `len_name` (the byte count) and `name` (the

@@ -245,7 +245,9 @@ impl Default for Limits {
         Limits {
             max_buffered_per_direction: 1 << 20,
             max_buffered_total: 64 << 20,
-            max_connections: 65536,
+            // 7/8 of 2^16: the connection tables (hash maps with a 7/8 load factor) then
+            // fill 2^16 buckets exactly instead of doubling to 2^17 for the last few.
+            max_connections: 57_344,
             gap_after_segments: 128,
             gap_when_acked: true,
             idle_timeout_ns: Some(600 * 1_000_000_000),
@@ -457,7 +459,9 @@ pub struct Reassembler {
     limits: Limits,
     server_ports: Vec<u16>,
     by_key: HashMap<FlowKey, ConnId>,
-    conns: HashMap<ConnId, Connection>,
+    /// Boxed: a table of tens of thousands of mostly idle connections then costs a pointer
+    /// per bucket instead of a whole connection (memory with many half-open connections).
+    conns: HashMap<ConnId, Box<Connection>>,
     /// (last activity, id), oldest first: idle expiry and eviction order.
     by_activity: BTreeSet<(i128, ConnId)>,
     next_id: ConnId,

@@ -40,7 +40,7 @@ impl Reassembler {
 
     /// A connection still in the table (open, or closed by FIN/RST and not yet forgotten).
     pub fn connection(&self, id: ConnId) -> Option<ConnectionInfo> {
-        self.conns.get(&id).map(Connection::info)
+        self.conns.get(&id).map(|c| c.info())
     }
 
     pub fn connection_count(&self) -> usize {
@@ -137,7 +137,7 @@ impl Reassembler {
         self.next_id += 1;
         self.conns.insert(
             id,
-            Connection {
+            Box::new(Connection {
                 id,
                 client,
                 server,
@@ -147,7 +147,7 @@ impl Reassembler {
                 first_frame: seg.frame,
                 last_frame: seg.frame,
                 last_ts: seg.ts_ns,
-            },
+            }),
         );
         self.by_key.insert(key, id);
         self.by_activity.insert((seg.ts_ns, id));
@@ -216,7 +216,7 @@ impl Reassembler {
             .by_activity
             .iter()
             .map(|&(_, id)| id)
-            .filter(|id| self.conns.get(id).is_some_and(Connection::has_pending))
+            .filter(|id| self.conns.get(id).is_some_and(|c| c.has_pending()))
             .collect();
         for id in victims {
             if self.stats.buffered_bytes <= target {

@@ -1,0 +1,51 @@
+//! Every Pro DJ Link UDP decoder: `Packet::parse` for each (port, kind) and `dissect`.
+
+use djdissect::prodjlink::{self, Packet, MAGIC, PORTS};
+
+use super::common::{check_dissection, Bytes};
+
+/// First byte: the port (one of 50000-50004, or any port for 1 in 8 inputs), whether to put
+/// the magic in front (so every kind is reachable without the fuzzer finding it) and whether
+/// to ask for the detail view. The rest is the payload.
+pub fn prodjlink_udp(data: &[u8]) {
+    let mut b = Bytes::new(data);
+    let sel = b.u8();
+    let port = if sel & 0xe0 == 0xe0 {
+        b.u16()
+    } else {
+        PORTS[usize::from(sel & 7) % PORTS.len()]
+    };
+    let detail = sel & 0x08 != 0;
+    let mut payload = Vec::new();
+    if sel & 0x10 != 0 {
+        payload.extend_from_slice(&MAGIC);
+    }
+    payload.extend_from_slice(b.rest());
+    check(port, &payload, detail);
+}
+
+pub fn check(port: u16, payload: &[u8], detail: bool) {
+    let d = prodjlink::dissect(port, payload, detail);
+    check_dissection(&d, payload, "prodjlink dissect");
+    if let Ok(p) = Packet::parse(port, payload) {
+        // Anything that parses re-emits the same bytes, and parses back to itself.
+        assert_eq!(p.buffer_len(), payload.len(), "{}", p.type_name());
+        let bytes = p.to_bytes();
+        assert_eq!(bytes, payload, "emit(parse(b)) != b for {}", p.type_name());
+        assert_eq!(Packet::parse(port, &bytes).as_ref(), Ok(&p));
+        assert_eq!(
+            p.type_name(),
+            d.type_name,
+            "parse and dissect agree on the type"
+        );
+        assert_eq!(p.port(), port, "{} is sent to its own port", p.type_name());
+        // `Unknown` keeps any bytes at all (even a bare magic without a kind byte), which
+        // dissect may rightly call truncated; every described kind must dissect cleanly.
+        assert!(
+            matches!(p, Packet::Unknown(_)) || d.malformed.is_none(),
+            "{} parses but dissect calls it malformed: {:?}",
+            p.type_name(),
+            d.malformed
+        );
+    }
+}
