@@ -56,7 +56,7 @@ fn truncated_discovery_string_stays_accounted_for() {
 /// One byte on a TCP 12523 connection: the port-query dissection had no field at all.
 #[test]
 fn one_byte_port_query_stays_accounted_for() {
-    let d = djdissect::dbserver::dissect_port_query(&[0x00], false);
+    let d = djdissect::dbserver::dissect_port_query(&[0x00], true);
     assert!(d.malformed.is_some());
     assert_eq!(d.fields.len(), 1);
     assert_eq!(d.fields[0].range, Some(0..1));

@@ -99,7 +99,7 @@ pub fn capture_reader(data: &[u8]) {
 }
 
 fn consume(rec: &Record<'_>, p: &mut Printer, out: &mut Vec<u8>, s: Option<&mut Session>) {
-    check_dissection(&rec.dissection, rec.bytes, "record");
+    check_dissection(&rec.dissection, rec.bytes, "record", false);
     p.record(rec, out).expect("printing to memory");
     if let Some(s) = s {
         s.observe(rec);

@@ -17,11 +17,17 @@ pub fn dbserver_message(data: &[u8]) {
     let bytes = b.rest();
     let detail = flags & 1 != 0;
 
-    check_dissection(&dbserver::dissect(bytes, detail), bytes, "dbserver dissect");
+    check_dissection(
+        &dbserver::dissect(bytes, detail),
+        bytes,
+        "dbserver dissect",
+        detail,
+    );
     check_dissection(
         &dbserver::dissect_port_query(bytes, detail),
         bytes,
         "port query dissect",
+        detail,
     );
     message(bytes, detail);
     if let Ok((f, n)) = Field::parse(bytes) {
@@ -57,7 +63,7 @@ pub fn message(bytes: &[u8], detail: bool) {
         );
     }
     let d = dbserver::dissect(own, detail);
-    check_dissection(&d, own, "dbserver message dissect");
+    check_dissection(&d, own, "dbserver message dissect", detail);
     assert!(
         d.malformed.is_none(),
         "parses but dissect says malformed: {:?}",

@@ -26,7 +26,7 @@ pub fn prodjlink_udp(data: &[u8]) {
 
 pub fn check(port: u16, payload: &[u8], detail: bool) {
     let d = prodjlink::dissect(port, payload, detail);
-    check_dissection(&d, payload, "prodjlink dissect");
+    check_dissection(&d, payload, "prodjlink dissect", detail);
     if let Ok(p) = Packet::parse(port, payload) {
         // Anything that parses re-emits the same bytes, and parses back to itself.
         assert_eq!(p.buffer_len(), payload.len(), "{}", p.type_name());

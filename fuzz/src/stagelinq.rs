@@ -42,7 +42,7 @@ impl<'a> Input<'a> {
 /// One framed message: the dissection stays inside it and what parses re-emits it.
 fn whole(kind: StreamKind, b: &[u8], hello: bool, detail: bool) -> Option<Message> {
     let (d, m) = stream::decode(kind, b, hello, detail);
-    check_dissection(&d, b, kind.as_str());
+    check_dissection(&d, b, kind.as_str(), detail);
     let m = m?;
     assert_eq!(m.buffer_len(), b.len(), "{}", d.type_name);
     assert_eq!(m.to_bytes(), b, "emit(parse(b)) != b for {}", d.type_name);
@@ -69,7 +69,7 @@ fn whole(kind: StreamKind, b: &[u8], hello: bool, detail: bool) -> Option<Messag
 /// pushed, in order.
 fn check_messages(msgs: &[StreamMessage], pushed: &mut Vec<u8>) {
     for m in msgs {
-        check_dissection(&m.dissection, &m.bytes, "stream message");
+        check_dissection(&m.dissection, &m.bytes, "stream message", false);
         if let Some(parsed) = &m.message {
             assert_eq!(parsed.to_bytes(), m.bytes, "{}", m.dissection.type_name);
         }
@@ -124,8 +124,13 @@ pub fn stagelinq_discovery(data: &[u8]) {
     let inp = Input::read(data);
     let b = inp.bytes;
     let mut dir = ServiceDirectory::new();
-    check_dissection(&discovery::dissect(b, inp.detail), b, "discovery");
-    check_dissection(&eaas::dissect(b, inp.detail), b, "eaas");
+    check_dissection(
+        &discovery::dissect(b, inp.detail),
+        b,
+        "discovery",
+        inp.detail,
+    );
+    check_dissection(&eaas::dissect(b, inp.detail), b, "eaas", inp.detail);
     if let Ok(d) = discovery::Discovery::parse(b) {
         assert_eq!(d.to_bytes(), b, "discovery");
         dir.observe("10.0.0.1".parse().unwrap(), &Message::Discovery(d));
@@ -134,7 +139,7 @@ pub fn stagelinq_discovery(data: &[u8]) {
         assert_eq!(e.to_bytes(), b, "eaas");
     }
     if let Some((d, m)) = stagelinq::dissect_datagram(b, inp.detail) {
-        check_dissection(&d, b, "datagram");
+        check_dissection(&d, b, "datagram", inp.detail);
         if let Some(m) = m {
             assert_eq!(m.to_bytes(), b);
         }

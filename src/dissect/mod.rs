@@ -368,12 +368,18 @@ mod tests {
     fn holes_become_unknown() {
         let bytes = [0u8; 10];
         let mut d = Dissection::new(Proto::StageLinq, "test");
-        let mut s = FieldSink::new(&bytes, &mut d, false);
+        let mut s = FieldSink::new(&bytes, &mut d, true);
         s.uint("a", 2..4);
         s.uint("b", 3..6);
         s.unknown_holes();
         let ranges: Vec<_> = d.fields.iter().map(|f| f.range.clone().unwrap()).collect();
         assert_eq!(ranges, vec![2..4, 3..6, 0..2, 6..10]);
+        // Outside detail views holes are not recorded (like every unknown range).
+        let mut d = Dissection::new(Proto::StageLinq, "test");
+        let mut s = FieldSink::new(&bytes, &mut d, false);
+        s.uint("a", 2..4);
+        s.unknown_holes();
+        assert_eq!(d.fields.len(), 1);
     }
 
     #[test]
