@@ -95,6 +95,40 @@ pub struct ReadArgs {
     /// Width of --summary tables.
     #[arg(long, default_value_t = 120)]
     pub width: u16,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Memory limits of reassembly. What a limit drops is reported in the closing statistics line.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// TCP connections tracked at once (oldest idle ones are evicted beyond it).
+    #[arg(long, value_name = "N", default_value_t = 57_344)]
+    pub tcp_max_connections: usize,
+    /// Out-of-order TCP bytes buffered per connection direction.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub tcp_buffer: usize,
+    /// Out-of-order TCP bytes buffered over all connections.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub tcp_buffer_total: usize,
+    /// Incomplete IPv4 datagrams held for fragment reassembly.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_fragmented_datagrams: usize,
+}
+
+impl LimitArgs {
+    /// Engine options with these limits.
+    pub fn engine_options(&self, detail: bool) -> crate::engine::EngineOptions {
+        let mut o = crate::engine::EngineOptions {
+            detail,
+            ..Default::default()
+        };
+        o.tcp.max_connections = self.tcp_max_connections.max(1);
+        o.tcp.max_buffered_per_direction = self.tcp_buffer;
+        o.tcp.max_buffered_total = self.tcp_buffer_total.max(self.tcp_buffer);
+        o.defrag.max_datagrams = self.max_fragmented_datagrams.max(1);
+        o
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::{ColorChoice, OutputFormat, ReadArgs};
 use crate::capture::CaptureReader;
-use crate::engine::{Engine, EngineOptions};
+use crate::engine::Engine;
 use crate::filter::{self, Filter};
 use crate::output::{self, Printer};
 use crate::record::Record;
@@ -153,10 +153,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         max: args.max_records,
         error: None,
     };
-    let mut engine = Engine::new(EngineOptions {
-        detail: args.detail,
-        ..Default::default()
-    });
+    let mut engine = Engine::new(args.limits.engine_options(args.detail));
     // Damage the reader skipped (reading went on) and the error that ended reading.
     let mut capture_errors = Vec::new();
     let mut stopped = false;
