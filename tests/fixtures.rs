@@ -5,33 +5,10 @@
 
 mod common;
 
-use std::path::Path;
-
 use djdissect::dissect::{Dissection, Proto};
-use djdissect::output::{Format, Options, Printer};
-use djdissect::record::Record;
 
 fn render(d: Dissection, bytes: &[u8], port: u16) -> String {
-    let r = Record {
-        frame: 1,
-        ts_ns: 0,
-        src: "0.0.0.0:0".parse().unwrap(),
-        dst: format!("0.0.0.0:{port}").parse().unwrap(),
-        interface: 0,
-        port,
-        bytes,
-        dissection: d,
-        extra: Vec::new(),
-    };
-    let mut p = Printer::new(Options {
-        format: Format::Text,
-        detail: true,
-        color: false,
-    });
-    let mut out = Vec::new();
-    p.record(&r, &mut out).unwrap();
-    p.flush(&mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    common::detail_view(d, bytes, "0.0.0.0:0", &format!("0.0.0.0:{port}"))
 }
 
 /// A Pro DJ Link payload: round trip, known kind, not malformed; returns the detail view.

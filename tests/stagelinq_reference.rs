@@ -4,8 +4,6 @@
 
 mod common;
 
-use djdissect::output::{Format, Options, Printer};
-use djdissect::record::Record;
 use djdissect::stagelinq::beatinfo::BeatInfoMessage;
 use djdissect::stagelinq::broadcast::BroadcastMessage;
 use djdissect::stagelinq::eaas::{EaasDiscovery, EaasResponse};
@@ -21,26 +19,7 @@ fn shown(kind: StreamKind, b: &[u8]) -> String {
     assert!(d.malformed.is_none(), "{}: {:?}", d.type_name, d.malformed);
     assert_ne!(d.type_name, "unknown");
     assert_eq!(m.expect("parses").to_bytes(), b, "{}", d.type_name);
-    let r = Record {
-        frame: 1,
-        ts_ns: 0,
-        src: "169.254.1.1:40000".parse().unwrap(),
-        dst: "169.254.1.2:50000".parse().unwrap(),
-        interface: 0,
-        port: 50000,
-        bytes: b,
-        dissection: d,
-        extra: Vec::new(),
-    };
-    let mut p = Printer::new(Options {
-        format: Format::Text,
-        detail: true,
-        color: false,
-    });
-    let mut out = Vec::new();
-    p.record(&r, &mut out).unwrap();
-    p.flush(&mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    common::detail_view(d, b, "169.254.1.1:40000", "169.254.1.2:50000")
 }
 
 #[test]

@@ -27,18 +27,7 @@ pub fn run(file: &Path) -> i32 {
             Ok(Some(frame)) => {
                 let _ = net.decode(&frame, |t| {
                     if let Transport::Tcp(s) = t {
-                        let seg = Segment {
-                            src: s.src,
-                            dst: s.dst,
-                            seq: s.seq,
-                            ack: s.ack,
-                            syn: s.syn,
-                            fin: s.fin,
-                            rst: s.rst,
-                            payload: s.payload,
-                            frame: frame.number,
-                            ts_ns: frame.ts_ns,
-                        };
+                        let seg = Segment::from_net(&s, frame.number, frame.ts_ns);
                         reasm.segment(&seg, &mut |ev| tally.record(&ev));
                     }
                 });

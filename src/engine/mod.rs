@@ -4,6 +4,7 @@
 //! (fragments), the TCP reassembler and the per-connection protocol decoders, classifies UDP by
 //! destination port and TCP by what the conversation itself announces, and counts what it skips.
 
+mod dbserver_stream;
 mod stats;
 mod tcp;
 

@@ -13,7 +13,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 
 use crate::capture::Frame;
-use crate::dbserver::{self, Conversation, Framed, MessageFramer};
+use crate::dbserver::{self, Conversation, MessageFramer};
+
+use super::dbserver_stream::dbserver_framed;
 use crate::dissect::{Dissection, Proto, Value};
 use crate::net::tcp_reassembly::{
     ConnId, Direction, Limits, Reassembler, ReassemblyStats, Segment, StreamEvent,
@@ -60,12 +62,7 @@ struct Conn {
 
 pub struct TcpStreams {
     reasm: Reassembler,
-    /// Boxed: the table may hold tens of thousands of idle connections (memory bound).
-    conns: HashMap<ConnId, Box<Conn>>,
-    by_tuple: HashMap<(SocketAddr, SocketAddr), ConnId>,
-    dbserver_servers: HashSet<SocketAddr>,
-    slq: ServiceDirectory,
-    detail: bool,
+    st: State,
 }
 
 fn idx(dir: Direction) -> usize {
@@ -89,16 +86,16 @@ fn looks_like_dbserver(b: &[u8]) -> bool {
 
 /// Where a message of one direction comes from and goes to, and the output context.
 #[derive(Clone, Copy)]
-struct Ctx {
-    frame: u64,
-    ts_ns: i128,
+pub(super) struct Ctx {
+    pub(super) frame: u64,
+    pub(super) ts_ns: i128,
     src: SocketAddr,
     dst: SocketAddr,
     port: u16,
 }
 
 impl Ctx {
-    fn record<'b>(&self, bytes: &'b [u8], dissection: Dissection) -> Record<'b> {
+    pub(super) fn record<'b>(&self, bytes: &'b [u8], dissection: Dissection) -> Record<'b> {
         Record {
             frame: self.frame,
             ts_ns: self.ts_ns,
@@ -113,7 +110,7 @@ impl Ctx {
     }
 }
 
-fn emit(stats: &mut ReadStats, sink: &mut Sink<'_>, r: &Record<'_>) -> ControlFlow<()> {
+pub(super) fn emit(stats: &mut ReadStats, sink: &mut Sink<'_>, r: &Record<'_>) -> ControlFlow<()> {
     stats.count(r);
     sink(r)
 }
@@ -123,11 +120,13 @@ impl TcpStreams {
         TcpStreams {
             reasm: Reassembler::new(limits)
                 .with_server_ports(&[PORT_QUERY_PORT, USUAL_DBSERVER_PORT]),
-            conns: HashMap::new(),
-            by_tuple: HashMap::new(),
-            dbserver_servers: HashSet::new(),
-            slq: ServiceDirectory::new(),
-            detail,
+            st: State {
+                conns: HashMap::new(),
+                by_tuple: HashMap::new(),
+                dbserver_servers: HashSet::new(),
+                slq: ServiceDirectory::new(),
+                detail,
+            },
         }
     }
 
@@ -137,7 +136,7 @@ impl TcpStreams {
 
     /// StageLinQ discovery seen on UDP: remember the directory port it announced.
     pub fn learn_stagelinq(&mut self, sender: IpAddr, msg: &stagelinq::Message) {
-        self.slq.observe(sender, msg);
+        self.st.slq.observe(sender, msg);
     }
 
     pub fn segment(
@@ -147,34 +146,9 @@ impl TcpStreams {
         stats: &mut ReadStats,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
-        let s = Segment {
-            src: seg.src,
-            dst: seg.dst,
-            seq: seg.seq,
-            ack: seg.ack,
-            syn: seg.syn,
-            fin: seg.fin,
-            rst: seg.rst,
-            payload: seg.payload,
-            frame: frame.number,
-            ts_ns: frame.ts_ns,
-        };
+        let s = Segment::from_net(&seg, frame.number, frame.ts_ns);
         let mut flow = ControlFlow::Continue(());
-        let TcpStreams {
-            reasm,
-            conns,
-            by_tuple,
-            dbserver_servers,
-            slq,
-            detail,
-        } = self;
-        let mut st = State {
-            conns,
-            by_tuple,
-            dbserver_servers,
-            slq,
-            detail: *detail,
-        };
+        let TcpStreams { reasm, st } = self;
         reasm.segment(&s, &mut |ev| {
             if flow.is_continue() {
                 flow = st.event(ev, stats, sink);
@@ -197,21 +171,7 @@ impl TcpStreams {
 
     pub fn finish(&mut self, stats: &mut ReadStats, sink: &mut Sink<'_>) -> ControlFlow<()> {
         let mut flow = ControlFlow::Continue(());
-        let TcpStreams {
-            reasm,
-            conns,
-            by_tuple,
-            dbserver_servers,
-            slq,
-            detail,
-        } = self;
-        let mut st = State {
-            conns,
-            by_tuple,
-            dbserver_servers,
-            slq,
-            detail: *detail,
-        };
+        let TcpStreams { reasm, st } = self;
         reasm.finish(&mut |ev| {
             if flow.is_continue() {
                 flow = st.event(ev, stats, sink);
@@ -221,16 +181,16 @@ impl TcpStreams {
     }
 }
 
-/// The parts of [`TcpStreams`] the reassembler's event callback works on.
-struct State<'a> {
-    conns: &'a mut HashMap<ConnId, Box<Conn>>,
-    by_tuple: &'a mut HashMap<(SocketAddr, SocketAddr), ConnId>,
-    dbserver_servers: &'a mut HashSet<SocketAddr>,
-    slq: &'a mut ServiceDirectory,
+/// Everything but the reassembler, so that the reassembler's event callback can work on it.
+struct State {
+    conns: HashMap<ConnId, Box<Conn>>,
+    by_tuple: HashMap<(SocketAddr, SocketAddr), ConnId>,
+    dbserver_servers: HashSet<SocketAddr>,
+    slq: ServiceDirectory,
     detail: bool,
 }
 
-impl State<'_> {
+impl State {
     fn classify_new(&self, server: SocketAddr) -> Kind {
         if server.port() == PORT_QUERY_PORT {
             Kind::PortQuery {
@@ -539,89 +499,4 @@ fn ends_raw(client: SocketAddr, server: SocketAddr, dir: Direction) -> (SocketAd
         Direction::ClientToServer => (client, server),
         Direction::ServerToClient => (server, client),
     }
-}
-
-/// One framed dbserver piece as a record, paired with its request when it is a response.
-fn dbserver_framed(
-    framed: Framed,
-    ctx: Ctx,
-    conv: &mut Conversation,
-    detail: bool,
-    stats: &mut ReadStats,
-    sink: &mut Sink<'_>,
-) -> ControlFlow<()> {
-    match framed {
-        Framed::Greeting { greeting, .. } => {
-            let bytes = greeting.to_bytes();
-            emit(
-                stats,
-                sink,
-                &ctx.record(&bytes, dbserver::dissect(&bytes, detail)),
-            )
-        }
-        Framed::Message { bytes, message, .. } => {
-            let d = dbserver::dissect(&bytes, detail);
-            let obs = conv.observe(ctx.frame, ctx.ts_ns.max(0) as u64, &message);
-            let mut r = ctx.record(&bytes, d);
-            if let Some(req) = obs.request {
-                r.extra.push(("request_frame", Value::U(req.frame)));
-            }
-            if let Some(l) = obs.latency_ms() {
-                r.extra.push(("latency_ms", Value::round(l, 3)));
-            }
-            if let Some(text) = obs.completed {
-                r.extra.push(("exchange", Value::Str(text.into())));
-            }
-            if let Some(t) = obs.track {
-                r.extra.push(("track", track_value(&t)));
-            }
-            emit(stats, sink, &r)
-        }
-        Framed::Malformed { bytes, error, .. } => {
-            let mut d = dbserver::dissect(&bytes, detail);
-            d.set_malformed(error.to_string());
-            emit(stats, sink, &ctx.record(&bytes, d))
-        }
-        Framed::Discarded { bytes, reason, .. } => {
-            let mut d = Dissection::new(Proto::DbServer, "unknown");
-            d.summary = format!(
-                "{} bytes that are not a dbserver message ({reason:?})",
-                bytes.len()
-            );
-            let mut sinkf = crate::dissect::FieldSink::new(&bytes, &mut d, detail);
-            sinkf.unknown(0..bytes.len());
-            emit(stats, sink, &ctx.record(&bytes, d))
-        }
-    }
-}
-
-fn track_value(t: &dbserver::TrackMetadata) -> Value {
-    let s = |v: &Option<String>| {
-        v.clone()
-            .map(|s| Value::Str(s.into()))
-            .unwrap_or(Value::Null)
-    };
-    Value::Obj(vec![
-        (
-            "player".into(),
-            t.player.map(|p| Value::U(p as u64)).unwrap_or(Value::Null),
-        ),
-        ("slot".into(), Value::str(t.slot)),
-        ("rekordbox_id".into(), Value::U(t.rekordbox_id as u64)),
-        ("title".into(), s(&t.title)),
-        ("artist".into(), s(&t.artist)),
-        ("album".into(), s(&t.album)),
-        ("genre".into(), s(&t.genre)),
-        ("key".into(), s(&t.key)),
-        (
-            "bpm".into(),
-            t.bpm.map(|b| Value::round(b, 2)).unwrap_or(Value::Null),
-        ),
-        (
-            "duration_s".into(),
-            t.duration_s
-                .map(|d| Value::U(d as u64))
-                .unwrap_or(Value::Null),
-        ),
-    ])
 }

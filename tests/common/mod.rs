@@ -137,3 +137,37 @@ pub fn session_of(path: &Path) -> djdissect::session::Session {
     s.finish();
     s
 }
+
+/// The detail view of one standalone message (fixtures, messages built from the reference).
+pub fn detail_view(
+    d: djdissect::dissect::Dissection,
+    bytes: &[u8],
+    src: &str,
+    dst: &str,
+) -> String {
+    use djdissect::output::{Format, Options, Printer};
+    let r = djdissect::record::Record {
+        frame: 1,
+        ts_ns: 0,
+        src: src.parse().unwrap(),
+        dst: dst.parse().unwrap(),
+        interface: 0,
+        port: dst
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
+        bytes,
+        dissection: d,
+        extra: Vec::new(),
+    };
+    let mut p = Printer::new(Options {
+        format: Format::Text,
+        detail: true,
+        color: false,
+    });
+    let mut out = Vec::new();
+    p.record(&r, &mut out).unwrap();
+    p.flush(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
