@@ -22,7 +22,8 @@ use crate::net::tcp_reassembly::{
 };
 use crate::net::TcpSegment;
 use crate::record::Record;
-use crate::stagelinq::{self, ConnectionDecoder, ServiceDirectory, Side};
+use crate::stagelinq::filetransfer_tracker::FileTransferTracker;
+use crate::stagelinq::{self, ConnectionDecoder, ServiceDirectory, Side, StreamMessage};
 
 use super::{ReadStats, Sink};
 
@@ -47,7 +48,10 @@ enum Kind {
         framers: [MessageFramer; 2],
         conv: Box<Conversation>,
     },
-    StageLinq(Box<ConnectionDecoder>),
+    StageLinq {
+        dec: Box<ConnectionDecoder>,
+        transfers: FileTransferTracker,
+    },
     Other,
 }
 
@@ -203,7 +207,10 @@ impl State {
                 conv: Box::default(),
             }
         } else if let Some(name) = self.slq.lookup(server.ip(), server.port()) {
-            Kind::StageLinq(Box::new(ConnectionDecoder::new(Some(name), self.detail)))
+            Kind::StageLinq {
+                dec: Box::new(ConnectionDecoder::new(Some(name), self.detail)),
+                transfers: FileTransferTracker::new(),
+            }
         } else {
             Kind::Undecided {
                 first: [Vec::new(), Vec::new()],
@@ -282,9 +289,9 @@ impl State {
                         }
                         Proto::DbServer
                     }
-                    Kind::StageLinq(dec) => {
+                    Kind::StageLinq { dec, transfers } => {
                         for (_, m) in dec.gap_len(side(dir), len) {
-                            emit(stats, sink, &ctx.record(&m.bytes, m.dissection))?;
+                            stagelinq_record(ctx, m, transfers, stats, sink)?;
                         }
                         Proto::StageLinq
                     }
@@ -349,7 +356,7 @@ impl State {
                 }
                 ControlFlow::Continue(())
             }
-            Kind::StageLinq(dec) => {
+            Kind::StageLinq { dec, transfers } => {
                 for (s, m) in dec.finish() {
                     let dir = if s == Side::Client {
                         Direction::ClientToServer
@@ -364,7 +371,7 @@ impl State {
                         dst,
                         port,
                     };
-                    emit(stats, sink, &ctx.record(&m.bytes, m.dissection))?;
+                    stagelinq_record(ctx, m, transfers, stats, sink)?;
                 }
                 ControlFlow::Continue(())
             }
@@ -418,9 +425,10 @@ impl State {
                         Some(Kind::Other)
                     }
                     stagelinq::StreamKind::Unknown => None,
-                    _ => Some(Kind::StageLinq(Box::new(ConnectionDecoder::new(
-                        None, detail,
-                    )))),
+                    _ => Some(Kind::StageLinq {
+                        dec: Box::new(ConnectionDecoder::new(None, detail)),
+                        transfers: FileTransferTracker::new(),
+                    }),
                 }
             };
             let Some(kind) = kind else {
@@ -480,14 +488,54 @@ impl State {
                 }
                 ControlFlow::Continue(())
             }
-            Kind::StageLinq(dec) => {
+            Kind::StageLinq { dec, transfers } => {
                 for (_, m) in dec.push(side(dir), bytes) {
-                    emit(stats, sink, &ctx.record(&m.bytes, m.dissection))?;
+                    stagelinq_record(ctx, m, transfers, stats, sink)?;
                 }
                 ControlFlow::Continue(())
             }
         }
     }
+}
+
+/// A StageLinQ stream message as a record; FileTransfer messages carry the download they
+/// belong to (`transfer`: path, size, bytes received, progress, complete), so that a database
+/// download reads as one transfer with its progress (stagelinq.md 1.9).
+fn stagelinq_record(
+    ctx: Ctx,
+    m: StreamMessage,
+    transfers: &mut FileTransferTracker,
+    stats: &mut ReadStats,
+    sink: &mut Sink<'_>,
+) -> ControlFlow<()> {
+    let mut r = ctx.record(&m.bytes, m.dissection);
+    if let Some(stagelinq::Message::FileTransfer(ft)) = &m.message {
+        if let Some(t) = transfers.observe(ft) {
+            let opt_u = |v: Option<u64>| v.map_or(Value::Null, Value::U);
+            r.extra.push((
+                "transfer",
+                Value::Obj(vec![
+                    ("txid".into(), Value::U(t.txid as u64)),
+                    (
+                        "path".into(),
+                        t.path.clone().map_or(Value::Null, |p| Value::Str(p.into())),
+                    ),
+                    ("size".into(), opt_u(t.size)),
+                    ("received".into(), Value::U(t.received)),
+                    ("chunks".into(), Value::U(t.chunks)),
+                    (
+                        "progress".into(),
+                        t.progress()
+                            .map_or(Value::Null, |p| Value::round(p * 100.0, 1)),
+                    ),
+                    ("complete".into(), Value::Bool(t.complete)),
+                    ("database".into(), Value::Bool(t.is_database())),
+                    ("summary".into(), Value::Str(t.summary().into())),
+                ]),
+            ));
+        }
+    }
+    emit(stats, sink, &r)
 }
 
 fn ends(c: &Conn, dir: Direction) -> (SocketAddr, SocketAddr) {

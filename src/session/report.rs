@@ -217,6 +217,17 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         out.push('\n');
     }
 
+    let transfers: Vec<String> = s
+        .stagelinq
+        .devices
+        .iter()
+        .flat_map(|(ip, d)| d.transfers.values().map(move |t| format!("  {ip}: {t}\n")))
+        .collect();
+    if !transfers.is_empty() {
+        out.push_str("\nStageLinQ file transfers\n");
+        out.extend(transfers);
+    }
+
     out.push_str("\nNow playing: ");
     match &s.now_playing.current {
         Some(e) => out.push_str(&format!("{} (deck {}, {})\n", e.text, e.deck, e.device)),

@@ -40,6 +40,8 @@ pub struct SlqDevice {
     /// Mixer side: channel -> (player token, deck) and fader level.
     pub channel_assignment: BTreeMap<u32, String>,
     pub channel_fader: BTreeMap<u32, f64>,
+    /// File downloads this device served (FileTransfer), by transaction id: one line each.
+    pub transfers: BTreeMap<u64, String>,
     /// Values of paths outside the deck model (last value), for the summary.
     #[serde(skip)]
     pub other: BTreeMap<String, String>,
@@ -126,6 +128,33 @@ impl StageLinq {
                 if let (Some(path), Some(v)) = (text("path"), field("value")) {
                     let v = inner(v).cloned().unwrap_or(Value::Null);
                     out.extend(self.state_value(r, &path, &v));
+                }
+            }
+            "file_transfer" => {
+                if let Some(Value::Obj(t)) = r.extra("transfer") {
+                    let get = |n: &str| t.iter().find(|(k, _)| k == n).map(|(_, v)| v);
+                    let (Some(txid), Some(summary)) = (
+                        get("txid").and_then(Value::as_u64),
+                        get("summary").and_then(Value::as_str),
+                    ) else {
+                        return out;
+                    };
+                    // The device serving the file is the server of the connection.
+                    let server = if r.src.port() == r.port {
+                        r.src.ip()
+                    } else {
+                        r.dst.ip()
+                    };
+                    let complete = get("complete").and_then(Value::as_bool) == Some(true);
+                    let dev = self.device(server);
+                    let was_complete = dev
+                        .transfers
+                        .get(&txid)
+                        .is_some_and(|s| s.ends_with("complete"));
+                    dev.transfers.insert(txid, summary.to_string());
+                    if complete && !was_complete {
+                        out.push(format!("{server} served {summary}"));
+                    }
                 }
             }
             "beat_info" => {
