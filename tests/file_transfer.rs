@@ -7,7 +7,7 @@ mod common;
 
 use std::ops::ControlFlow;
 
-use djdissect::capture::{writer::PcapNgWriter, CaptureReader, LinkType};
+use djdissect::capture::CaptureReader;
 use djdissect::dissect::Value;
 use djdissect::engine::{Engine, EngineOptions};
 use djdissect::session::Session;
@@ -18,45 +18,24 @@ use djdissect::stagelinq::Token;
 const DB: &str = "/DJ/Engine Library/Database2/m.db";
 
 fn capture() -> Vec<u8> {
-    let mut w = PcapNgWriter::new(Vec::new(), "test").unwrap();
-    let eth = w.add_interface(LinkType::Ethernet, "eth0", 9).unwrap();
-    let (client, server) = ([169, 254, 1, 1], [169, 254, 1, 2]);
-    let (cport, sport) = (50100u16, 33383u16);
-    let mut seq = [1000u32, 9000u32];
-    let mut t = 1_700_000_000_000_000_000i128;
-    let mut send = |w: &mut PcapNgWriter<Vec<u8>>, from_client: bool, payload: Vec<u8>| {
-        let (src, dst, sp, dp, i) = if from_client {
-            (client, server, cport, sport, 0)
-        } else {
-            (server, client, sport, cport, 1)
-        };
-        let b = etherparse::PacketBuilder::ethernet2([2; 6], [4; 6])
-            .ipv4(src, dst, 64)
-            .tcp(sp, dp, seq[i], 65535)
-            .ack(seq[1 - i]);
-        let mut frame = Vec::new();
-        b.write(&mut frame, &payload).unwrap();
-        seq[i] = seq[i].wrapping_add(payload.len() as u32);
-        t += 1_000_000;
-        w.write_packet(eth, t, &frame).unwrap();
-    };
+    let mut c =
+        common::tcp::Conversation::new(([169, 254, 1, 1], 50100), ([169, 254, 1, 2], 33383));
     let ft = |txid, body| FileTransferMessage { txid, body }.to_bytes();
-    let hello = ServiceAnnouncement::new(Token([7; 16]), "FileTransfer", cport).to_bytes();
-    send(&mut w, true, hello);
-    send(
-        &mut w,
+    c.send(
         true,
-        ft(1, FileTransferBody::StatRequest { path: DB.into() }),
+        &ServiceAnnouncement::new(Token([7; 16]), "FileTransfer", 50100).to_bytes(),
     );
-    send(
-        &mut w,
+    c.send(
+        true,
+        &ft(1, FileTransferBody::StatRequest { path: DB.into() }),
+    );
+    c.send(
         false,
-        ft(1, FileTransferBody::FileStat(FileStat::file(6000))),
+        &ft(1, FileTransferBody::FileStat(FileStat::file(6000))),
     );
-    send(
-        &mut w,
+    c.send(
         true,
-        ft(
+        &ft(
             2,
             FileTransferBody::OpenRequest {
                 path: DB.into(),
@@ -64,10 +43,9 @@ fn capture() -> Vec<u8> {
             },
         ),
     );
-    send(
-        &mut w,
+    c.send(
         false,
-        ft(
+        &ft(
             2,
             FileTransferBody::TransferInfo {
                 unknown_0: 0,
@@ -76,10 +54,9 @@ fn capture() -> Vec<u8> {
             },
         ),
     );
-    send(
-        &mut w,
+    c.send(
         true,
-        ft(
+        &ft(
             2,
             FileTransferBody::ChunkRequest {
                 unknown_0: 0,
@@ -89,10 +66,9 @@ fn capture() -> Vec<u8> {
             },
         ),
     );
-    send(
-        &mut w,
+    c.send(
         false,
-        ft(
+        &ft(
             2,
             FileTransferBody::Chunk {
                 unknown_0: 0,
@@ -101,10 +77,9 @@ fn capture() -> Vec<u8> {
             },
         ),
     );
-    send(
-        &mut w,
+    c.send(
         false,
-        ft(
+        &ft(
             2,
             FileTransferBody::Chunk {
                 unknown_0: 0,
@@ -113,8 +88,8 @@ fn capture() -> Vec<u8> {
             },
         ),
     );
-    send(&mut w, true, ft(2, FileTransferBody::TransferComplete));
-    w.into_inner().unwrap()
+    c.send(true, &ft(2, FileTransferBody::TransferComplete));
+    c.finish()
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 pub mod hostile;
 
+pub mod tcp;
+
 use std::path::{Path, PathBuf};
 
 /// `../shared/captures` relative to the project root, if present.

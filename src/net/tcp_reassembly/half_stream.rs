@@ -320,12 +320,29 @@ impl HalfStream {
         out: &mut Out<'_, F>,
         reason: GapReason,
     ) -> bool {
+        self.skip_hole_until(out, reason, None)
+    }
+
+    /// Skip the first hole, or only its part before stream offset `until`: bytes the other
+    /// side acknowledged were sent and will not come, but the rest of the hole still may.
+    fn skip_hole_until<F: FnMut(StreamEvent<'_>)>(
+        &mut self,
+        out: &mut Out<'_, F>,
+        reason: GapReason,
+        until: Option<u64>,
+    ) -> bool {
         let Some((&key, chunk)) = self.pending.first_key_value() else {
             return false;
         };
         let frame = chunk.frame;
-        self.emit_gap(out, key.saturating_sub(self.offset), frame, reason);
-        self.drain_contiguous(out);
+        let end = until.map_or(key, |u| u.min(key));
+        if end <= self.offset {
+            return false;
+        }
+        self.emit_gap(out, end - self.offset, frame, reason);
+        if end == key {
+            self.drain_contiguous(out);
+        }
         self.hole_age = 0;
         self.check_fin(out, frame);
         true
@@ -427,15 +444,13 @@ impl HalfStream {
         }
         self.hole_age = self.hole_age.saturating_add(1);
         loop {
-            let acked = self.peer_ack.is_some_and(|a| a > self.offset);
-            let reason = if limits.gap_when_acked && acked {
-                GapReason::AckedUnseen
-            } else if self.hole_age >= limits.gap_after_segments {
-                GapReason::SegmentLimit
-            } else {
-                break;
+            let acked = self.peer_ack.filter(|&a| a > self.offset);
+            let (reason, until) = match acked {
+                Some(a) if limits.gap_when_acked => (GapReason::AckedUnseen, Some(a)),
+                _ if self.hole_age >= limits.gap_after_segments => (GapReason::SegmentLimit, None),
+                _ => break,
             };
-            if !self.skip_hole(out, reason) {
+            if !self.skip_hole_until(out, reason, until) {
                 break;
             }
         }

@@ -213,6 +213,31 @@ fn gap_skipped_when_peer_acknowledged_the_lost_bytes() {
 }
 
 #[test]
+fn acknowledged_part_of_a_hole_is_skipped_the_rest_still_awaited() {
+    let mut h = Harness::new();
+    h.send_all(&handshake(1000, 5000));
+    h.send(&Seg::c(1001, b"req1"));
+    // "req2" (1005..1009) is lost; the server acknowledges it.
+    h.send(&Seg::s(5001, b"resp").ack(1009));
+    // "req3" is sent in two segments; its second half (1011..1013) is captured first.
+    h.send(&Seg::c(1011, b"q3").ack(5005));
+    // Only the acknowledged 4 bytes are a gap: 1009..1011 was not acknowledged and may come.
+    assert_eq!(
+        h.gaps(),
+        vec![&Ev::Gap {
+            conn: 0,
+            dir: C2S,
+            offset: 4,
+            len: 4,
+            reason: GapReason::AckedUnseen
+        }]
+    );
+    h.send(&Seg::c(1009, b"re").ack(5005));
+    assert_eq!(h.gaps().len(), 1);
+    assert_eq!(h.stream(0, C2S), b"req1req3");
+}
+
+#[test]
 fn gap_skipped_after_segment_limit() {
     let mut h = Harness::with_limits(Limits {
         gap_after_segments: 3,
