@@ -22,7 +22,10 @@ pub fn shared_captures(test: &str) -> Option<PathBuf> {
     if ci {
         panic!("{test}: ../shared/captures is missing (required when CI is set)");
     }
-    eprintln!("{test}: SKIPPED: ../shared/captures is not present");
+    // Straight to stderr: libtest captures `eprintln!` and shows it only for failing tests.
+    use std::io::Write;
+    let line = format!("\n{test}: SKIPPED: ../shared/captures is not present\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
     None
 }
 
