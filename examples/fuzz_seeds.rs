@@ -219,7 +219,7 @@ impl Streams {
         let r = self.r.get_or_insert_with(|| {
             Reassembler::new(Limits::default()).with_server_ports(&[1051, 12523])
         });
-        let seg = Segment::from_net(&seg, frame, ts_ns);
+        let seg = Segment::from_net(seg, frame, ts_ns);
         let (servers, bytes) = (&mut self.servers, &mut self.bytes);
         r.segment(&seg, &mut |e| collect(servers, bytes, e));
     }

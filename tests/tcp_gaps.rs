@@ -14,7 +14,10 @@ use djdissect::dbserver::{Greeting, PortAnswer, PortQuery};
 use djdissect::dissect::Value;
 use djdissect::engine::{Engine, EngineOptions};
 
-fn records(bytes: Vec<u8>) -> Vec<(String, u64, Option<u64>, Option<String>, Option<u64>)> {
+/// (type, frame, request_frame, malformed, lost_bytes) of each record.
+type Seen = (String, u64, Option<u64>, Option<String>, Option<u64>);
+
+fn records(bytes: Vec<u8>) -> Vec<Seen> {
     let mut r = CaptureReader::new(Box::new(std::io::Cursor::new(bytes))).unwrap();
     let mut e = Engine::new(EngineOptions::default());
     let mut out = Vec::new();

@@ -173,7 +173,9 @@ mod tests {
     use super::*;
     use crate::capture::{CaptureReader, Format};
 
-    fn read_all(bytes: Vec<u8>) -> (Format, Vec<(i128, LinkType, u32, Vec<u8>)>) {
+    type Frames = Vec<(i128, LinkType, u32, Vec<u8>)>;
+
+    fn read_all(bytes: Vec<u8>) -> (Format, Frames) {
         let mut r = CaptureReader::new(Box::new(std::io::Cursor::new(bytes))).unwrap();
         let mut v = Vec::new();
         while let Some(f) = r.next_frame().unwrap() {

@@ -150,7 +150,7 @@ impl TcpStreams {
         stats: &mut ReadStats,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
-        let s = Segment::from_net(&seg, frame.number, frame.ts_ns);
+        let s = Segment::from_net(seg, frame.number, frame.ts_ns);
         let mut flow = ControlFlow::Continue(());
         let TcpStreams { reasm, st } = self;
         reasm.segment(&s, &mut |ev| {
