@@ -222,9 +222,20 @@ impl DeviceTable {
             device,
         };
         let ts_ns = r.ts_ns;
-        let device_type = dis.field("device_type").and_then(Value::as_u64);
-        let mac = str_field(r, "mac");
-        let firmware = str_field(r, "firmware");
+        // Keep-alives carry the type and MAC, status packets the firmware: one pass each, and
+        // nothing to look for in other packets.
+        let (device_type, mac, firmware) = match t {
+            "keep_alive" => {
+                let [ty, mac] = dis.fields_named(["device_type", "mac"]);
+                let mac = mac
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
+                (ty.and_then(Value::as_u64), mac, None)
+            }
+            "cdj_status" => (None, None, str_field(r, "firmware")),
+            _ => (None, None, None),
+        };
         let name = dis.name.clone().filter(|n| !n.is_empty());
         let is_keepalive = t == "keep_alive";
         let d = self.entry(key, r, "prodjlink");

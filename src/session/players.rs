@@ -59,19 +59,11 @@ pub struct Player {
     reported_bpm: Option<f64>,
 }
 
-fn f(r: &Record<'_>, n: &str) -> Option<f64> {
-    r.dissection.field(n).and_then(Value::as_f64)
-}
 fn u(r: &Record<'_>, n: &str) -> Option<u64> {
     r.dissection.field(n).and_then(Value::as_u64)
 }
-fn b(r: &Record<'_>, n: &str) -> Option<bool> {
-    r.dissection.field(n).and_then(Value::as_bool)
-}
-fn s(r: &Record<'_>, n: &str) -> Option<String> {
-    r.dissection
-        .field(n)
-        .and_then(|v| v.as_str().map(str::to_string))
+fn text(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
 }
 
 /// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
@@ -130,21 +122,42 @@ impl Player {
         tracks: &BTreeMap<TrackKey, TrackInfo>,
     ) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        let label = self.label();
-        // Track: (source player, slot, rekordbox id).
-        let id = u(r, "rekordbox_id").unwrap_or(0);
-        let track = (id != 0).then(|| TrackKey {
-            player: u(r, "track_device").unwrap_or(0) as u32,
-            slot: s(r, "track_slot").unwrap_or_else(|| "?".into()),
-            rekordbox_id: id as u32,
-        });
-        if track != self.state.track {
+        // One pass over the fields for everything a status packet can change.
+        let [id, track_device, track_slot, track_type, play_state, playing, sync, master, on_air, beat, beat_in_bar] =
+            r.dissection.fields_named([
+                "rekordbox_id",
+                "track_device",
+                "track_slot",
+                "track_type",
+                "play_state",
+                "playing",
+                "sync",
+                "master",
+                "on_air",
+                "beat",
+                "beat_in_bar",
+            ]);
+        // Track: (source player, slot, rekordbox id); compared without building a key.
+        let id = id.and_then(Value::as_u64).unwrap_or(0) as u32;
+        let player = track_device.and_then(Value::as_u64).unwrap_or(0) as u32;
+        let slot = text(track_slot).unwrap_or("?");
+        let same = match &self.state.track {
+            Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
+            None => id == 0,
+        };
+        if !same {
+            let label = self.label();
+            let track = (id != 0).then(|| TrackKey {
+                player,
+                slot: slot.to_string(),
+                rekordbox_id: id,
+            });
             match &track {
                 Some(k) => {
                     let info = tracks.get(k);
                     self.state.title = info.and_then(|i| i.title.clone());
                     self.state.artist = info.and_then(|i| i.artist.clone());
-                    let kind = s(r, "track_type").unwrap_or_else(|| "rekordbox".into());
+                    let kind = text(track_type).unwrap_or("rekordbox");
                     let what = match info {
                         Some(i) => format!(" = {}", i.describe()),
                         None => String::new(),
@@ -168,19 +181,19 @@ impl Player {
                 if info.title.is_some() {
                     out.push((
                         "track_identified",
-                        format!("{label}'s track is {}", info.describe()),
+                        format!("{}'s track is {}", self.label(), info.describe()),
                     ));
                 }
             }
         }
-        if let Some(ps) = s(r, "play_state") {
-            if self.state.play_state.as_deref() != Some(&ps) {
-                let ev = play_event(&ps);
-                out.push((ev, format!("{label} {}", ps.replace('_', " "))));
-                self.state.play_state = Some(ps);
+        if let Some(ps) = text(play_state) {
+            if self.state.play_state.as_deref() != Some(ps) {
+                let ev = play_event(ps);
+                out.push((ev, format!("{} {}", self.label(), ps.replace('_', " "))));
+                self.state.play_state = Some(ps.to_string());
             }
         }
-        let playing = b(r, "playing").unwrap_or(false);
+        let playing = playing.and_then(Value::as_bool).unwrap_or(false);
         if playing && !self.state.playing {
             self.state.playing_since = Some(r.ts_ns);
         }
@@ -188,48 +201,52 @@ impl Player {
             self.state.playing_since = None;
         }
         self.state.playing = playing;
-        if let Some(sync) = b(r, "sync") {
+        if let Some(sync) = sync.and_then(Value::as_bool) {
             if sync != self.state.sync {
                 out.push((
                     "sync",
-                    format!("{label} sync {}", if sync { "on" } else { "off" }),
+                    format!("{} sync {}", self.label(), if sync { "on" } else { "off" }),
                 ));
                 self.state.sync = sync;
             }
         }
-        if let Some(m) = b(r, "master") {
+        if let Some(m) = master.and_then(Value::as_bool) {
             if m != self.state.master {
                 out.push((
                     "master",
                     format!(
-                        "{label} {} tempo master",
+                        "{} {} tempo master",
+                        self.label(),
                         if m { "became" } else { "is no longer" }
                     ),
                 ));
                 self.state.master = m;
             }
         }
-        if let Some(on) = b(r, "on_air") {
+        if let Some(on) = on_air.and_then(Value::as_bool) {
             if Some(on) != self.state.on_air {
                 if self.state.on_air.is_some() || on {
                     out.push((
                         "on_air",
-                        format!("{label} {}", if on { "on air" } else { "off air" }),
+                        format!("{} {}", self.label(), if on { "on air" } else { "off air" }),
                     ));
                 }
                 self.state.on_air = Some(on);
             }
         }
         self.tempo(r, &mut out);
-        self.state.beat = u(r, "beat");
-        self.state.beat_in_bar = u(r, "beat_in_bar").or(self.state.beat_in_bar);
+        self.state.beat = beat.and_then(Value::as_u64);
+        self.state.beat_in_bar = beat_in_bar
+            .and_then(Value::as_u64)
+            .or(self.state.beat_in_bar);
         out
     }
 
     fn tempo(&mut self, r: &Record<'_>, out: &mut Vec<(&'static str, String)>) {
-        self.state.bpm = f(r, "bpm").or(self.state.bpm);
-        self.state.pitch = f(r, "pitch").or(self.state.pitch);
-        let Some(eff) = f(r, "effective_bpm") else {
+        let [bpm, pitch, effective] = r.dissection.fields_named(["bpm", "pitch", "effective_bpm"]);
+        self.state.bpm = bpm.and_then(Value::as_f64).or(self.state.bpm);
+        self.state.pitch = pitch.and_then(Value::as_f64).or(self.state.pitch);
+        let Some(eff) = effective.and_then(Value::as_f64) else {
             return;
         };
         self.state.effective_bpm = Some(eff);
