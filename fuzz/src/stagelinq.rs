@@ -73,7 +73,12 @@ fn check_messages(msgs: &[StreamMessage], pushed: &mut Vec<u8>) {
         if let Some(parsed) = &m.message {
             assert_eq!(parsed.to_bytes(), m.bytes, "{}", m.dissection.type_name);
         }
-        assert!(!m.bytes.is_empty(), "empty piece");
+        assert!(
+            !m.bytes.is_empty(),
+            "empty piece: {} {:?}",
+            m.dissection.type_name,
+            m.dissection.summary
+        );
         pushed.extend_from_slice(&m.bytes);
     }
 }
