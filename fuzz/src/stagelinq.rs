@@ -68,7 +68,11 @@ fn whole(kind: StreamKind, b: &[u8], hello: bool, detail: bool) -> Option<Messag
 /// Every message a stream decoder returns keeps the contract; pieces account for every byte
 /// pushed, in order.
 fn check_messages(msgs: &[StreamMessage], pushed: &mut Vec<u8>) {
+    let mut transfers = FileTransferTracker::new();
     for m in msgs {
+        if let Some(Message::FileTransfer(ft)) = &m.message {
+            let _ = transfers.observe(ft);
+        }
         check_dissection(&m.dissection, &m.bytes, "stream message");
         if let Some(parsed) = &m.message {
             assert_eq!(parsed.to_bytes(), m.bytes, "{}", m.dissection.type_name);
