@@ -20,7 +20,10 @@ use std::path::PathBuf;
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "hostile".into()));
-    let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u32 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     std::fs::create_dir_all(&dir)?;
     let tcp = dir.join("half_open_tcp.pcapng");
     hostile::half_open_tcp(BufWriter::new(File::create(&tcp)?), n)?;
