@@ -50,9 +50,8 @@ fn message() -> impl Strategy<Value = Message> {
             }
             let mut m = Message::with_optional_args(tx, ty, args);
             // Tags past the argument count are free (they are kept as sent).
-            for i in m.args.len()..12 {
-                m.arg_tags[i] = tags[i];
-            }
+            let n = m.args.len();
+            m.arg_tags[n..].copy_from_slice(&tags[n..]);
             m
         })
 }

@@ -59,7 +59,7 @@ impl FileHeader {
             modified,
             // The low 16 bits are the link type; the upper ones carry FCS information.
             link_type: rd(20)? & 0xffff,
-            record_limit: snaplen.max(LARGEST_SNAPLEN).min(MAX_BLOCK),
+            record_limit: snaplen.clamp(LARGEST_SNAPLEN, MAX_BLOCK),
         })
     }
 
