@@ -301,10 +301,11 @@ fn synthetic(s: &mut Seeds) {
         (0x04, 0x0a, 51, 0),  // client FIN
         (0x01, 0x0a, 41, 0),  // server FIN
     ];
+    // The first segment of each direction carries that direction's base sequence number.
+    let mut based = std::collections::HashSet::new();
     for (pair, flags, delta, len) in segs {
         seed.extend_from_slice(&[pair, flags]);
-        if !s.kinds.contains_key(&("tcp".into(), format!("{pair}"))) {
-            s.kinds.insert(("tcp".into(), format!("{pair}")), 1);
+        if based.insert(pair) {
             seed.extend_from_slice(&0x1000_0000u32.to_be_bytes());
         }
         seed.extend_from_slice(&delta.to_be_bytes());

@@ -61,3 +61,23 @@ fn one_byte_port_query_stays_accounted_for() {
     assert_eq!(d.fields.len(), 1);
     assert_eq!(d.fields[0].range, Some(0..1));
 }
+
+/// A StageLinQ message longer than the decoder buffers, arriving whole in one push: the
+/// decoder reported it, then an empty "rest of the message" piece.
+#[test]
+fn an_oversize_message_arriving_whole_leaves_no_empty_piece() {
+    use djdissect::stagelinq::{classify::StreamKind, StreamDecoder};
+    let mut msg = 100u32.to_be_bytes().to_vec();
+    msg.extend_from_slice(b"smaa");
+    msg.extend_from_slice(&[0; 96]);
+    msg.extend_from_slice(&8u32.to_be_bytes());
+    msg.extend_from_slice(b"smaa\0\0\0\0");
+    let mut d = StreamDecoder::new(StreamKind::StateMap).with_max_message_len(64);
+    let mut out = d.feed(&msg);
+    out.extend(d.finish());
+    assert!(out.iter().all(|m| !m.bytes.is_empty()), "{out:#?}");
+    assert_eq!(
+        out.iter().flat_map(|m| m.bytes.clone()).collect::<Vec<_>>(),
+        msg
+    );
+}

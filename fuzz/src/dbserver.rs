@@ -83,7 +83,7 @@ fn framer(bytes: &[u8], sizes: &[u8], flags: u8) {
     let mut conv = Conversation::default();
     let mut seen = Vec::with_capacity(bytes.len());
     let parts = chunks(bytes, sizes);
-    let gap_at = (flags & 2 != 0).then(|| parts.len() / 2);
+    let gap_at = (flags & 2 != 0).then_some(parts.len() / 2);
     for (i, part) in parts.iter().enumerate() {
         if gap_at == Some(i) {
             take(f.gap(), &mut seen, &mut conv);

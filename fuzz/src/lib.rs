@@ -30,8 +30,11 @@ pub use stagelinq::{
 };
 pub use tcp::tcp_reassembly;
 
+/// What a target runs on one input.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, for the regression runner.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("capture_reader", capture_reader),
     ("net_layer", net_layer),
     ("prodjlink_udp", prodjlink_udp),

@@ -68,12 +68,21 @@ fn whole(kind: StreamKind, b: &[u8], hello: bool, detail: bool) -> Option<Messag
 /// Every message a stream decoder returns keeps the contract; pieces account for every byte
 /// pushed, in order.
 fn check_messages(msgs: &[StreamMessage], pushed: &mut Vec<u8>) {
+    let mut transfers = FileTransferTracker::new();
     for m in msgs {
+        if let Some(Message::FileTransfer(ft)) = &m.message {
+            let _ = transfers.observe(ft);
+        }
         check_dissection(&m.dissection, &m.bytes, "stream message", false);
         if let Some(parsed) = &m.message {
             assert_eq!(parsed.to_bytes(), m.bytes, "{}", m.dissection.type_name);
         }
-        assert!(!m.bytes.is_empty(), "empty piece");
+        assert!(
+            !m.bytes.is_empty(),
+            "empty piece: {} {:?}",
+            m.dissection.type_name,
+            m.dissection.summary
+        );
         pushed.extend_from_slice(&m.bytes);
     }
 }

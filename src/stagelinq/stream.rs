@@ -267,8 +267,10 @@ impl StreamDecoder {
                     Next::Oversize { len } => {
                         let n = (self.buf.len() as u64).min(len) as usize;
                         self.emit_oversize(kind, n, len);
-                        self.state = State::Skip {
-                            remaining: len - n as u64,
+                        // An oversize message that arrived whole has no rest to pass on.
+                        self.state = match len - n as u64 {
+                            0 => State::Framing,
+                            remaining => State::Skip { remaining },
                         };
                     }
                     Next::Invalid => self.state = State::Resync { from: 1 },
@@ -400,6 +402,9 @@ impl StreamDecoder {
     }
 
     fn emit_piece(&mut self, n: usize, reason: &str) {
+        if n == 0 {
+            return;
+        }
         let kind = self.kind.unwrap_or(StreamKind::Unknown);
         let (offset, bytes) = self.take(n);
         let dissection = if kind == StreamKind::Eaas {

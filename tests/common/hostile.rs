@@ -69,3 +69,34 @@ pub fn fragment_trains<W: Write>(out: W, n: u32) -> io::Result<W> {
     }
     w.into_inner()
 }
+
+/// `n` Pro DJ Link keep-alives, each from a different address and claiming a different
+/// device number and name: state kept per device (the session's device table, the detail
+/// view's previous packet per device) meets as many devices as there are packets.
+pub fn keep_alive_flood<W: Write>(out: W, n: u32) -> io::Result<W> {
+    let mut w = PcapNgWriter::new(out, "djdissect hostile_captures")?;
+    let i = w.add_interface(LinkType::Ethernet, "eth0", 6)?;
+    for k in 0..n {
+        let ip = [10, (k >> 16) as u8, (k >> 8) as u8, k as u8];
+        // prodjlink.md 2.4: magic, kind 06, 00, name, 01 02, length 0x36, device, 01, MAC,
+        // IP, peers, 3 bytes, device type, model.
+        let mut p = b"Qspt1WmJOL".to_vec();
+        p.extend_from_slice(&[0x06, 0x00]);
+        let mut name = format!("CDJ-{k}").into_bytes();
+        name.resize(20, 0);
+        p.extend_from_slice(&name);
+        p.extend_from_slice(&[0x01, 0x02, 0x00, 0x36, (k % 255) as u8 + 1, 0x01]);
+        p.extend_from_slice(&[0x02, 0, ip[0], ip[1], ip[2], ip[3]]);
+        p.extend_from_slice(&ip);
+        p.extend_from_slice(&[1, 0, 0, 0, 1, 0]);
+        let mut udp = Vec::with_capacity(8 + p.len());
+        udp.extend_from_slice(&50000u16.to_be_bytes());
+        udp.extend_from_slice(&50000u16.to_be_bytes());
+        udp.extend_from_slice(&((8 + p.len()) as u16).to_be_bytes());
+        udp.extend_from_slice(&[0, 0]);
+        udp.extend_from_slice(&p);
+        let frame = ethernet_ipv4(ip, [10, 255, 255, 255], 17, k as u16, 0, &udp);
+        w.write_packet(i, T0 + i128::from(k) * 1000, &frame)?;
+    }
+    w.into_inner()
+}
