@@ -266,3 +266,46 @@ fn fragment_trains_that_never_complete_keep_memory_bounded_and_are_reported() {
     // The default fragment buffer limit is 8 MiB.
     assert!(peak < 16 * MIB, "peak {} MiB", peak / MIB);
 }
+
+#[test]
+fn the_session_and_detail_view_stay_bounded_on_a_flood_of_distinct_devices() {
+    use djdissect::output::{Format, Options, Printer};
+    use djdissect::session::{limits, Session};
+    // Keep-alives from 20 000 different devices: more than the session follows.
+    let n = 20_000u32;
+    let bytes = common::hostile::keep_alive_flood(Vec::new(), n).unwrap();
+    let (s, peak) = peak_of(|| {
+        let mut r = CaptureReader::new(Box::new(Cursor::new(bytes))).unwrap();
+        let mut e = Engine::new(EngineOptions {
+            detail: true,
+            ..Default::default()
+        });
+        let mut s = Session::new();
+        let mut p = Printer::new(Options {
+            format: Format::Text,
+            detail: true,
+            color: false,
+        });
+        let mut sink = std::io::sink();
+        while let Some(f) = r.next_frame().unwrap() {
+            let _ = e.frame(&f, &mut |rec| {
+                s.observe(rec);
+                p.record(rec, &mut sink).unwrap();
+                ControlFlow::Continue(())
+            });
+        }
+        s.finish();
+        s
+    });
+    assert_eq!(s.devices.devices.len(), limits::MAX_DEVICES);
+    // Every device beyond the table is counted, and said in the summary.
+    assert!(s.omitted_total() >= u64::from(n) - limits::MAX_DEVICES as u64);
+    let text = djdissect::session::report::summary_text(&s, 120);
+    assert!(
+        text.contains("were not kept"),
+        "{}",
+        &text[text.len().saturating_sub(300)..]
+    );
+    eprintln!("peak {} MiB", peak / MIB);
+    assert!(peak < 48 * MIB, "peak {} MiB", peak / MIB);
+}

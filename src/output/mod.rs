@@ -25,6 +25,9 @@ pub struct Options {
     pub color: bool,
 }
 
+/// Series (device, kind) whose previous packet the detail view remembers.
+const MAX_SERIES: usize = 4096;
+
 /// Output is handed on in batches of this size.
 const BATCH: usize = 64 * 1024;
 
@@ -77,6 +80,12 @@ impl Printer {
                 kind: r.dissection.kind,
                 type_name: r.dissection.type_name.to_string(),
             };
+            // One entry per (device, kind) series; a hostile capture could invent millions, so
+            // past the bound the memory of earlier packets starts afresh (only the change
+            // marks of the next packet of each series are lost).
+            if self.previous.len() >= MAX_SERIES && !self.previous.contains_key(&key) {
+                self.previous.clear();
+            }
             let prev = self.previous.insert(key, r.bytes.to_vec());
             Some(prev)
         } else {

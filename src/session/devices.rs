@@ -72,6 +72,10 @@ pub struct Claim {
 pub struct DeviceTable {
     pub devices: BTreeMap<DeviceKey, Device>,
     pub claims: Vec<Claim>,
+    /// Devices, claims and departures left out by the bounds of [`super::limits`].
+    pub omitted: u64,
+    /// Stands in for a device beyond [`super::limits::MAX_DEVICES`]; reset on every use.
+    overflow: Option<Device>,
 }
 
 /// Role from the keep-alive device type (prodjlink.md 2, byte 0x34) or from the name.
@@ -108,7 +112,9 @@ impl DeviceTable {
     /// The device's entry; `first_seen`/`last_seen` text is filled by [`DeviceTable::finish`]
     /// (formatting a time per record would dominate the session's cost).
     fn entry(&mut self, key: DeviceKey, r: &Record<'_>, protocol: &'static str) -> &mut Device {
-        let d = self.devices.entry(key).or_insert_with(|| Device {
+        let full =
+            self.devices.len() >= super::limits::MAX_DEVICES && !self.devices.contains_key(&key);
+        let make = || Device {
             ip: key.ip,
             device: key.device,
             protocol,
@@ -125,7 +131,14 @@ impl DeviceTable {
             packets: BTreeMap::new(),
             departures: Vec::new(),
             left: None,
-        });
+        };
+        let d = if full {
+            // Beyond the bound: the record still works on a scratch row that is not kept.
+            self.omitted += 1;
+            self.overflow.insert(make())
+        } else {
+            self.devices.entry(key).or_insert_with(make)
+        };
         d.first_ns = d.first_ns.min(r.ts_ns);
         d.last_ns = d.last_ns.max(r.ts_ns);
         d
@@ -198,7 +211,7 @@ impl DeviceTable {
                 (_, Some(n)) => format!("{who}: {step}, number {n}"),
                 (_, None) => format!("{who}: {step}"),
             };
-            self.claims.push(Claim {
+            let claim = Claim {
                 frame: r.frame,
                 ts: super::ts(r.ts_ns),
                 ts_ns: r.ts_ns,
@@ -208,7 +221,13 @@ impl DeviceTable {
                 step: step.to_string(),
                 number,
                 text: text.clone(),
-            });
+            };
+            super::limits::push(
+                &mut self.claims,
+                claim,
+                super::limits::MAX_EVENTS,
+                &mut self.omitted,
+            );
             return Some(text);
         }
         let device = dis.device?;

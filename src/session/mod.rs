@@ -3,6 +3,7 @@
 //! `live`: feed it every record with [`Session::observe`], call [`Session::finish`] at the end.
 
 pub mod devices;
+pub mod limits;
 mod now_playing;
 pub mod players;
 pub mod report;
@@ -22,6 +23,8 @@ pub use now_playing::{NowPlaying, NowPlayingEntry};
 /// The same datagram seen again on another capture interface within this window (same source,
 /// destination and bytes) is the capture's second copy, not a second packet.
 pub const DUPLICATE_WINDOW_NS: i128 = 2_000_000;
+/// Most records remembered for duplicate detection.
+const RECENT_MAX: usize = 4096;
 
 pub(crate) fn ts(ns: i128) -> String {
     crate::output::time::rfc3339(ns)
@@ -87,6 +90,9 @@ pub struct Session {
     pub now_playing: NowPlaying,
     pub records: u64,
     pub duplicates: u64,
+    /// Timeline lines, changes, connections, exchanges and tracks left out by the bounds of
+    /// [`limits`].
+    pub omitted: u64,
     pub first_ns: Option<i128>,
     pub last_ns: Option<i128>,
     current_master: Option<u32>,
@@ -128,8 +134,10 @@ impl Session {
     /// True when this record repeats one seen within [`DUPLICATE_WINDOW_NS`] (two capture
     /// interfaces); such records are counted once.
     fn is_duplicate(&mut self, r: &Record<'_>) -> bool {
+        // The window is 2 ms of capture time, and at most RECENT_MAX records (a hostile file
+        // can give a million packets one timestamp).
         while let Some(&(t, fp, _)) = self.recent.front() {
-            if r.ts_ns - t <= DUPLICATE_WINDOW_NS {
+            if r.ts_ns - t <= DUPLICATE_WINDOW_NS && self.recent.len() < RECENT_MAX {
                 break;
             }
             self.recent.pop_front();
@@ -152,12 +160,33 @@ impl Session {
     }
 
     fn line(&mut self, r: &Record<'_>, text: String) {
-        self.timeline.push(TimelineEntry {
+        let entry = TimelineEntry {
             frame: r.frame,
             ts: ts(r.ts_ns),
             ts_ns: r.ts_ns,
             text,
-        });
+        };
+        limits::push(
+            &mut self.timeline,
+            entry,
+            limits::MAX_EVENTS,
+            &mut self.omitted,
+        );
+    }
+
+    /// Everything the bounds of [`limits`] left out of the story.
+    pub fn omitted_total(&self) -> u64 {
+        self.omitted
+            + self.devices.omitted
+            + self.players.omitted
+            + self
+                .players
+                .players
+                .values()
+                .map(|p| p.omitted_events)
+                .sum::<u64>()
+            + self.stagelinq.omitted
+            + self.now_playing.omitted
     }
 
     /// Feed one record. Returns true when the now-playing text changed.
@@ -242,12 +271,18 @@ impl Session {
                 (Some(a), None) => format!("player {a} gave up tempo master; no master"),
                 (None, None) => unreachable!("guarded by now != current"),
             };
-            self.master_history.push(MasterChange {
+            let change = MasterChange {
                 frame: r.frame,
                 ts: ts(r.ts_ns),
                 player: now,
                 text,
-            });
+            };
+            limits::push(
+                &mut self.master_history,
+                change,
+                limits::MAX_EVENTS,
+                &mut self.omitted,
+            );
             self.current_master = now;
         }
     }
@@ -258,6 +293,10 @@ impl Session {
         } else {
             (r.dst, r.src)
         };
+        if self.dbserver.len() >= limits::MAX_CONNECTIONS && !self.dbserver.contains_key(&key) {
+            self.omitted += 1;
+            return;
+        }
         let s = self.dbserver.entry(key).or_insert_with(|| DbSession {
             client: key.0.to_string(),
             server: key.1.to_string(),
@@ -294,18 +333,30 @@ impl Session {
             s.errors += 1;
         }
         if let Some(Value::Str(text)) = r.extra("exchange") {
-            s.exchanges.push(Exchange {
+            let exchange = Exchange {
                 frame: r.frame,
                 ts: ts(r.ts_ns),
                 request_frame: r.extra("request_frame").and_then(Value::as_u64),
                 latency_ms: r.extra("latency_ms").and_then(Value::as_f64),
                 text: text.to_string(),
-            });
+            };
+            limits::push(
+                &mut s.exchanges,
+                exchange,
+                limits::MAX_EVENTS,
+                &mut self.omitted,
+            );
             let text = text.to_string();
             self.line(r, text);
         }
         if let Some((key, info)) = r.extra("track").and_then(tracks::TrackInfo::from_value) {
-            self.tracks.insert(key, info);
+            limits::insert(
+                &mut self.tracks,
+                key,
+                info,
+                limits::MAX_TRACKS,
+                &mut self.omitted,
+            );
             for (_, _, text) in self.players.refresh_titles(r, &self.tracks) {
                 self.line(r, text);
             }

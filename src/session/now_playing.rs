@@ -29,6 +29,9 @@ pub struct NowPlayingChange {
 pub struct NowPlaying {
     pub current: Option<NowPlayingEntry>,
     pub history: Vec<NowPlayingChange>,
+    /// Changes beyond [`super::limits::MAX_EVENTS`], not kept in `history`.
+    #[serde(skip)]
+    pub omitted: u64,
 }
 
 struct Candidate {
@@ -116,10 +119,16 @@ impl NowPlaying {
         let changed = best.as_ref().map(|e| (&e.text, e.deck, &e.device))
             != self.current.as_ref().map(|e| (&e.text, e.deck, &e.device));
         if changed {
-            self.history.push(NowPlayingChange {
+            let change = NowPlayingChange {
                 ts: super::ts(ts_ns),
                 entry: best.clone(),
-            });
+            };
+            super::limits::push(
+                &mut self.history,
+                change,
+                super::limits::MAX_EVENTS,
+                &mut self.omitted,
+            );
         }
         // Keep the tempo fresh without calling it a change.
         self.current = best;

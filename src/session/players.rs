@@ -55,6 +55,8 @@ pub struct Player {
     pub name: Option<String>,
     pub state: PlayerState,
     pub events: Vec<PlayerEvent>,
+    /// Events beyond [`super::limits::MAX_EVENTS`], not kept.
+    pub omitted_events: u64,
     #[serde(skip)]
     reported_bpm: Option<f64>,
 }
@@ -98,11 +100,16 @@ impl Player {
             name,
             state: PlayerState::default(),
             events: Vec::new(),
+            omitted_events: 0,
             reported_bpm: None,
         }
     }
 
     fn push(&mut self, r: &Record<'_>, event: &'static str, text: String) {
+        if self.events.len() >= super::limits::MAX_EVENTS {
+            self.omitted_events += 1;
+            return;
+        }
         self.events.push(PlayerEvent {
             frame: r.frame,
             ts: super::ts(r.ts_ns),
@@ -275,6 +282,8 @@ impl Player {
 #[derive(Debug, Default)]
 pub struct Players {
     pub players: BTreeMap<(IpAddr, u32), Player>,
+    /// Records of players beyond [`super::limits::MAX_PLAYERS`], not followed.
+    pub omitted: u64,
 }
 
 impl Players {
@@ -301,6 +310,10 @@ impl Players {
             return Vec::new();
         }
         let key = (r.src.ip(), device);
+        if self.players.len() >= super::limits::MAX_PLAYERS && !self.players.contains_key(&key) {
+            self.omitted += 1;
+            return Vec::new();
+        }
         let p = self
             .players
             .entry(key)

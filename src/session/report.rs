@@ -228,6 +228,16 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         out.extend(transfers);
     }
 
+    let omitted = s.omitted_total();
+    if omitted > 0 {
+        out.push_str(&format!(
+            "\n{omitted} devices, events or entries were not kept: the story's bounds (devices {}, players {}, events {}) were reached\n",
+            super::limits::MAX_DEVICES,
+            super::limits::MAX_PLAYERS,
+            super::limits::MAX_EVENTS
+        ));
+    }
+
     out.push_str("\nNow playing: ");
     match &s.now_playing.current {
         Some(e) => out.push_str(&format!("{} (deck {}, {})\n", e.text, e.deck, e.device)),
@@ -262,6 +272,7 @@ pub fn summary_json(s: &Session) -> Json {
     json!({
         "records": s.records,
         "duplicates": s.duplicates,
+        "omitted": s.omitted_total(),
         "first": s.first_ns.map(super::ts),
         "last": s.last_ns.map(super::ts),
         "devices": devices,

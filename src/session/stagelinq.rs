@@ -51,6 +51,10 @@ pub struct SlqDevice {
 pub struct StageLinq {
     /// Set when a deck or mixer value changed (now playing may need re-deciding).
     pub dirty: bool,
+    /// Devices and entries left out by the bounds of [`super::limits`].
+    pub omitted: u64,
+    /// Stands in for a device beyond [`super::limits::MAX_DEVICES`]; reset on every use.
+    overflow: SlqDevice,
     pub devices: BTreeMap<IpAddr, SlqDevice>,
     /// Discovery token (hex) -> address, to resolve mixer channel assignments.
     pub tokens: BTreeMap<String, IpAddr>,
@@ -68,15 +72,26 @@ fn inner(v: &Value) -> Option<&Value> {
     }
 }
 
+/// Highest deck number followed (Prime 4 has four; anything far beyond is not a deck).
+const MAX_DECK: u32 = 16;
+
 fn deck_path(path: &str) -> Option<(u32, &str)> {
     let rest = path.strip_prefix("/Engine/Deck")?;
     let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-    let deck = rest[..digits].parse().ok()?;
+    let deck = rest[..digits]
+        .parse()
+        .ok()
+        .filter(|d| (1..=MAX_DECK).contains(d))?;
     Some((deck, rest[digits..].trim_start_matches('/')))
 }
 
 impl StageLinq {
     fn device(&mut self, ip: IpAddr) -> &mut SlqDevice {
+        if self.devices.len() >= super::limits::MAX_DEVICES && !self.devices.contains_key(&ip) {
+            self.omitted += 1;
+            self.overflow = SlqDevice::default();
+            return &mut self.overflow;
+        }
         self.devices.entry(ip).or_insert_with(|| SlqDevice {
             ip: Some(ip),
             ..Default::default()
@@ -98,7 +113,14 @@ impl StageLinq {
                     _ => None,
                 };
                 if let Some(tok) = token {
-                    self.tokens.insert(tok.clone(), r.src.ip());
+                    let ip = r.src.ip();
+                    super::limits::insert(
+                        &mut self.tokens,
+                        tok.clone(),
+                        ip,
+                        super::limits::MAX_ENTRIES,
+                        &mut self.omitted,
+                    );
                     let dev = self.device(r.src.ip());
                     if dev.token.is_none() {
                         dev.token = Some(tok);
@@ -121,7 +143,16 @@ impl StageLinq {
             "statemap_subscribe" => {
                 if let Some(path) = text("path") {
                     let interval = field("interval").and_then(Value::as_u64).unwrap_or(0);
-                    self.device(r.src.ip()).subscriptions.insert(path, interval);
+                    let dev = self.device(r.src.ip());
+                    let mut omitted = 0;
+                    super::limits::insert(
+                        &mut dev.subscriptions,
+                        path,
+                        interval,
+                        super::limits::MAX_ENTRIES,
+                        &mut omitted,
+                    );
+                    self.omitted += omitted;
                 }
             }
             "statemap_value" | "statemap_set" | "statemap_write" => {
@@ -151,7 +182,15 @@ impl StageLinq {
                         .transfers
                         .get(&txid)
                         .is_some_and(|s| s.ends_with("complete"));
-                    dev.transfers.insert(txid, summary.to_string());
+                    let mut omitted = 0;
+                    super::limits::insert(
+                        &mut dev.transfers,
+                        txid,
+                        summary.to_string(),
+                        super::limits::MAX_ENTRIES,
+                        &mut omitted,
+                    );
+                    self.omitted += omitted;
                     if complete && !was_complete {
                         out.push(format!("{server} served {summary}"));
                     }
@@ -161,7 +200,8 @@ impl StageLinq {
                 if let Some(Value::List(decks)) = field("decks") {
                     let ip = r.src.ip();
                     let dev = self.device(ip);
-                    for (i, deck) in decks.iter().enumerate() {
+                    // Players have 1-4 decks; a longer list is not a deck table worth keeping.
+                    for (i, deck) in decks.iter().enumerate().take(MAX_DECK as usize) {
                         let Value::Obj(items) = deck else { continue };
                         let get = |n: &str| {
                             items
@@ -246,13 +286,31 @@ impl StageLinq {
             .and_then(|p| p.strip_suffix("faderPosition"))
         {
             if let (Ok(ch), Some(level)) = (ch.parse::<u32>(), v.as_f64()) {
-                self.device(ip).channel_fader.insert(ch, level);
+                let dev = self.device(ip);
+                let mut omitted = 0;
+                super::limits::insert(
+                    &mut dev.channel_fader,
+                    ch,
+                    level,
+                    super::limits::MAX_ENTRIES,
+                    &mut omitted,
+                );
+                self.omitted += omitted;
             }
             return out;
         }
         if let Some(ch) = path.strip_prefix("/Mixer/ChannelAssignment") {
             if let (Ok(ch), Some(a)) = (ch.parse::<u32>(), v.as_str()) {
-                self.device(ip).channel_assignment.insert(ch, a.to_string());
+                let dev = self.device(ip);
+                let mut omitted = 0;
+                super::limits::insert(
+                    &mut dev.channel_assignment,
+                    ch,
+                    a.to_string(),
+                    super::limits::MAX_ENTRIES,
+                    &mut omitted,
+                );
+                self.omitted += omitted;
             }
             return out;
         }
