@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use djdissect::capture::{CaptureReader, LinkType};
 use djdissect::dissect::Proto;
 use djdissect::engine::{Engine, EngineOptions};
-use djdissect::net::tcp_reassembly::{ConnId, Limits, Reassembler, Segment, StreamEvent};
+use djdissect::net::tcp_reassembly::{ConnId, Limits, Reassembler, StreamEvent};
 use djdissect::net::{NetDecoder, Transport};
 use djdissect::stagelinq::{classify_stream, StreamKind};
 
@@ -112,7 +112,7 @@ fn capture(s: &mut Seeds, path: &Path) {
             net_frame(&mut seed, link, frame.data);
             s.write("net_layer", &format!("{name}_{}", ends.len()), &seed);
         }
-        let _ = net.decode(&frame, |t| streams.transport(&t, frame.number, frame.ts_ns));
+        let _ = net.decode(&frame, |t| streams.transport(&t));
         let _ = engine.frame(&frame, &mut |rec| {
             messages.push((
                 rec.dissection.proto,
@@ -214,12 +214,11 @@ struct Streams {
 }
 
 impl Streams {
-    fn transport(&mut self, t: &Transport<'_>, frame: u64, ts_ns: i128) {
+    fn transport(&mut self, t: &Transport<'_>) {
         let Transport::Tcp(seg) = t else { return };
         let r = self.r.get_or_insert_with(|| {
             Reassembler::new(Limits::default()).with_server_ports(&[1051, 12523])
         });
-        let seg = Segment::from_net(seg, frame, ts_ns);
         let (servers, bytes) = (&mut self.servers, &mut self.bytes);
         r.segment(&seg, &mut |e| collect(servers, bytes, e));
     }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::capture::CaptureReader;
-use crate::net::tcp_reassembly::{Limits, Reassembler, Segment, StreamTally};
+use crate::net::tcp_reassembly::{Limits, Reassembler, StreamTally};
 use crate::net::{NetDecoder, Transport};
 
 pub fn run(file: &Path) -> i32 {
@@ -27,8 +27,7 @@ pub fn run(file: &Path) -> i32 {
             Ok(Some(frame)) => {
                 let _ = net.decode(&frame, |t| {
                     if let Transport::Tcp(s) = t {
-                        let seg = Segment::from_net(&s, frame.number, frame.ts_ns);
-                        reasm.segment(&seg, &mut |ev| tally.record(&ev));
+                        reasm.segment(&s, &mut |ev| tally.record(&ev));
                     }
                 });
             }

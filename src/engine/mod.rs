@@ -68,7 +68,7 @@ impl Engine {
                 payload,
                 truncated,
             } => udp(opts, tcp, stats, frame, src, dst, payload, truncated, sink),
-            Transport::Tcp(seg) => tcp.segment(frame, &seg, stats, sink),
+            Transport::Tcp(seg) => tcp.segment(&seg, stats, sink),
         });
         match result {
             Ok(flow) => flow,

@@ -12,13 +12,12 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 
-use crate::capture::Frame;
 use crate::dbserver::{self, Conversation, MessageFramer};
 
 use super::dbserver_stream::dbserver_framed;
 use crate::dissect::{Dissection, Proto, Value};
 use crate::net::tcp_reassembly::{
-    ConnId, Direction, Limits, Reassembler, ReassemblyStats, Segment, StreamEvent,
+    ConnId, Direction, Limits, Reassembler, ReassemblyStats, StreamEvent,
 };
 use crate::net::TcpSegment;
 use crate::record::Record;
@@ -145,15 +144,13 @@ impl TcpStreams {
 
     pub fn segment(
         &mut self,
-        frame: &Frame<'_>,
         seg: &TcpSegment<'_>,
         stats: &mut ReadStats,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
-        let s = Segment::from_net(seg, frame.number, frame.ts_ns);
         let mut flow = ControlFlow::Continue(());
         let TcpStreams { reasm, st } = self;
-        reasm.segment(&s, &mut |ev| {
+        reasm.segment(seg, &mut |ev| {
             if flow.is_continue() {
                 flow = st.event(ev, stats, sink);
             }

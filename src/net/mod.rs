@@ -15,18 +15,8 @@ use crate::capture::Frame;
 use defrag::{DefragLimits, Defragmenter};
 pub use link::LinkError;
 
-/// A TCP segment's header facts and payload.
-#[derive(Debug, Clone, Copy)]
-pub struct TcpSegment<'a> {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub seq: u32,
-    pub ack: Option<u32>,
-    pub syn: bool,
-    pub fin: bool,
-    pub rst: bool,
-    pub payload: &'a [u8],
-}
+/// A TCP segment, with the frame it was captured in: exactly what the reassembler takes.
+pub use tcp_reassembly::Segment as TcpSegment;
 
 /// The transport-layer content of a frame.
 #[derive(Debug, Clone, Copy)]
@@ -159,6 +149,7 @@ impl NetDecoder {
                     );
                     return match whole {
                         Some(bytes) => transport_of(
+                            frame,
                             IpAddr::V4(s),
                             IpAddr::V4(d),
                             pl.ip_number,
@@ -203,8 +194,11 @@ impl NetDecoder {
                     truncated,
                 }))
             }
-            Some(TransportSlice::Tcp(t)) => Ok(f(Transport::Tcp(tcp_segment(src_ip, dst_ip, t)))),
+            Some(TransportSlice::Tcp(t)) => {
+                Ok(f(Transport::Tcp(tcp_segment(src_ip, dst_ip, t, frame))))
+            }
             _ => transport_of(
+                frame,
                 src_ip,
                 dst_ip,
                 payload.ip_number,
@@ -216,21 +210,19 @@ impl NetDecoder {
     }
 }
 
-fn tcp_segment<'a>(src: IpAddr, dst: IpAddr, t: &TcpSlice<'a>) -> TcpSegment<'a> {
-    TcpSegment {
-        src: SocketAddr::new(src, t.source_port()),
-        dst: SocketAddr::new(dst, t.destination_port()),
-        seq: t.sequence_number(),
-        ack: t.ack().then(|| t.acknowledgment_number()),
-        syn: t.syn(),
-        fin: t.fin(),
-        rst: t.rst(),
-        payload: t.payload(),
-    }
+fn tcp_segment<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    t: &TcpSlice<'a>,
+    frame: &Frame<'_>,
+) -> TcpSegment<'a> {
+    TcpSegment::from_tcp(src, dst, t, frame.number, frame.ts_ns)
 }
 
 /// Slice UDP or TCP out of a whole IP payload (after defragmentation, or when etherparse stopped).
+#[allow(clippy::too_many_arguments)]
 fn transport_of<R>(
+    frame: &Frame<'_>,
     src: IpAddr,
     dst: IpAddr,
     proto: IpNumber,
@@ -251,7 +243,7 @@ fn transport_of<R>(
         }
         IpNumber::TCP => {
             let t = TcpSlice::from_slice(bytes).map_err(|_| Skip::Truncated)?;
-            Ok(f(Transport::Tcp(tcp_segment(src, dst, &t))))
+            Ok(f(Transport::Tcp(tcp_segment(src, dst, &t, frame))))
         }
         p => Err(Skip::OtherTransport(p.0)),
     }

@@ -102,22 +102,6 @@ pub struct Segment<'a> {
 impl<'a> Segment<'a> {
     /// Build from etherparse's TCP view; `tcp.payload()` is already bounded by the IP length,
     /// so Ethernet padding is not taken as data.
-    /// The segment the net layer sliced out of a captured frame.
-    pub fn from_net(seg: &crate::net::TcpSegment<'a>, frame: u64, ts_ns: i128) -> Self {
-        Segment {
-            src: seg.src,
-            dst: seg.dst,
-            seq: seg.seq,
-            ack: seg.ack,
-            syn: seg.syn,
-            fin: seg.fin,
-            rst: seg.rst,
-            payload: seg.payload,
-            frame,
-            ts_ns,
-        }
-    }
-
     pub fn from_tcp(
         src_ip: IpAddr,
         dst_ip: IpAddr,
