@@ -220,7 +220,7 @@ impl Streams {
             Reassembler::new(Limits::default()).with_server_ports(&[1051, 12523])
         });
         let (servers, bytes) = (&mut self.servers, &mut self.bytes);
-        r.segment(&seg, &mut |e| collect(servers, bytes, e));
+        r.segment(seg, &mut |e| collect(servers, bytes, e));
     }
 
     fn finish(&mut self) {
