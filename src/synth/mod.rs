@@ -29,6 +29,7 @@ pub mod noise;
 pub mod pdl;
 pub mod pdl_deck;
 pub mod slq;
+pub mod slq_deck;
 pub mod stagelinq_set;
 pub mod wire;
 

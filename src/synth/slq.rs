@@ -17,8 +17,9 @@ use crate::stagelinq::statemap::{StateMapMessage, NO_UPDATES_INTERVAL};
 use crate::stagelinq::statemap_json::{number_json_fixed, StateValue};
 use crate::stagelinq::Token;
 
-use super::dblookup::Track;
 use super::net::{Dir, HostId, Net, Payload, TcpFlow, To};
+pub use super::slq_deck::SlqDeck;
+use super::slq_deck::IDLE_BPM;
 use super::wire::{Sched, MS, SEC, US};
 use super::Cx;
 
@@ -26,9 +27,6 @@ const MIXER_DIRECTORY_PORT: u16 = 50010;
 /// The fixed service ports the X1800 names in its service hellos (`stagelinq.md` 1.4).
 const MIXER_STATEMAP_PORT: u16 = 50011;
 const MIXER_BEATINFO_PORT: u16 = 50012;
-const SAMPLE_RATE: f64 = 44_100.0;
-/// Empty decks still report a tempo in BeatInfo (sc6000_boot.pcap: 121.975 with no track).
-const IDLE_BPM: f64 = 120.0;
 const ACK_DELAY: i128 = 180 * US;
 const RTT: i128 = 200 * US;
 
@@ -103,46 +101,6 @@ pub enum SlqTimer {
         value: u64,
     },
     Beat,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SlqDeck {
-    pub track: Option<Track>,
-    pub playing: bool,
-    pub master: bool,
-    anchor_ns: i128,
-    anchor_s: f64,
-}
-
-impl SlqDeck {
-    fn position_s(&self, t: i128) -> f64 {
-        if self.playing {
-            self.anchor_s + (t - self.anchor_ns) as f64 / 1e9
-        } else {
-            self.anchor_s
-        }
-    }
-
-    fn bpm(&self) -> f64 {
-        self.track.as_ref().map_or(IDLE_BPM, Track::bpm)
-    }
-
-    fn beat(&self, t: i128) -> DeckBeat {
-        let Some(tr) = &self.track else {
-            return DeckBeat {
-                bpm: IDLE_BPM,
-                ..DeckBeat::default()
-            };
-        };
-        let pos = self.position_s(t);
-        // beat x 60 / bpm = samples / rate (stagelinq.md 1.6).
-        DeckBeat {
-            beat: pos * tr.bpm() / 60.0,
-            total_beats: tr.duration_s as f64 * tr.bpm() / 60.0,
-            bpm: tr.bpm(),
-            samples: pos * SAMPLE_RATE,
-        }
-    }
 }
 
 struct Links {
