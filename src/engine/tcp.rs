@@ -98,6 +98,21 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
+    /// The context of direction `dir` of a connection, at `frame`.
+    fn new(client: SocketAddr, server: SocketAddr, dir: Direction, frame: u64, ts_ns: i128) -> Ctx {
+        let (src, dst) = match dir {
+            Direction::ClientToServer => (client, server),
+            Direction::ServerToClient => (server, client),
+        };
+        Ctx {
+            frame,
+            ts_ns,
+            src,
+            dst,
+            port: server.port(),
+        }
+    }
+
     pub(super) fn record<'b>(&self, bytes: &'b [u8], dissection: Dissection) -> Record<'b> {
         Record {
             frame: self.frame,
@@ -261,14 +276,7 @@ impl State {
                 let Some(c) = self.conns.get_mut(&conn) else {
                     return ControlFlow::Continue(());
                 };
-                let (src, dst) = ends(c, dir);
-                let ctx = Ctx {
-                    frame,
-                    ts_ns: c.last_ts,
-                    src,
-                    dst,
-                    port: c.server.port(),
-                };
+                let ctx = Ctx::new(c.client, c.server, dir, frame, c.last_ts);
                 // Bytes given up at a memory limit were captured; the others never were.
                 stats.note(
                     if reason.is_limit() {
@@ -329,7 +337,7 @@ impl State {
         stats: &mut ReadStats,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
-        let port = c.server.port();
+        let (client, server) = (c.client, c.server);
         let (frame, ts_ns) = (c.last_frame, c.last_ts);
         match &mut c.kind {
             Kind::DbServer { framers, conv } => {
@@ -339,14 +347,7 @@ impl State {
                     } else {
                         Direction::ServerToClient
                     };
-                    let (src, dst) = ends_raw(c.client, c.server, dir);
-                    let ctx = Ctx {
-                        frame,
-                        ts_ns,
-                        src,
-                        dst,
-                        port,
-                    };
+                    let ctx = Ctx::new(client, server, dir, frame, ts_ns);
                     for framed in f.finish() {
                         dbserver_framed(framed, ctx, conv, self.detail, stats, sink)?;
                     }
@@ -360,14 +361,7 @@ impl State {
                     } else {
                         Direction::ServerToClient
                     };
-                    let (src, dst) = ends_raw(c.client, c.server, dir);
-                    let ctx = Ctx {
-                        frame,
-                        ts_ns,
-                        src,
-                        dst,
-                        port,
-                    };
+                    let ctx = Ctx::new(client, server, dir, frame, ts_ns);
                     stagelinq_record(ctx, m, transfers, stats, sink)?;
                 }
                 ControlFlow::Continue(())
@@ -393,14 +387,7 @@ impl State {
         };
         c.last_frame = frame;
         c.last_ts = ts_ns;
-        let (src, dst) = ends(c, dir);
-        let ctx = Ctx {
-            frame,
-            ts_ns,
-            src,
-            dst,
-            port: c.server.port(),
-        };
+        let ctx = Ctx::new(c.client, c.server, dir, frame, ts_ns);
         if let Kind::Undecided { first } = &mut c.kind {
             let i = idx(dir);
             let before = first[i].len();
@@ -533,15 +520,4 @@ fn stagelinq_record(
         }
     }
     emit(stats, sink, &r)
-}
-
-fn ends(c: &Conn, dir: Direction) -> (SocketAddr, SocketAddr) {
-    ends_raw(c.client, c.server, dir)
-}
-
-fn ends_raw(client: SocketAddr, server: SocketAddr, dir: Direction) -> (SocketAddr, SocketAddr) {
-    match dir {
-        Direction::ClientToServer => (client, server),
-        Direction::ServerToClient => (server, client),
-    }
 }
