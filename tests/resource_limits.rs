@@ -277,7 +277,7 @@ fn the_session_and_detail_view_stay_bounded_on_a_flood_of_distinct_devices() {
     let (s, peak) = peak_of(|| {
         let mut r = CaptureReader::new(Box::new(Cursor::new(bytes))).unwrap();
         let mut e = Engine::new(EngineOptions {
-            detail: true,
+            depth: djdissect::dissect::Depth::Detail,
             ..Default::default()
         });
         let mut s = Session::new();

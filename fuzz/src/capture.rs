@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use djdissect::capture::writer::PcapNgWriter;
 use djdissect::capture::{CaptureError, CaptureReader, LinkType, MAX_BLOCK};
+use djdissect::dissect::Depth;
 use djdissect::engine::{Engine, EngineOptions};
 use djdissect::output::{self, Printer};
 use djdissect::record::Record;
@@ -39,7 +40,12 @@ pub fn capture_reader(data: &[u8]) {
     });
     let mut session = (mode == 3).then(Session::new);
     let mut engine = Engine::new(EngineOptions {
-        detail,
+        // Text lines need only the head of each dissection (what `read` builds for them).
+        depth: match mode {
+            0 => Depth::Head,
+            2 => Depth::Detail,
+            _ => Depth::Fields,
+        },
         ..Default::default()
     });
     let mut out = Vec::new();

@@ -118,9 +118,9 @@ pub struct LimitArgs {
 
 impl LimitArgs {
     /// Engine options with these limits.
-    pub fn engine_options(&self, detail: bool) -> crate::engine::EngineOptions {
+    pub fn engine_options(&self, depth: crate::dissect::Depth) -> crate::engine::EngineOptions {
         let mut o = crate::engine::EngineOptions {
-            detail,
+            depth,
             ..Default::default()
         };
         o.tcp.max_connections = self.tcp_max_connections.max(1);

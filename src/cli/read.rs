@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::{ColorChoice, OutputFormat, ReadArgs};
 use crate::capture::CaptureReader;
+use crate::dissect::Depth;
 use crate::engine::Engine;
 use crate::filter::{self, Filter};
 use crate::output::{self, Printer};
@@ -130,7 +131,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     };
     let stdout = io::stdout();
     let color = output::use_color(color_choice(color), stdout.is_terminal());
-    let story = args.summary || args.timeline || args.conversations;
+    let story = is_story(args);
     let mut c = Consumer {
         filter,
         printer: (!story).then(|| {
@@ -153,7 +154,8 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         max: args.max_records,
         error: None,
     };
-    let mut engine = Engine::new(args.limits.engine_options(args.detail));
+    let depth = depth_needed(args, c.filter.as_ref(), c.session.is_some());
+    let mut engine = Engine::new(args.limits.engine_options(depth));
     // Damage the reader skipped (reading went on) and the error that ended reading.
     let mut capture_errors = Vec::new();
     let mut stopped = false;
@@ -220,6 +222,26 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         );
     }
     1
+}
+
+/// How much of each message to dissect: only what the chosen output and filter read. The text
+/// line, the session and filters on words or record names need the head of each dissection;
+/// JSON and filters on field values need the fields; detail views need everything.
+fn depth_needed(args: &ReadArgs, filter: Option<&Filter>, session: bool) -> Depth {
+    if args.detail {
+        Depth::Detail
+    } else if args.format == OutputFormat::Json && !is_story(args)
+        || filter.is_some_and(Filter::needs_fields)
+        || session && Session::NEEDS_FIELDS
+    {
+        Depth::Fields
+    } else {
+        Depth::Head
+    }
+}
+
+fn is_story(args: &ReadArgs) -> bool {
+    args.summary || args.timeline || args.conversations
 }
 
 /// The session views, written once the whole capture has been read.

@@ -12,6 +12,7 @@ use super::message::{blob_omitted, field, Greeting, Message, MAGIC, SETUP_TRANSA
 use super::requests::Dmst;
 use super::responses::NOT_FOUND;
 use super::words::{cue_list, summary};
+use crate::dissect::Depth;
 use crate::dissect::{be_uint, Dissection, FieldSink, Knowledge, Proto, Value};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -19,20 +20,23 @@ use std::ops::Range;
 pub use super::port_query::dissect_port_query;
 
 /// Dissect the bytes of one message (or of a 5-byte greeting) as the framer delivered them.
-pub fn dissect(msg_bytes: &[u8], detail: bool) -> Dissection {
+pub fn dissect(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     accounted(dissect_fields(msg_bytes, detail), msg_bytes, detail)
 }
 
 /// Every byte accounted for even when dissection stopped at a truncated field (the malformed
 /// path): the bytes in no field become unknown.
-pub(super) fn accounted(mut d: Dissection, b: &[u8], detail: bool) -> Dissection {
+pub(super) fn accounted(mut d: Dissection, b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     if d.malformed.is_some() {
         FieldSink::new(b, &mut d, detail).unknown_holes();
     }
     d
 }
 
-fn dissect_fields(msg_bytes: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     if msg_bytes.len() == Greeting::LEN {
         if let Ok((g, _)) = Greeting::parse(msg_bytes) {
             return dissect_greeting(msg_bytes, g, detail);
@@ -113,7 +117,8 @@ fn dissect_fields(msg_bytes: &[u8], detail: bool) -> Dissection {
     d
 }
 
-fn dissect_greeting(bytes: &[u8], g: Greeting, detail: bool) -> Dissection {
+fn dissect_greeting(bytes: &[u8], g: Greeting, detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::DbServer, "greeting");
     let mut sink = FieldSink::new(bytes, &mut d, detail);
     header_number(

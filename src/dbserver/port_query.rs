@@ -5,6 +5,7 @@
 //! answers another port, `ff f2` = 65522 in prolink-connect's fixture).
 
 use super::Error;
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto, Value};
 
 mod field {
@@ -110,11 +111,13 @@ impl PortAnswer {
 
 /// Dissect one direction's bytes of a TCP 12523 exchange: two bytes are the server's answer,
 /// anything else is read as the client's query.
-pub fn dissect_port_query(bytes: &[u8], detail: bool) -> Dissection {
+pub fn dissect_port_query(bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     super::dissect::accounted(dissect_fields(bytes, detail), bytes, detail)
 }
 
-fn dissect_fields(bytes: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     if bytes.len() == PortAnswer::LEN {
         let mut d = Dissection::new(Proto::DbServer, "port_answer");
         let mut sink = FieldSink::new(bytes, &mut d, detail);

@@ -129,6 +129,44 @@ impl Dissection {
     }
 }
 
+/// How much of a message's dissection to build. Every depth reads and bounds-checks every field
+/// (so malformations are always found); they differ in what they keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Depth {
+    /// The head only: proto, kind, type, device, name, summary and malformed. The field list
+    /// stays empty. For outputs that print no fields (`--summary`, the text line): building
+    /// ~60 fields for every status packet is most of what reading would otherwise cost.
+    Head,
+    /// The head and every named field (JSON `fields`, filters on field values).
+    #[default]
+    Fields,
+    /// Fields plus plain-language meanings and unknown ranges (detail views).
+    Detail,
+}
+
+impl Depth {
+    /// Whether fields are kept at all.
+    pub fn keeps_fields(self) -> bool {
+        self != Depth::Head
+    }
+
+    /// Whether meanings and unknown ranges are filled in.
+    pub fn is_detail(self) -> bool {
+        self == Depth::Detail
+    }
+}
+
+/// `true` is a detail view and `false` the usual field list, as the `detail` flags always were.
+impl From<bool> for Depth {
+    fn from(detail: bool) -> Depth {
+        if detail {
+            Depth::Detail
+        } else {
+            Depth::Fields
+        }
+    }
+}
+
 /// Adds bounds-checked fields to a dissection.
 ///
 /// Every method takes the field's byte range from the message's `field` table. If the range
@@ -138,12 +176,21 @@ impl Dissection {
 pub struct FieldSink<'a> {
     pub bytes: &'a [u8],
     pub out: &'a mut Dissection,
+    /// Meanings and unknown ranges are recorded ([`Depth::Detail`]).
     pub detail: bool,
+    /// Fields are recorded at all (not [`Depth::Head`]).
+    pub keep: bool,
 }
 
 impl<'a> FieldSink<'a> {
-    pub fn new(bytes: &'a [u8], out: &'a mut Dissection, detail: bool) -> Self {
-        FieldSink { bytes, out, detail }
+    pub fn new(bytes: &'a [u8], out: &'a mut Dissection, depth: impl Into<Depth>) -> Self {
+        let depth = depth.into();
+        FieldSink {
+            bytes,
+            out,
+            detail: depth.is_detail(),
+            keep: depth.keeps_fields(),
+        }
     }
 
     /// The bytes of `range`, or None (and the dissection marked truncated) if they are not all there.
@@ -171,6 +218,9 @@ impl<'a> FieldSink<'a> {
         knowledge: Knowledge,
         meaning: impl FnOnce() -> Option<String>,
     ) {
+        if !self.keep {
+            return;
+        }
         let meaning = if self.detail { meaning() } else { None };
         self.out.fields.push(Field {
             name: name.into(),
@@ -219,14 +269,16 @@ impl<'a> FieldSink<'a> {
     ) -> Option<Value> {
         let b = self.get(name, range.clone())?;
         let v = f(b);
-        let m = if self.detail { meaning(&v) } else { None };
-        self.out.fields.push(Field {
-            name: name.into(),
-            range: Some(range),
-            value: v.clone(),
-            meaning: m,
-            knowledge: Knowledge::Known,
-        });
+        if self.keep {
+            let m = if self.detail { meaning(&v) } else { None };
+            self.out.fields.push(Field {
+                name: name.into(),
+                range: Some(range),
+                value: v.clone(),
+                meaning: m,
+                knowledge: Knowledge::Known,
+            });
+        }
         Some(v)
     }
 
@@ -234,32 +286,26 @@ impl<'a> FieldSink<'a> {
     pub fn ascii(&mut self, name: &'static str, range: Range<usize>) -> Option<String> {
         let b = self.get(name, range.clone())?;
         let s = ascii_trim(b);
-        self.push(
-            name,
-            Some(range),
-            Value::Str(s.clone().into()),
-            Knowledge::Known,
-            || None,
-        );
+        if self.keep {
+            let v = Value::Str(s.clone().into());
+            self.push(name, Some(range), v, Knowledge::Known, || None);
+        }
         Some(s)
     }
 
     /// Raw bytes shown as hex (known meaning, e.g. a MAC or a magic).
     pub fn bytes(&mut self, name: &'static str, range: Range<usize>) -> Option<&'a [u8]> {
         let b = self.get(name, range.clone())?;
-        self.push(
-            name,
-            Some(range),
-            Value::Bytes(b.to_vec()),
-            Knowledge::Known,
-            || None,
-        );
+        if self.keep {
+            let v = Value::Bytes(b.to_vec());
+            self.push(name, Some(range), v, Knowledge::Known, || None);
+        }
         Some(b)
     }
 
     /// A constant the reference says is always the same; the meaning notes when it differs.
     pub fn constant(&mut self, name: &'static str, range: Range<usize>, expected: &[u8]) {
-        if let Some(b) = self.get(name, range.clone()) {
+        if let Some(b) = self.get(name, range.clone()).filter(|_| self.keep) {
             let same = b == expected;
             let v = Value::Bytes(b.to_vec());
             self.push(name, Some(range), v, Knowledge::Known, || {

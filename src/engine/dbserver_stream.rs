@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 
 use crate::dbserver::{self, Conversation, Framed};
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, Proto, Value};
 
 use super::tcp::{emit, Ctx};
@@ -15,7 +16,7 @@ pub(super) fn dbserver_framed(
     framed: Framed,
     ctx: Ctx,
     conv: &mut Conversation,
-    detail: bool,
+    detail: Depth,
     stats: &mut ReadStats,
     sink: &mut Sink<'_>,
 ) -> ControlFlow<()> {

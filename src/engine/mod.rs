@@ -14,6 +14,7 @@ use std::ops::ControlFlow;
 pub use stats::ReadStats;
 
 use crate::capture::Frame;
+use crate::dissect::Depth;
 use crate::net::defrag::DefragLimits;
 use crate::net::{NetDecoder, Skip, Transport};
 use crate::record::Record;
@@ -22,8 +23,9 @@ use crate::{prodjlink, stagelinq};
 /// What the engine should do beyond decoding.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
-    /// Fill plain-language meanings (detail views).
-    pub detail: bool,
+    /// How much of each message to dissect: the head only, fields, or fields with meanings and
+    /// unknown ranges (detail views).
+    pub depth: Depth,
     pub defrag: DefragLimits,
     pub tcp: crate::net::tcp_reassembly::Limits,
 }
@@ -42,7 +44,7 @@ impl Engine {
     pub fn new(opts: EngineOptions) -> Self {
         Engine {
             net: NetDecoder::new(opts.defrag).with_udp_filter(udp_worth_reassembling),
-            tcp: tcp::TcpStreams::new(opts.tcp.clone(), opts.detail),
+            tcp: tcp::TcpStreams::new(opts.tcp.clone(), opts.depth),
             opts,
             stats: ReadStats::default(),
         }
@@ -137,8 +139,8 @@ fn udp(
 ) -> ControlFlow<()> {
     let dport = dst.port();
     let mut dissection = if prodjlink::PORTS.contains(&dport) && prodjlink::has_magic(payload) {
-        prodjlink::dissect(dport, payload, opts.detail)
-    } else if let Some((d, msg)) = stagelinq::dissect_datagram(payload, opts.detail) {
+        prodjlink::dissect(dport, payload, opts.depth)
+    } else if let Some((d, msg)) = stagelinq::dissect_datagram(payload, opts.depth) {
         // Discovery names the directory port that StageLinQ TCP connections will use.
         if let Some(m) = &msg {
             tcp.learn_stagelinq(src.ip(), m);

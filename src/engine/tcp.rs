@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use crate::dbserver::{self, Conversation, MessageFramer};
 
 use super::dbserver_stream::dbserver_framed;
-use crate::dissect::{Dissection, Proto, Value};
+use crate::dissect::{Depth, Dissection, Proto, Value};
 use crate::net::tcp_reassembly::{
     ConnId, Direction, Limits, Reassembler, ReassemblyStats, StreamEvent,
 };
@@ -134,7 +134,7 @@ pub(super) fn emit(stats: &mut ReadStats, sink: &mut Sink<'_>, r: &Record<'_>) -
 }
 
 impl TcpStreams {
-    pub fn new(limits: Limits, detail: bool) -> Self {
+    pub fn new(limits: Limits, detail: Depth) -> Self {
         TcpStreams {
             reasm: Reassembler::new(limits)
                 .with_server_ports(&[PORT_QUERY_PORT, USUAL_DBSERVER_PORT]),
@@ -203,7 +203,7 @@ struct State {
     by_tuple: HashMap<(SocketAddr, SocketAddr), ConnId>,
     dbserver_servers: HashSet<SocketAddr>,
     slq: ServiceDirectory,
-    detail: bool,
+    detail: Depth,
 }
 
 impl State {

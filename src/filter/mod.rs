@@ -62,7 +62,24 @@ impl FilterError {
     }
 }
 
+/// Names a comparison can use that are not fields: they come from the record and the head of its
+/// dissection.
+const HEAD_NAMES: [&str; 11] = [
+    "ip", "src", "dst", "port", "device", "kind", "frame", "len", "name", "type", "proto",
+];
+
 impl Filter {
+    /// Whether deciding needs the messages' field values (a comparison on a field name); words
+    /// and the names above are decided on the head of a dissection alone.
+    pub fn needs_fields(&self) -> bool {
+        match self {
+            Filter::Word(_) => false,
+            Filter::Not(f) => f.needs_fields(),
+            Filter::And(a, b) | Filter::Or(a, b) => a.needs_fields() || b.needs_fields(),
+            Filter::Compare { name, .. } => !HEAD_NAMES.contains(&name.as_str()),
+        }
+    }
+
     pub fn matches(&self, r: &Record<'_>) -> bool {
         match self {
             Filter::Word(w) => w.matches(r),

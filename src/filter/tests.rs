@@ -132,3 +132,24 @@ fn bad_expressions_point_at_the_problem() {
         assert!(shown.lines().nth(2).unwrap().ends_with('^'));
     }
 }
+
+#[test]
+fn only_comparisons_on_field_names_need_fields() {
+    for expr in [
+        "beat",
+        "status and not master",
+        "device == 2",
+        "type == cdj_status or name ~ CDJ",
+        "ip == 169.254.1.2 and port == 50002 and len > 10 and frame < 9 and kind == 0x0a",
+        "proto == stagelinq and src ~ 51337 and dst ~ 1",
+    ] {
+        assert!(!parse(expr).unwrap().needs_fields(), "{expr}");
+    }
+    for expr in [
+        "bpm > 120",
+        "beat and not pitch == 0",
+        "device == 1 or rekordbox_id == 5",
+    ] {
+        assert!(parse(expr).unwrap().needs_fields(), "{expr}");
+    }
+}

@@ -50,6 +50,7 @@ pub use stagehand_mixer::{ChannelState, StagehandMixerState};
 pub use touch_audio::{TouchAudioData, TouchAudioHandover, TouchAudioTiming};
 pub use unknown::{OpaqueStatus, UnknownPacket};
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, Proto};
 use classify::{classify, MessageType};
 use walker::Walker;
@@ -482,7 +483,8 @@ impl Packet {
 /// Dissect one UDP payload sent to `port` (classify by the DESTINATION port, 1.1). Never fails:
 /// unknown kinds are reported as `unknown` with their bytes, short packets are dissected as far
 /// as they go and marked malformed. `detail` asks for plain-language meanings.
-pub fn dissect(port: u16, bytes: &[u8], detail: bool) -> Dissection {
+pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     use MessageType as T;
     let t = if has_magic(bytes) {
         classify(port, bytes)
@@ -496,7 +498,9 @@ pub fn dissect(port: u16, bytes: &[u8], detail: bool) -> Dissection {
     }
     // One allocation for the field list: a field every four bytes is about what the status
     // packets need (each unknown gap is a field too).
-    out.fields.reserve(16 + bytes.len().min(0x600) / 4);
+    if detail.keeps_fields() {
+        out.fields.reserve(16 + bytes.len().min(0x600) / 4);
+    }
     {
         let w = &mut Walker::new(bytes, &mut out, detail);
         match t {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use crate::dissect::{Dissection, Field, FieldSink, Knowledge, Value};
+use crate::dissect::{Depth, Dissection, Field, FieldSink, Knowledge, Value};
 
 use super::header::{field, utf16be, STAGEHAND_PEER};
 use super::MAGIC;
@@ -19,7 +19,7 @@ pub(crate) struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(bytes: &'a [u8], out: &'a mut Dissection, detail: bool) -> Self {
+    pub fn new(bytes: &'a [u8], out: &'a mut Dissection, detail: impl Into<Depth>) -> Self {
         Walker {
             s: FieldSink::new(bytes, out, detail),
             pos: 0,

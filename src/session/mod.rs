@@ -190,6 +190,10 @@ impl Session {
     }
 
     /// Feed one record. Returns true when the now-playing text changed.
+    /// Whether [`Session::observe`] reads field values (rather than the head of the
+    /// dissection and the message's bytes). The reader dissects fields only when it does.
+    pub const NEEDS_FIELDS: bool = true;
+
     pub fn observe(&mut self, r: &Record<'_>) -> bool {
         if self.is_duplicate(r) {
             self.duplicates += 1;

@@ -1,6 +1,7 @@
 //! BeatInfo service messages (`stagelinq.md` 1.6): `u32 len`, `u32 id`, body. No magic; the
 //! device streams beat emits about 29 times a second after the client's start frame.
 
+use crate::dissect::Depth;
 use std::borrow::Cow;
 
 use crate::dissect::{Dissection, FieldSink, Knowledge, Proto, Value};
@@ -217,11 +218,13 @@ fn f64_at(b: &[u8]) -> f64 {
 
 /// Dissect one BeatInfo message (types `beat_info_start`, `beat_info_stop`, `beat_info`,
 /// `beat_info_other`).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let id = wire::read_u32(b, field::ID.start, "id").ok();
     let type_name = match id {
         Some(ID_START_STREAM) => "beat_info_start",

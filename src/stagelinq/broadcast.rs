@@ -1,6 +1,7 @@
 //! Broadcast service messages (`stagelinq.md` 1.8): after the hello, `u32 len` + that many
 //! bytes of UTF-8 JSON (not UTF-16, unlike the rest of StageLinQ).
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Knowledge, Proto, Value};
 
 use super::statemap_json;
@@ -61,11 +62,13 @@ pub fn looks_like_start(b: &[u8], max_len: usize) -> bool {
 
 /// Dissect one Broadcast message (type `broadcast`): `value` is the decoded JSON object and
 /// `event` its first key (`engine.track.changed`).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "broadcast");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

@@ -22,7 +22,8 @@ pub struct ConnectionDecoder {
 
 impl ConnectionDecoder {
     /// `announced` is the service the directory announced for the server port, if known.
-    pub fn new(announced: Option<&str>, detail: bool) -> Self {
+    pub fn new(announced: Option<&str>, detail: impl Into<crate::dissect::Depth>) -> Self {
+        let detail = detail.into();
         ConnectionDecoder {
             client: StreamDecoder::auto(announced).with_detail(detail),
             server: StreamDecoder::auto(announced).with_detail(detail),

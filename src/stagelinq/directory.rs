@@ -2,6 +2,7 @@
 //! every service connection (`stagelinq.md` 1.4). Messages here carry no length prefix: each
 //! starts with a u32 id and a token, and its length follows from the id.
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto, Value};
 
 use super::wire::{self, Error, Result, Token};
@@ -308,11 +309,13 @@ fn token_at(b: &[u8], off: usize) -> Result<Token> {
 
 /// Dissect one message of the directory connection (types `services_request`,
 /// `service_announcement`, `reference`).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let id = wire::read_u32(b, 0, "id").ok();
     match id {
         Some(ID_SERVICE_ANNOUNCEMENT) => dissect_announcement(b, detail, "service_announcement"),
@@ -331,11 +334,13 @@ fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
 }
 
 /// Dissect the hello that opens a service connection (type `service_hello`).
-pub fn dissect_hello(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect_hello(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_hello_fields(b, detail), b, detail)
 }
 
-fn dissect_hello_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_hello_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     dissect_announcement(b, detail, "service_hello")
 }
 
@@ -359,7 +364,8 @@ fn trailing(d: &mut Dissection, s_len: usize, end: usize) {
     }
 }
 
-fn dissect_services_request(b: &[u8], detail: bool) -> Dissection {
+fn dissect_services_request(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "services_request");
     d.kind = Some(ID_SERVICES_REQUEST);
     let mut s = FieldSink::new(b, &mut d, detail);
@@ -374,7 +380,8 @@ fn dissect_services_request(b: &[u8], detail: bool) -> Dissection {
     d
 }
 
-fn dissect_announcement(b: &[u8], detail: bool, type_name: &'static str) -> Dissection {
+fn dissect_announcement(b: &[u8], detail: impl Into<Depth>, type_name: &'static str) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, type_name);
     d.kind = Some(ID_SERVICE_ANNOUNCEMENT);
     let mut s = FieldSink::new(b, &mut d, detail);
@@ -408,7 +415,8 @@ fn dissect_announcement(b: &[u8], detail: bool, type_name: &'static str) -> Diss
     d
 }
 
-fn dissect_reference(b: &[u8], detail: bool) -> Dissection {
+fn dissect_reference(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "reference");
     d.kind = Some(ID_REFERENCE);
     let mut s = FieldSink::new(b, &mut d, detail);

@@ -1,5 +1,6 @@
 //! Discovery datagrams on UDP 51337, magic `airD` (`stagelinq.md` 1.2).
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto, Value};
 
 use super::models::model_for;
@@ -157,11 +158,13 @@ impl Discovery {
 }
 
 /// Dissect a discovery datagram (type `discovery`).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "discovery");
     let mut s = FieldSink::new(b, &mut d, detail);
     s.constant("magic", field::MAGIC, MAGIC);

@@ -1,6 +1,7 @@
 //! EAAS discovery on UDP 11224 (`stagelinq.md` 1.10): Engine DJ desktop's library service.
 //! Separate from StageLinQ proper; recognised so that it is named rather than left unknown.
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Knowledge, Proto, Value};
 
 use super::wire::{self, Error, Result, Token};
@@ -127,11 +128,13 @@ impl EaasDiscovery {
 }
 
 /// Dissect an EAAS discovery datagram (types `eaas_request`, `eaas_response`).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let kind = b.get(field::KIND).copied();
     let type_name = if kind == Some(KIND_RESPONSE) {
         "eaas_response"

@@ -2,6 +2,7 @@
 //! `u32 txid`, `u32 msg-id`, body. Used to pull the Engine database; no such traffic is in
 //! sc6000_boot.pcap, so layouts follow the reference and the bytes quoted there.
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto, Value};
 
 use super::filetransfer_dissect;
@@ -417,11 +418,13 @@ impl FileTransferMessage {
 
 /// Dissect one FileTransfer message (type `file_transfer`; the `message` field names it:
 /// `stat_request`, `chunk`, `directory_listing`...).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "file_transfer");
     let msg_id = wire::read_u32(b, field::MSG_ID.start, "msg-id").ok();
     d.kind = msg_id;

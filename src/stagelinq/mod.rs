@@ -48,6 +48,7 @@ pub use service_directory::ServiceDirectory;
 pub use stream::{StreamDecoder, StreamMessage};
 pub use wire::{Error, Token};
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto, Value};
 
 /// Any StageLinQ message, as parsed from the wire or built to be sent.
@@ -107,7 +108,11 @@ impl Message {
 
 /// Dissect a UDP payload that starts with a StageLinQ magic (`airD` discovery or `EAAS`),
 /// whatever the port; None for anything else.
-pub fn dissect_datagram(payload: &[u8], detail: bool) -> Option<(Dissection, Option<Message>)> {
+pub fn dissect_datagram(
+    payload: &[u8],
+    detail: impl Into<Depth>,
+) -> Option<(Dissection, Option<Message>)> {
+    let detail: Depth = detail.into();
     if payload.starts_with(discovery::MAGIC) {
         let m = discovery::Discovery::parse(payload)
             .ok()
@@ -123,7 +128,13 @@ pub fn dissect_datagram(payload: &[u8], detail: bool) -> Option<(Dissection, Opt
 
 /// Report bytes nobody could decode (type `unknown`), keeping every byte: `stream` names the
 /// connection kind they came from, `reason` why they were not decoded.
-pub fn dissect_unknown(b: &[u8], stream: &str, detail: bool, reason: &str) -> Dissection {
+pub fn dissect_unknown(
+    b: &[u8],
+    stream: &str,
+    detail: impl Into<Depth>,
+    reason: &str,
+) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "unknown");
     let mut s = FieldSink::new(b, &mut d, detail);
     s.derived("stream", Value::str(stream.to_string()));

@@ -1,6 +1,7 @@
 //! StateMap service messages, magic `smaa` (`stagelinq.md` 1.5): `u32 len`, `"smaa"`,
 //! `u32 sub-id`, then a network-string path and an interval or a JSON value.
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Knowledge, Proto, Value};
 
 use super::statemap_json::{self, StateValue};
@@ -199,11 +200,13 @@ fn interval_meaning(v: u64) -> String {
 /// Dissect one StateMap message (types `statemap_subscribe`, `statemap_value`,
 /// `statemap_set`, `statemap_subscribe_response`, `statemap_other`). Every type that carries
 /// a path exposes it as the `path` field.
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let sub_id = wire::read_u32(b, field::SUB_ID.start, "sub-id").ok();
     let body_len = b.len().saturating_sub(field::PATH);
     let type_name = match sub_id {

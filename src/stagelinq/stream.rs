@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use crate::dissect::{Dissection, FieldSink, Proto, Value};
+use crate::dissect::{Depth, Dissection, FieldSink, Proto, Value};
 
 use super::classify::{self, Candidate, StreamKind};
 use super::directory::{self, DirectoryMessage, Framing, ServiceAnnouncement};
@@ -69,7 +69,7 @@ pub struct StreamDecoder {
     offset: u64,
     state: State,
     tokens: Vec<Token>,
-    detail: bool,
+    detail: Depth,
     max_message_len: usize,
     out: VecDeque<StreamMessage>,
 }
@@ -92,15 +92,15 @@ impl StreamDecoder {
             offset: 0,
             state: State::Framing,
             tokens: Vec::new(),
-            detail: false,
+            detail: Depth::Fields,
             max_message_len: DEFAULT_MAX_MESSAGE_LEN,
             out: VecDeque::new(),
         }
     }
 
     /// Fill in plain-language meanings (the detail view).
-    pub fn with_detail(mut self, detail: bool) -> Self {
-        self.detail = detail;
+    pub fn with_detail(mut self, detail: impl Into<Depth>) -> Self {
+        self.detail = detail.into();
         self
     }
 
@@ -467,7 +467,7 @@ pub fn decode(
     kind: StreamKind,
     b: &[u8],
     hello: bool,
-    detail: bool,
+    detail: impl Into<Depth>,
 ) -> (Dissection, Option<Message>) {
     let (mut d, parsed) = if hello {
         (

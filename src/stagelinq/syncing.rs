@@ -2,6 +2,7 @@
 //! to in any public capture, format unknown. Its messages are taken as the usual u32
 //! length-prefixed frames that follow a service hello (`stagelinq.md` 1.4) and kept whole.
 
+use crate::dissect::Depth;
 use crate::dissect::{Dissection, FieldSink, Proto};
 
 use super::wire::{self, Result};
@@ -48,11 +49,13 @@ impl SyncingMessage {
 }
 
 /// Dissect one Syncing frame (type `syncing`): the length, then the body as unknown bytes.
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "syncing");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

@@ -1,6 +1,7 @@
 //! TimeSynchronization service messages (`stagelinq.md` 1.7, partially understood): after the
 //! hello, `u32 len`, `u32 id`, then k x u64 timestamps. Never seen in sc6000_boot.pcap.
 
+use crate::dissect::Depth;
 use std::borrow::Cow;
 
 use crate::dissect::{Dissection, FieldSink, Knowledge, Proto, Value};
@@ -104,11 +105,13 @@ pub fn looks_like_start(b: &[u8]) -> bool {
 }
 
 /// Dissect one TimeSynchronization message (type `time_sync`, field `message` = query/reply).
-pub fn dissect(b: &[u8], detail: bool) -> Dissection {
+pub fn dissect(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     wire::accounted(dissect_fields(b, detail), b, detail)
 }
 
-fn dissect_fields(b: &[u8], detail: bool) -> Dissection {
+fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     let mut d = Dissection::new(Proto::StageLinq, "time_sync");
     let mut s = FieldSink::new(b, &mut d, detail);
     wire::dissect_prefix(&mut s);

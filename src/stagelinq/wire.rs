@@ -1,6 +1,7 @@
 //! Primitives shared by every StageLinQ message (`stagelinq.md` 1.1): the 16-byte token, the
 //! network string (u32 BE byte count + UTF-16BE text), big-endian integers, and the error type.
 
+use crate::dissect::Depth;
 use std::fmt;
 use std::ops::Range;
 
@@ -217,7 +218,8 @@ pub fn check_prefix(b: &[u8]) -> Result<()> {
 
 /// Every byte accounted for even when a dissector stopped at a truncated field (the
 /// malformed path): the bytes in no field become unknown.
-pub fn accounted(mut d: Dissection, b: &[u8], detail: bool) -> Dissection {
+pub fn accounted(mut d: Dissection, b: &[u8], detail: impl Into<Depth>) -> Dissection {
+    let detail: Depth = detail.into();
     if d.malformed.is_some() {
         FieldSink::new(b, &mut d, detail).unknown_holes();
     }

@@ -72,7 +72,7 @@ pub fn render(path: &Path, format: djdissect::output::Format, detail: bool) -> (
     use std::ops::ControlFlow;
     let mut r = djdissect::capture::CaptureReader::open(path).unwrap();
     let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions {
-        detail,
+        depth: detail.into(),
         ..Default::default()
     });
     let mut p = djdissect::output::Printer::new(djdissect::output::Options {

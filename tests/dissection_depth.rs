@@ -1,0 +1,129 @@
+//! The three dissection depths agree: a record's head (type, device, name, summary, malformed)
+//! does not depend on how much of its dissection was built, `Depth::Head` keeps no fields, and
+//! `Depth::Fields` keeps exactly the named fields of a detail dissection. `read` picks the depth
+//! its output needs, so this is what makes the fast path print the same thing as the full one.
+
+mod common;
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use djdissect::dissect::{Depth, Dissection, Field, Knowledge};
+use djdissect::engine::{Engine, EngineOptions};
+
+/// Everything of a dissection but its fields.
+type Head = (
+    &'static str,
+    Option<u32>,
+    String,
+    Option<u32>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+struct Run {
+    heads: Vec<(u64, Head, String)>,
+    fields: Vec<Vec<Field>>,
+    stats: String,
+}
+
+fn head(d: &Dissection) -> Head {
+    (
+        d.proto.as_str(),
+        d.kind,
+        d.type_name.to_string(),
+        d.device,
+        d.name.clone(),
+        d.summary.clone(),
+        d.malformed.clone(),
+    )
+}
+
+fn run(path: &Path, depth: Depth) -> Run {
+    let mut reader = djdissect::capture::CaptureReader::open(path).unwrap();
+    let mut engine = Engine::new(EngineOptions {
+        depth,
+        ..Default::default()
+    });
+    let mut out = Run {
+        heads: Vec::new(),
+        fields: Vec::new(),
+        stats: String::new(),
+    };
+    let mut take = |r: &djdissect::record::Record<'_>| {
+        out.heads
+            .push((r.frame, head(&r.dissection), format!("{:?}", r.extra)));
+        out.fields.push(r.dissection.fields.clone());
+        ControlFlow::Continue(())
+    };
+    loop {
+        match reader.next_frame() {
+            Ok(Some(f)) => {
+                let _ = engine.frame(&f, &mut take);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_resumable() => {}
+            Err(_) => break,
+        }
+    }
+    let _ = engine.finish(&mut take);
+    out.stats = engine.stats().line();
+    out
+}
+
+/// The named fields of a dissection without their meanings (which only detail views fill).
+/// Unknown ranges are left out: outside detail views only some decoders keep them (dbserver
+/// arguments of unknown meaning), and no output shows them there.
+fn named(fields: &[Field]) -> Vec<Field> {
+    fields
+        .iter()
+        .filter(|f| f.knowledge != Knowledge::Unknown)
+        .map(|f| Field {
+            meaning: None,
+            ..f.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn every_depth_gives_the_same_heads_and_the_fields_it_promises() {
+    let captures = common::all_captures("dissection_depth");
+    assert!(!captures.is_empty());
+    let mut records = 0;
+    for path in captures {
+        let name = path.display().to_string();
+        let head_only = run(&path, Depth::Head);
+        let fields = run(&path, Depth::Fields);
+        let detail = run(&path, Depth::Detail);
+        assert_eq!(
+            head_only.heads, fields.heads,
+            "{name}: heads, Head vs Fields"
+        );
+        assert_eq!(
+            head_only.heads, detail.heads,
+            "{name}: heads, Head vs Detail"
+        );
+        assert_eq!(head_only.stats, fields.stats, "{name}: statistics");
+        assert_eq!(head_only.stats, detail.stats, "{name}: statistics");
+        assert!(
+            head_only.fields.iter().all(Vec::is_empty),
+            "{name}: Depth::Head kept fields"
+        );
+        for (i, (f, d)) in fields.fields.iter().zip(&detail.fields).enumerate() {
+            // Detail views may add fields of their own (dbserver's raw image bytes); every
+            // field the usual dissection keeps must be in the detail one, value and range alike.
+            let d = named(d);
+            for field in named(f) {
+                assert!(
+                    d.contains(&field),
+                    "{name}: record {i} (frame {}): field {} is not in the detail dissection",
+                    fields.heads[i].0,
+                    field.name
+                );
+            }
+        }
+        records += fields.heads.len();
+    }
+    assert!(records > 1000, "only {records} records compared");
+}
