@@ -209,7 +209,9 @@ impl<'a> FieldSink<'a> {
         }
     }
 
-    /// Push a field whose value the caller already computed.
+    /// Push a field whose value the caller already computed. Inlined so that, when fields are
+    /// not kept, building and dropping the value compiles away.
+    #[inline(always)]
     pub fn push(
         &mut self,
         name: impl Into<Cow<'static, str>>,
@@ -237,6 +239,7 @@ impl<'a> FieldSink<'a> {
     }
 
     /// Unsigned big-endian integer with a meaning.
+    #[inline]
     pub fn uint_with(
         &mut self,
         name: &'static str,
@@ -245,9 +248,11 @@ impl<'a> FieldSink<'a> {
     ) -> Option<u64> {
         let b = self.get(name, range.clone())?;
         let v = be_uint(b);
-        self.push(name, Some(range), Value::U(v), Knowledge::Known, || {
-            meaning(v)
-        });
+        if self.keep {
+            self.push(name, Some(range), Value::U(v), Knowledge::Known, || {
+                meaning(v)
+            });
+        }
         Some(v)
     }
 
@@ -255,7 +260,9 @@ impl<'a> FieldSink<'a> {
     pub fn uint_le(&mut self, name: &'static str, range: Range<usize>) -> Option<u64> {
         let b = self.get(name, range.clone())?;
         let v = le_uint(b);
-        self.push(name, Some(range), Value::U(v), Knowledge::Known, || None);
+        if self.keep {
+            self.push(name, Some(range), Value::U(v), Knowledge::Known, || None);
+        }
         Some(v)
     }
 

@@ -70,13 +70,7 @@ impl Value {
             Value::Bool(false) => out.extend_from_slice(b"false"),
             Value::U(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
             Value::I(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
-            Value::F(v) => {
-                if v.is_finite() {
-                    out.extend_from_slice(ryu::Buffer::new().format_finite(*v).as_bytes())
-                } else {
-                    out.extend_from_slice(b"null")
-                }
-            }
+            Value::F(v) => crate::output::numbers::push_json_f64(out, *v),
             Value::Str(s) => write_json_str(out, s),
             Value::Bytes(b) => {
                 out.push(b'"');

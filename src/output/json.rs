@@ -16,9 +16,9 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
     super::time::push_rfc3339(out, r.ts_ns);
     out.extend_from_slice(b"\",\"src\":\"");
     // Socket addresses contain nothing JSON needs escaped.
-    let _ = write!(out, "{}", r.src);
+    super::numbers::push_socket_addr(out, &r.src);
     out.extend_from_slice(b"\",\"dst\":\"");
-    let _ = write!(out, "{}", r.dst);
+    super::numbers::push_socket_addr(out, &r.dst);
     out.push(b'"');
     out.extend_from_slice(b",\"proto\":\"");
     out.extend_from_slice(d.proto.as_str().as_bytes());
@@ -27,7 +27,16 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
     out.extend_from_slice(b",\"kind\":");
     match d.kind {
         Some(k) => {
-            let _ = write!(out, "\"0x{k:02x}\"");
+            // `"0x{k:02x}"` without the formatting machinery.
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\"0x");
+            if k > 0xff {
+                let _ = write!(out, "{k:02x}");
+            } else {
+                out.push(HEX[(k >> 4) as usize]);
+                out.push(HEX[(k & 15) as usize]);
+            }
+            out.push(b'"');
         }
         None => out.extend_from_slice(b"null"),
     }

@@ -3,6 +3,7 @@
 
 mod detail;
 mod json;
+pub mod numbers;
 pub mod time;
 
 use std::collections::HashMap;
@@ -126,41 +127,49 @@ impl Printer {
 fn text_line(buf: &mut Vec<u8>, r: &Record<'_>, start: i128, color: bool) {
     use std::fmt::Write as _;
     let d = &r.dissection;
-    let rel = (r.ts_ns - start) as f64 / 1e9;
-    let mut s = String::with_capacity(160);
-    let _ = write!(s, "{rel:>11.6} {} -> {} ", r.src, r.dst);
+    numbers::push_seconds_11_6(buf, r.ts_ns - start);
+    buf.push(b' ');
+    numbers::push_socket_addr(buf, &r.src);
+    buf.extend_from_slice(b" -> ");
+    numbers::push_socket_addr(buf, &r.dst);
+    buf.push(b' ');
     if let Some(n) = &d.name {
-        s.push_str(n);
-        s.push(' ');
+        buf.extend_from_slice(n.as_bytes());
+        buf.push(b' ');
     }
     if let Some(dev) = d.device {
-        let _ = write!(s, "#{dev} ");
+        buf.push(b'#');
+        buf.extend_from_slice(itoa::Buffer::new().format(dev).as_bytes());
+        buf.push(b' ');
     }
     if color {
-        s.push_str("\x1b[1m");
+        buf.extend_from_slice(b"\x1b[1m");
     }
-    s.push_str(&d.type_name);
+    buf.extend_from_slice(d.type_name.as_bytes());
     if color {
-        s.push_str("\x1b[0m");
+        buf.extend_from_slice(b"\x1b[0m");
     }
     if !d.summary.is_empty() {
-        s.push_str("  ");
-        s.push_str(&d.summary);
+        buf.extend_from_slice(b"  ");
+        buf.extend_from_slice(d.summary.as_bytes());
     }
-    for (k, v) in &r.extra {
-        let _ = write!(s, " {k}={v}");
-    }
-    if let Some(m) = &d.malformed {
-        if color {
-            s.push_str("\x1b[31m");
+    if !r.extra.is_empty() || d.malformed.is_some() {
+        let mut s = String::new();
+        for (k, v) in &r.extra {
+            let _ = write!(s, " {k}={v}");
         }
-        let _ = write!(s, "  [MALFORMED: {m}]");
-        if color {
-            s.push_str("\x1b[0m");
+        if let Some(m) = &d.malformed {
+            if color {
+                s.push_str("\x1b[31m");
+            }
+            let _ = write!(s, "  [MALFORMED: {m}]");
+            if color {
+                s.push_str("\x1b[0m");
+            }
         }
+        buf.extend_from_slice(s.as_bytes());
     }
-    s.push('\n');
-    buf.extend_from_slice(s.as_bytes());
+    buf.push(b'\n');
 }
 
 /// Decide colour once: `always`, `never`, or `auto` (a terminal, `NO_COLOR` unset or empty,

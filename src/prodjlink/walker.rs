@@ -37,6 +37,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Mark the bytes from the current position to `start` unknown.
+    #[inline]
     pub fn skip_to(&mut self, start: usize) {
         if start > self.pos {
             unknown(&mut self.s, self.pos..start);
@@ -136,7 +137,7 @@ impl<'a> Walker<'a> {
     ) -> Option<u8> {
         self.skip_to(r.start);
         let v = self.s.get(name, r.clone()).and_then(|b| b.first().copied());
-        if let Some(v) = v {
+        if let Some(v) = v.filter(|_| self.s.keep) {
             self.s.push(
                 name,
                 Some(r.clone()),
@@ -211,13 +212,14 @@ pub(crate) fn code_value(v: u8, names: fn(u8) -> Option<&'static str>) -> Value 
 
 /// Same output as [`FieldSink::unknown`], but with the field name taken from a table built once,
 /// so that a status packet with dozens of unknown gaps does not format dozens of names.
+#[inline]
 pub(crate) fn unknown(s: &mut FieldSink<'_>, range: Range<usize>) {
-    let end = range.end.min(s.bytes.len());
-    if range.start >= end {
-        return;
-    }
     if !s.detail {
         // Outside detail views unknown bytes are not recorded (FieldSink::unknown).
+        return;
+    }
+    let end = range.end.min(s.bytes.len());
+    if range.start >= end {
         return;
     }
     let name = unknown_name(range.start);

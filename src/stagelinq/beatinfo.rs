@@ -266,6 +266,44 @@ fn dissect_fields(b: &[u8], detail: impl Into<Depth>) -> Dissection {
     d
 }
 
+/// Field names of the first decks' values, so that naming them allocates nothing.
+const DECK_NAMES: [[&str; 4]; 4] = [
+    [
+        "deck1_beat",
+        "deck1_total_beats",
+        "deck1_bpm",
+        "deck1_samples",
+    ],
+    [
+        "deck2_beat",
+        "deck2_total_beats",
+        "deck2_bpm",
+        "deck2_samples",
+    ],
+    [
+        "deck3_beat",
+        "deck3_total_beats",
+        "deck3_bpm",
+        "deck3_samples",
+    ],
+    [
+        "deck4_beat",
+        "deck4_total_beats",
+        "deck4_bpm",
+        "deck4_samples",
+    ],
+];
+
+fn deck_field_name(deck: usize, what: usize) -> Cow<'static, str> {
+    match DECK_NAMES.get(deck) {
+        Some(names) => Cow::Borrowed(names[what]),
+        None => {
+            let suffix = ["beat", "total_beats", "bpm", "samples"][what];
+            Cow::Owned(format!("deck{}_{suffix}", deck + 1))
+        }
+    }
+}
+
 fn dissect_emit(s: &mut FieldSink<'_>) {
     let clock = s.uint_with("clock", field::CLOCK, |v| {
         Some(format!(
@@ -277,7 +315,24 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
     let n = s.uint("deck_count", field::DECK_COUNT);
     let total = s.bytes.len();
     let mut decks = Vec::new();
-    let mut parts = Vec::new();
+    // `clock 35.457982 s deck1 121.98 BPM beat 1.00/0 | deck2 ...`
+    let mut summary = String::with_capacity(96);
+    summary.push_str("clock ");
+    match clock {
+        Some(c) => {
+            summary.push_str(itoa::Buffer::new().format(c / 1_000_000_000));
+            summary.push('.');
+            let micros = c % 1_000_000_000 / 1000;
+            let mut ib = itoa::Buffer::new();
+            let digits = ib.format(micros);
+            for _ in digits.len()..6 {
+                summary.push('0');
+            }
+            summary.push_str(digits);
+            summary.push_str(" s ");
+        }
+        None => summary.push_str("? "),
+    }
     if let Some(n) = n {
         if decks_for_len(total) != Some(n as usize) {
             s.out.set_malformed(format!(
@@ -289,56 +344,58 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
         let present = total.saturating_sub(field::DECKS) / BYTES_PER_DECK;
         for i in 0..n.min(present) {
             let deck = field::deck(i);
-            let mut get = |what: &str, r: std::ops::Range<usize>| -> Option<f64> {
-                let name = Cow::Owned(format!("deck{}_{what}", i + 1));
+            let mut get = |what: usize, r: std::ops::Range<usize>| -> Option<f64> {
+                let name = deck_field_name(i, what);
                 let v = f64_at(s.get(&name, r.clone())?);
-                s.push(name, Some(r), Value::F(v), Knowledge::Known, || None);
+                if s.keep {
+                    s.push(name, Some(r), Value::F(v), Knowledge::Known, || None);
+                }
                 Some(v)
             };
             let (Some(beat), Some(total_beats), Some(bpm), Some(samples)) = (
-                get("beat", deck.start..deck.start + 8),
-                get("total_beats", deck.start + 8..deck.start + 16),
-                get("bpm", deck.start + 16..deck.end),
-                get("samples", field::samples(n, i)),
+                get(0, deck.start..deck.start + 8),
+                get(1, deck.start + 8..deck.start + 16),
+                get(2, deck.start + 16..deck.end),
+                get(3, field::samples(n, i)),
             ) else {
                 break;
             };
-            let db = DeckBeat {
-                beat,
-                total_beats,
-                bpm,
-                samples,
-            };
-            decks.push(Value::Obj(vec![
-                ("beat".into(), Value::F(beat)),
-                ("total_beats".into(), Value::F(total_beats)),
-                ("bpm".into(), Value::F(bpm)),
-                ("samples".into(), Value::F(samples)),
-                (
-                    "timeline".into(),
-                    db.timeline_seconds().map_or(Value::Null, Value::F),
-                ),
-            ]));
-            parts.push(format!(
-                "deck{} {:.2} BPM beat {:.2}/{:.0}",
-                i + 1,
-                bpm,
-                beat,
-                total_beats
-            ));
+            if s.keep {
+                let db = DeckBeat {
+                    beat,
+                    total_beats,
+                    bpm,
+                    samples,
+                };
+                decks.push(Value::Obj(vec![
+                    ("beat".into(), Value::F(beat)),
+                    ("total_beats".into(), Value::F(total_beats)),
+                    ("bpm".into(), Value::F(bpm)),
+                    ("samples".into(), Value::F(samples)),
+                    (
+                        "timeline".into(),
+                        db.timeline_seconds().map_or(Value::Null, Value::F),
+                    ),
+                ]));
+            }
+            if i > 0 {
+                summary.push_str(" | ");
+            }
+            summary.push_str("deck");
+            summary.push_str(itoa::Buffer::new().format(i + 1));
+            summary.push(' ');
+            crate::util::push_fixed(&mut summary, bpm, 2);
+            summary.push_str(" BPM beat ");
+            crate::util::push_fixed(&mut summary, beat, 2);
+            summary.push('/');
+            crate::util::push_fixed(&mut summary, total_beats, 0);
         }
         s.unknown_rest(field::DECKS.saturating_add(n.saturating_mul(BYTES_PER_DECK)));
     }
-    s.derived("decks", Value::List(decks));
-    s.out.summary = format!(
-        "clock {} {}",
-        clock.map_or("?".to_string(), |c| format!(
-            "{}.{:06} s",
-            c / 1_000_000_000,
-            c % 1_000_000_000 / 1000
-        )),
-        parts.join(" | ")
-    );
+    if s.keep {
+        s.derived("decks", Value::List(decks));
+    }
+    s.out.summary = summary;
 }
 
 #[cfg(test)]
