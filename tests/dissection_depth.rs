@@ -1,7 +1,8 @@
-//! The three dissection depths agree: a record's head (type, device, name, summary, malformed)
-//! does not depend on how much of its dissection was built, `Depth::Head` keeps no fields, and
-//! `Depth::Fields` keeps exactly the named fields of a detail dissection. `read` picks the depth
-//! its output needs, so this is what makes the fast path print the same thing as the full one.
+//! The dissection depths agree: a record's head (type, device, name, summary, malformed) does
+//! not depend on how much of its dissection was built; `Depth::Head` keeps no fields;
+//! `Depth::Fields` keeps the named fields of a detail dissection; and `Depth::Json` writes the
+//! same NDJSON as the field list does. `read` picks the depth its output needs, so this is what
+//! makes the fast paths print the same thing as the full one.
 
 mod common;
 
@@ -10,6 +11,7 @@ use std::path::Path;
 
 use djdissect::dissect::{Depth, Dissection, Field, Knowledge};
 use djdissect::engine::{Engine, EngineOptions};
+use djdissect::output::{Format, Options, Printer};
 
 /// Everything of a dissection but its fields.
 type Head = (
@@ -25,6 +27,8 @@ type Head = (
 struct Run {
     heads: Vec<(u64, Head, String)>,
     fields: Vec<Vec<Field>>,
+    /// Every record as an NDJSON line.
+    json: String,
     stats: String,
 }
 
@@ -49,12 +53,20 @@ fn run(path: &Path, depth: Depth) -> Run {
     let mut out = Run {
         heads: Vec::new(),
         fields: Vec::new(),
+        json: String::new(),
         stats: String::new(),
     };
+    let mut printer = Printer::new(Options {
+        format: Format::Json,
+        detail: false,
+        color: false,
+    });
+    let mut json = Vec::new();
     let mut take = |r: &djdissect::record::Record<'_>| {
         out.heads
             .push((r.frame, head(&r.dissection), format!("{:?}", r.extra)));
         out.fields.push(r.dissection.fields.clone());
+        printer.record(r, &mut json).unwrap();
         ControlFlow::Continue(())
     };
     loop {
@@ -68,6 +80,8 @@ fn run(path: &Path, depth: Depth) -> Run {
         }
     }
     let _ = engine.finish(&mut take);
+    printer.flush(&mut json).unwrap();
+    out.json = String::from_utf8(json).unwrap();
     out.stats = engine.stats().line();
     out
 }
@@ -94,6 +108,7 @@ fn every_depth_gives_the_same_heads_and_the_fields_it_promises() {
     for path in captures {
         let name = path.display().to_string();
         let head_only = run(&path, Depth::Head);
+        let json = run(&path, Depth::Json);
         let fields = run(&path, Depth::Fields);
         let detail = run(&path, Depth::Detail);
         assert_eq!(
@@ -106,6 +121,15 @@ fn every_depth_gives_the_same_heads_and_the_fields_it_promises() {
         );
         assert_eq!(head_only.stats, fields.stats, "{name}: statistics");
         assert_eq!(head_only.stats, detail.stats, "{name}: statistics");
+        assert_eq!(head_only.heads, json.heads, "{name}: heads, Head vs Json");
+        // NDJSON written from fields_json is the NDJSON written from the field list.
+        for (i, (a, b)) in json.json.lines().zip(fields.json.lines()).enumerate() {
+            assert_eq!(
+                a, b,
+                "{name}: JSON of record {i}, Depth::Json vs Depth::Fields"
+            );
+        }
+        assert_eq!(json.json.lines().count(), fields.json.lines().count());
         assert!(
             head_only.fields.iter().all(Vec::is_empty),
             "{name}: Depth::Head kept fields"

@@ -226,15 +226,15 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
 
 /// How much of each message to dissect: only what the chosen output and filter read. The text
 /// line, the session and filters on words or record names need the head of each dissection;
-/// JSON and filters on field values need the fields; detail views need everything.
+/// JSON needs the fields as JSON text; filters on field values need them as values; detail
+/// views need everything.
 fn depth_needed(args: &ReadArgs, filter: Option<&Filter>, session: bool) -> Depth {
     if args.detail {
         Depth::Detail
-    } else if args.format == OutputFormat::Json && !is_story(args)
-        || filter.is_some_and(Filter::needs_fields)
-        || session && Session::NEEDS_FIELDS
-    {
+    } else if filter.is_some_and(Filter::needs_fields) || session && Session::NEEDS_FIELDS {
         Depth::Fields
+    } else if args.format == OutputFormat::Json && !is_story(args) {
+        Depth::Json
     } else {
         Depth::Head
     }

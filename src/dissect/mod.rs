@@ -61,7 +61,7 @@ impl Proto {
 }
 
 /// The decoded meaning of one protocol message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Dissection {
     pub proto: Proto,
     /// Kind/type number as the wire has it (Pro DJ Link kind byte, dbserver message type,
@@ -76,8 +76,30 @@ pub struct Dissection {
     /// One-line summary of the key values (`128.00 BPM +0.00% beat 3/4 playing master`).
     pub summary: String,
     pub fields: Vec<Field>,
+    /// At [`Depth::Json`], the named fields written as the members of the JSON `fields` object
+    /// (`"kind":10,"name":"CDJ-2000NXS2",...`) instead of being kept in `fields`.
+    pub fields_json: Vec<u8>,
     /// Why the message does not fit its layout, when it does not.
     pub malformed: Option<String>,
+}
+
+/// As derived, but `fields_json` only when it holds something (it is empty at every depth but
+/// `Depth::Json`, and snapshots of dissections predate it).
+impl std::fmt::Debug for Dissection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Dissection");
+        d.field("proto", &self.proto)
+            .field("kind", &self.kind)
+            .field("type_name", &self.type_name)
+            .field("device", &self.device)
+            .field("name", &self.name)
+            .field("summary", &self.summary)
+            .field("fields", &self.fields);
+        if !self.fields_json.is_empty() {
+            d.field("fields_json", &String::from_utf8_lossy(&self.fields_json));
+        }
+        d.field("malformed", &self.malformed).finish()
+    }
 }
 
 impl Dissection {
@@ -90,6 +112,7 @@ impl Dissection {
             name: None,
             summary: String::new(),
             fields: Vec::new(),
+            fields_json: Vec::new(),
             malformed: None,
         }
     }
@@ -137,6 +160,9 @@ pub enum Depth {
     /// stays empty. For outputs that print no fields (`--summary`, the text line): building
     /// ~60 fields for every status packet is most of what reading would otherwise cost.
     Head,
+    /// The head, with the named fields written straight into `fields_json` as JSON (NDJSON
+    /// output): no `Field` or `Value` is built for a number or a name.
+    Json,
     /// The head and every named field (JSON `fields`, filters on field values).
     #[default]
     Fields,
@@ -145,9 +171,9 @@ pub enum Depth {
 }
 
 impl Depth {
-    /// Whether fields are kept at all.
+    /// Whether fields are kept in the `fields` list.
     pub fn keeps_fields(self) -> bool {
-        self != Depth::Head
+        matches!(self, Depth::Fields | Depth::Detail)
     }
 
     /// Whether meanings and unknown ranges are filled in.
@@ -178,8 +204,10 @@ pub struct FieldSink<'a> {
     pub out: &'a mut Dissection,
     /// Meanings and unknown ranges are recorded ([`Depth::Detail`]).
     pub detail: bool,
-    /// Fields are recorded at all (not [`Depth::Head`]).
-    pub keep: bool,
+    /// Fields go into the `fields` list.
+    list: bool,
+    /// Fields are written as JSON into `fields_json` ([`Depth::Json`]).
+    json: bool,
 }
 
 impl<'a> FieldSink<'a> {
@@ -189,8 +217,27 @@ impl<'a> FieldSink<'a> {
             bytes,
             out,
             detail: depth.is_detail(),
-            keep: depth.keeps_fields(),
+            list: depth.keeps_fields(),
+            json: depth == Depth::Json,
         }
+    }
+
+    /// Whether fields are recorded at all (not [`Depth::Head`]): callers skip building values
+    /// nobody will see.
+    #[inline(always)]
+    pub fn wants(&self) -> bool {
+        self.list || self.json
+    }
+
+    /// Start a member of the JSON `fields` object: `,"name":`.
+    #[inline]
+    fn json_key(&mut self, name: &str) {
+        let out = &mut self.out.fields_json;
+        if !out.is_empty() {
+            out.push(b',');
+        }
+        value::write_json_str(out, name);
+        out.push(b':');
     }
 
     /// The bytes of `range`, or None (and the dissection marked truncated) if they are not all there.
@@ -209,6 +256,15 @@ impl<'a> FieldSink<'a> {
         }
     }
 
+    /// A JSON member whose value is bytes as a hex string (what `Value::Bytes` renders).
+    fn json_hex(&mut self, name: &str, b: &[u8]) {
+        self.json_key(name);
+        let out = &mut self.out.fields_json;
+        out.push(b'"');
+        value::push_hex(out, b);
+        out.push(b'"');
+    }
+
     /// Push a field whose value the caller already computed. Inlined so that, when fields are
     /// not kept, building and dropping the value compiles away.
     #[inline(always)]
@@ -220,7 +276,15 @@ impl<'a> FieldSink<'a> {
         knowledge: Knowledge,
         meaning: impl FnOnce() -> Option<String>,
     ) {
-        if !self.keep {
+        if self.json {
+            // Unknown ranges are not members of the JSON `fields` object.
+            if knowledge != Knowledge::Unknown {
+                self.json_key(&name.into());
+                value.write_json(&mut self.out.fields_json);
+            }
+            return;
+        }
+        if !self.list {
             return;
         }
         let meaning = if self.detail { meaning() } else { None };
@@ -248,7 +312,13 @@ impl<'a> FieldSink<'a> {
     ) -> Option<u64> {
         let b = self.get(name, range.clone())?;
         let v = be_uint(b);
-        if self.keep {
+        if self.json {
+            self.json_key(name);
+            let mut ib = itoa::Buffer::new();
+            self.out
+                .fields_json
+                .extend_from_slice(ib.format(v).as_bytes());
+        } else if self.list {
             self.push(name, Some(range), Value::U(v), Knowledge::Known, || {
                 meaning(v)
             });
@@ -260,7 +330,7 @@ impl<'a> FieldSink<'a> {
     pub fn uint_le(&mut self, name: &'static str, range: Range<usize>) -> Option<u64> {
         let b = self.get(name, range.clone())?;
         let v = le_uint(b);
-        if self.keep {
+        if self.wants() {
             self.push(name, Some(range), Value::U(v), Knowledge::Known, || None);
         }
         Some(v)
@@ -276,7 +346,10 @@ impl<'a> FieldSink<'a> {
     ) -> Option<Value> {
         let b = self.get(name, range.clone())?;
         let v = f(b);
-        if self.keep {
+        if self.json {
+            self.json_key(name);
+            v.write_json(&mut self.out.fields_json);
+        } else if self.list {
             let m = if self.detail { meaning(&v) } else { None };
             self.out.fields.push(Field {
                 name: name.into(),
@@ -293,7 +366,10 @@ impl<'a> FieldSink<'a> {
     pub fn ascii(&mut self, name: &'static str, range: Range<usize>) -> Option<String> {
         let b = self.get(name, range.clone())?;
         let s = ascii_trim(b);
-        if self.keep {
+        if self.json {
+            self.json_key(name);
+            value::write_json_str(&mut self.out.fields_json, &s);
+        } else if self.list {
             let v = Value::Str(s.clone().into());
             self.push(name, Some(range), v, Knowledge::Known, || None);
         }
@@ -303,7 +379,9 @@ impl<'a> FieldSink<'a> {
     /// Raw bytes shown as hex (known meaning, e.g. a MAC or a magic).
     pub fn bytes(&mut self, name: &'static str, range: Range<usize>) -> Option<&'a [u8]> {
         let b = self.get(name, range.clone())?;
-        if self.keep {
+        if self.json {
+            self.json_hex(name, b);
+        } else if self.list {
             let v = Value::Bytes(b.to_vec());
             self.push(name, Some(range), v, Knowledge::Known, || None);
         }
@@ -312,7 +390,12 @@ impl<'a> FieldSink<'a> {
 
     /// A constant the reference says is always the same; the meaning notes when it differs.
     pub fn constant(&mut self, name: &'static str, range: Range<usize>, expected: &[u8]) {
-        if let Some(b) = self.get(name, range.clone()).filter(|_| self.keep) {
+        let Some(b) = self.get(name, range.clone()) else {
+            return;
+        };
+        if self.json {
+            self.json_hex(name, b);
+        } else if self.list {
             let same = b == expected;
             let v = Value::Bytes(b.to_vec());
             self.push(name, Some(range), v, Knowledge::Known, || {

@@ -57,7 +57,9 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
     out.extend_from_slice(b",\"summary\":");
     write_json_str(out, &d.summary);
     out.extend_from_slice(b",\"fields\":{");
-    let mut first = true;
+    // Fields written as JSON by the dissector (Depth::Json), then any kept as a list.
+    out.extend_from_slice(&d.fields_json);
+    let mut first = d.fields_json.is_empty();
     for f in d
         .fields
         .iter()

@@ -137,7 +137,7 @@ impl<'a> Walker<'a> {
     ) -> Option<u8> {
         self.skip_to(r.start);
         let v = self.s.get(name, r.clone()).and_then(|b| b.first().copied());
-        if let Some(v) = v.filter(|_| self.s.keep) {
+        if let Some(v) = v.filter(|_| self.s.wants()) {
             self.s.push(
                 name,
                 Some(r.clone()),

@@ -347,7 +347,7 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
             let mut get = |what: usize, r: std::ops::Range<usize>| -> Option<f64> {
                 let name = deck_field_name(i, what);
                 let v = f64_at(s.get(&name, r.clone())?);
-                if s.keep {
+                if s.wants() {
                     s.push(name, Some(r), Value::F(v), Knowledge::Known, || None);
                 }
                 Some(v)
@@ -360,7 +360,7 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
             ) else {
                 break;
             };
-            if s.keep {
+            if s.wants() {
                 let db = DeckBeat {
                     beat,
                     total_beats,
@@ -392,7 +392,7 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
         }
         s.unknown_rest(field::DECKS.saturating_add(n.saturating_mul(BYTES_PER_DECK)));
     }
-    if s.keep {
+    if s.wants() {
         s.derived("decks", Value::List(decks));
     }
     s.out.summary = summary;
