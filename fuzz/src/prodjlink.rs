@@ -27,6 +27,27 @@ pub fn prodjlink_udp(data: &[u8]) {
 pub fn check(port: u16, payload: &[u8], detail: bool) {
     let d = prodjlink::dissect(port, payload, detail);
     check_dissection(&d, payload, "prodjlink dissect", detail);
+    // The head-only dissection `read` uses for text and sessions says the same.
+    let h = prodjlink::dissect(port, payload, djdissect::dissect::Depth::Head);
+    assert_eq!(
+        (
+            &h.type_name,
+            h.kind,
+            h.device,
+            &h.name,
+            &h.summary,
+            &h.malformed
+        ),
+        (
+            &d.type_name,
+            d.kind,
+            d.device,
+            &d.name,
+            &d.summary,
+            &d.malformed
+        ),
+        "head at Depth::Head"
+    );
     if let Ok(p) = Packet::parse(port, payload) {
         // Anything that parses re-emits the same bytes, and parses back to itself.
         assert_eq!(p.buffer_len(), payload.len(), "{}", p.type_name());

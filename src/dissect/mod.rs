@@ -267,19 +267,25 @@ impl<'a> FieldSink<'a> {
     }
 
     /// The bytes of `range`, or None (and the dissection marked truncated) if they are not all there.
+    #[inline]
     pub fn get(&mut self, name: &str, range: Range<usize>) -> Option<&'a [u8]> {
         let bytes: &'a [u8] = self.bytes;
         match bytes.get(range.clone()) {
             Some(b) => Some(b),
             None => {
-                let n = bytes.len();
-                self.out.set_malformed(format!(
-                    "truncated: {name} needs bytes 0x{:x}..0x{:x}, message has 0x{n:x}",
-                    range.start, range.end
-                ));
+                self.truncated(name, range);
                 None
             }
         }
+    }
+
+    #[cold]
+    fn truncated(&mut self, name: &str, range: Range<usize>) {
+        let n = self.bytes.len();
+        self.out.set_malformed(format!(
+            "truncated: {name} needs bytes 0x{:x}..0x{:x}, message has 0x{n:x}",
+            range.start, range.end
+        ));
     }
 
     /// A JSON member whose value is bytes as a hex string (what `Value::Bytes` renders).
@@ -327,6 +333,7 @@ impl<'a> FieldSink<'a> {
     }
 
     /// Unsigned big-endian integer of 1..=8 bytes.
+    #[inline]
     pub fn uint(&mut self, name: &'static str, range: Range<usize>) -> Option<u64> {
         self.uint_with(name, range, |_| None)
     }
@@ -501,8 +508,15 @@ fn is_identifier(name: &str) -> bool {
 }
 
 /// Big-endian unsigned integer from up to 8 bytes.
+#[inline]
 pub fn be_uint(b: &[u8]) -> u64 {
-    b.iter().take(8).fold(0u64, |acc, &x| (acc << 8) | x as u64)
+    // The usual widths in one load each; anything else byte by byte.
+    match *b {
+        [x] => x as u64,
+        [a, b] => u16::from_be_bytes([a, b]) as u64,
+        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]) as u64,
+        _ => b.iter().take(8).fold(0u64, |acc, &x| (acc << 8) | x as u64),
+    }
 }
 
 /// Little-endian unsigned integer from up to 8 bytes.

@@ -57,8 +57,14 @@ impl Value {
     }
 
     /// A float rounded to `digits` decimals (BPMs and percentages read better that way in JSON).
+    #[inline]
     pub fn round(v: f64, digits: i32) -> Value {
-        let p = 10f64.powi(digits);
+        // Powers of ten are exact doubles; the table spares a powi call per BPM and pitch.
+        const POW: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+        let p = match usize::try_from(digits).ok().and_then(|d| POW.get(d)) {
+            Some(&p) => p,
+            None => 10f64.powi(digits),
+        };
         Value::F((v * p).round() / p)
     }
 

@@ -211,6 +211,67 @@ fn loop_ms(b: &[u8]) -> Value {
     Value::round(crate::dissect::be_uint(b) as f64 * 65536.0 / 1000.0, 1)
 }
 
+/// `playing 128.00 BPM +0.00% (128.00) beat 57 1/4 master track 2/usb#123`: the line every
+/// output shows, read from the bytes (a field cut off by the end of the packet is left out).
+pub(crate) fn summary(b: &[u8]) -> String {
+    let uint = |r: std::ops::Range<usize>| b.get(r).map(crate::dissect::be_uint);
+    let mut s = Summary::new();
+    let play_state = uint(PLAY_STATE).map(|v| v as u8);
+    s.text(play_state.and_then(play_state_name).unwrap_or("?"));
+    if let Some(Value::F(bpm)) = b.get(BPM).map(bpm_value) {
+        s.text(" ").fixed(bpm, 2, false).text(" BPM");
+    }
+    if let Some(Value::F(p)) = b.get(PITCH).map(pitch_value) {
+        s.text(" ").fixed(p, 2, true).text("%");
+    }
+    if let Value::F(e) = effective_bpm(b, BPM, PITCH) {
+        s.text(" (").fixed(e, 2, false).text(")");
+    }
+    if let Some(beat) = uint(BEAT).filter(|&v| v != 0xffff_ffff) {
+        s.text(" beat ").uint(beat);
+    }
+    if let Some(bb) = uint(BEAT_IN_BAR).filter(|&b| b > 0) {
+        s.text(" ").uint(bb).text("/4");
+    }
+    if let Some(f) = uint(FLAGS).map(|v| v as u8) {
+        for (bit, name) in [
+            (flag::MASTER, " master"),
+            (flag::SYNC, " sync"),
+            (flag::ON_AIR, " on-air"),
+        ] {
+            if f & bit != 0 {
+                s.text(name);
+            }
+        }
+    }
+    if let (Some(d), Some(sl), Some(id)) =
+        (uint(TRACK_DEVICE), uint(TRACK_SLOT), uint(REKORDBOX_ID))
+    {
+        if d != 0 {
+            s.text(" track ").uint(d).text("/");
+            s.text(slot_name(sl as u8).unwrap_or("?"))
+                .text("#")
+                .uint(id);
+        }
+    }
+    s.finish()
+}
+
+/// The head of a status packet's dissection (name, device, summary) without walking its
+/// fields, for `Depth::Head`. Only for a packet of at least [`MIN_LEN`] bytes, where every field
+/// of the layout is present and the walk could not find it malformed (`tests/dissection_depth.rs`
+/// and the `prodjlink_dissect` fuzz target compare the two).
+pub(crate) fn head(b: &[u8], out: &mut crate::dissect::Dissection) -> bool {
+    use super::header::field::status::{DEVICE, NAME};
+    if b.len() < MIN_LEN {
+        return false;
+    }
+    out.name = b.get(NAME).map(crate::dissect::ascii_trim);
+    out.device = b.get(DEVICE).map(|d| d[0] as u32);
+    out.summary = summary(b);
+    true
+}
+
 pub(crate) fn dissect(w: &mut Walker<'_>) {
     dissect_status(w);
     let device = w.out().device;
@@ -219,10 +280,10 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     }
     w.uint("device_copy", DEVICE_COPY);
     w.uint_with("activity", ACTIVITY, activity_meaning);
-    let track_device = w.uint("track_device", TRACK_DEVICE);
-    let slot = w.named("track_slot", TRACK_SLOT, slot_name);
+    w.uint("track_device", TRACK_DEVICE);
+    w.named("track_slot", TRACK_SLOT, slot_name);
     w.named("track_type", TRACK_TYPE, track_type_name);
-    let id = w.uint("rekordbox_id", REKORDBOX_ID);
+    w.uint("rekordbox_id", REKORDBOX_ID);
     w.uint("track_number", TRACK_NUMBER);
     w.uint_with("sort_order", SORT_ORDER, sort_meaning);
     w.uint_with("track_menu", TRACK_MENU, menu_meaning);
@@ -239,7 +300,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.named("usb_state", USB_STATE, media_state_name);
     w.named("sd_state", SD_STATE, media_state_name);
     w.uint("link_media", LINK_MEDIA);
-    let play_state = w.named("play_state", PLAY_STATE, play_state_name);
+    w.named("play_state", PLAY_STATE, play_state_name);
     w.ascii("firmware", FIRMWARE);
     w.uint("sync_counter", SYNC_COUNTER);
     let flags = w.uint_with("flags", FLAGS, flags_meaning).map(|v| v as u8);
@@ -251,16 +312,16 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         w.derived("bpm_sync", Value::Bool(f & flag::BPM_SYNC != 0));
     }
     w.uint_with("play_state_2", PLAY_STATE_2, play_state_2_meaning);
-    let pitch = w.value("pitch", PITCH, pitch_value, |_| None);
+    w.value("pitch", PITCH, pitch_value, |_| None);
     w.uint_with("bpm_validity", BPM_VALIDITY, bpm_validity_meaning);
-    let bpm = w.value("bpm", BPM, bpm_value, |_| None);
+    w.value("bpm", BPM, bpm_value, |_| None);
     w.uint_with("slip_bpm_validity", SLIP_BPM_VALIDITY, bpm_validity_meaning);
     w.value("slip_bpm", SLIP_BPM, bpm_value, |_| None);
     w.value("fader_pitch", FADER_PITCH, pitch_value, |_| None);
     w.uint_with("play_state_3", PLAY_STATE_3, play_state_3_meaning);
     w.uint_with("master_mode", MASTER_MODE, master_mode_meaning);
     w.uint_with("master_handoff", MASTER_HANDOFF, handoff_meaning);
-    let beat = w.value(
+    w.value(
         "beat",
         BEAT,
         |b| match crate::dissect::be_uint(b) {
@@ -270,7 +331,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         |_| None,
     );
     w.uint_with("cue_countdown", CUE_COUNTDOWN, cue_meaning);
-    let beat_in_bar = w.uint("beat_in_bar", BEAT_IN_BAR);
+    w.uint("beat_in_bar", BEAT_IN_BAR);
     w.uint("grid_changed", GRID_CHANGED);
     w.uint("flag_b6", FLAG_B6);
     w.uint("media_presence", MEDIA_PRESENCE);
@@ -290,41 +351,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.expect_len(MIN_LEN);
     w.finish();
 
-    let mut s = Summary::new();
-    s.text(play_state.and_then(play_state_name).unwrap_or("?"));
-    if let Some(Value::F(b)) = bpm {
-        s.text(" ").fixed(b, 2, false).text(" BPM");
-    }
-    if let Some(Value::F(p)) = pitch {
-        s.text(" ").fixed(p, 2, true).text("%");
-    }
-    if let Value::F(e) = effective {
-        s.text(" (").fixed(e, 2, false).text(")");
-    }
-    if let Some(Value::U(b)) = beat {
-        s.text(" beat ").uint(b);
-    }
-    if let Some(bb) = beat_in_bar.filter(|&b| b > 0) {
-        s.text(" ").uint(bb).text("/4");
-    }
-    if let Some(f) = flags {
-        for (bit, name) in [
-            (flag::MASTER, " master"),
-            (flag::SYNC, " sync"),
-            (flag::ON_AIR, " on-air"),
-        ] {
-            if f & bit != 0 {
-                s.text(name);
-            }
-        }
-    }
-    if let (Some(d), Some(sl), Some(id)) = (track_device, slot, id) {
-        if d != 0 {
-            s.text(" track ").uint(d).text("/");
-            s.text(slot_name(sl).unwrap_or("?")).text("#").uint(id);
-        }
-    }
-    w.out().summary = s.finish();
+    w.out().summary = summary(w.s.bytes);
 }
 
 /// Fields that exist only in longer packets (0x11b, 0x11c, 0x124, 0x200...).

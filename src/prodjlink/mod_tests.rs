@@ -250,7 +250,8 @@ impl Rng {
 }
 
 /// Random bodies and lengths for every kind: no panic, full coverage, parse and dissect agree
-/// on truncation, and whatever parses emits the same bytes.
+/// on truncation, the head-only dissection agrees with the full one, and whatever parses emits
+/// the same bytes.
 #[test]
 fn random_bytes_never_panic_and_round_trip() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -272,6 +273,18 @@ fn random_bytes_never_panic_and_round_trip() {
             }
             let d = dissect(port, &b, false);
             assert_covers(&dissect(port, &b, true), b.len());
+            // The head-only dissection (and its shortcut for status packets) says the same.
+            let h = dissect(port, &b, crate::dissect::Depth::Head);
+            let head = |d: &crate::dissect::Dissection| {
+                (d.kind, d.type_name.clone(), d.device, d.name.clone())
+            };
+            assert_eq!(head(&h), head(&d), "{name}: head at Depth::Head, len {len}");
+            assert_eq!(
+                h.summary, d.summary,
+                "{name}: summary at Depth::Head, len {len}"
+            );
+            assert_eq!(h.malformed, d.malformed, "{name}: malformed at Depth::Head");
+            assert!(h.fields.is_empty() && h.fields_json.is_empty());
             match Packet::parse(port, &b) {
                 Ok(p) => {
                     assert_eq!(p.to_bytes(), b, "{name} round trip, len {len}");

@@ -40,19 +40,23 @@ impl<'a> Walker<'a> {
     #[inline]
     pub fn skip_to(&mut self, start: usize) {
         if start > self.pos {
-            unknown(&mut self.s, self.pos..start);
+            if self.s.detail {
+                unknown(&mut self.s, self.pos..start);
+            }
             self.pos = start;
         }
     }
 
     /// Move past a field that was read. A field cut off by the end of the message is not
     /// passed, so the bytes of it that are present end up in an unknown range.
+    #[inline]
     fn done(&mut self, r: &Range<usize>) {
         if r.end <= self.len() {
             self.pos = self.pos.max(r.end);
         }
     }
 
+    #[inline]
     pub fn uint(&mut self, name: &'static str, r: Range<usize>) -> Option<u64> {
         self.skip_to(r.start);
         let v = self.s.uint(name, r.clone());
@@ -60,6 +64,7 @@ impl<'a> Walker<'a> {
         v
     }
 
+    #[inline]
     pub fn uint_with(
         &mut self,
         name: &'static str,
