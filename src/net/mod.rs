@@ -31,6 +31,47 @@ pub enum Transport<'a> {
     Tcp(TcpSegment<'a>),
 }
 
+impl<'a> Transport<'a> {
+    /// The datagram's or the segment's payload.
+    pub fn payload(&self) -> &'a [u8] {
+        match self {
+            Transport::Udp { payload, .. } => payload,
+            Transport::Tcp(seg) => seg.payload,
+        }
+    }
+
+    /// The same headers over another payload: `with_payload(&[])` detaches the headers from
+    /// the frame's buffer (to hand them to another thread with a copy of the payload), and
+    /// `with_payload(copy)` puts them back together.
+    pub fn with_payload<'b>(self, payload: &'b [u8]) -> Transport<'b> {
+        match self {
+            Transport::Udp {
+                src,
+                dst,
+                truncated,
+                ..
+            } => Transport::Udp {
+                src,
+                dst,
+                payload,
+                truncated,
+            },
+            Transport::Tcp(seg) => Transport::Tcp(TcpSegment {
+                src: seg.src,
+                dst: seg.dst,
+                seq: seg.seq,
+                ack: seg.ack,
+                syn: seg.syn,
+                fin: seg.fin,
+                rst: seg.rst,
+                payload,
+                frame: seg.frame,
+                ts_ns: seg.ts_ns,
+            }),
+        }
+    }
+}
+
 /// Why a frame carried nothing for the protocol decoders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
