@@ -64,6 +64,8 @@ pub trait Consumer<E> {
 const BATCH_FRAMES: usize = 512;
 const BATCH_BYTES: usize = 256 * 1024;
 /// Full batches waiting for the protocol stage; the reader thread waits when there are more.
+/// With the one being filled and the one being decoded, at most five batches (~350 KiB each)
+/// exist at once.
 const BATCHES_IN_FLIGHT: usize = 3;
 
 impl Engine {
@@ -132,7 +134,6 @@ impl Engine {
 }
 
 /// Frames of the network stage's output, owned, to cross to the protocol stage.
-#[derive(Default)]
 struct Batch {
     /// The transport payloads of every entry, one after the other.
     payloads: Vec<u8>,
