@@ -8,7 +8,7 @@ use std::io::{self, Read};
 const INITIAL: usize = 64 * 1024;
 
 pub(super) struct Input {
-    src: Box<dyn Read>,
+    src: Box<dyn Read + Send>,
     buf: Vec<u8>,
     /// `buf[start..end]` holds the bytes not consumed yet.
     start: usize,
@@ -20,7 +20,7 @@ pub(super) struct Input {
 }
 
 impl Input {
-    pub fn new(src: Box<dyn Read>) -> Input {
+    pub fn new(src: Box<dyn Read + Send>) -> Input {
         Input {
             src,
             buf: Vec::new(),

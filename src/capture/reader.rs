@@ -92,7 +92,7 @@ impl CaptureReader {
     /// Open a file (or `-`), letting the caller wrap the byte stream (e.g. to count progress).
     pub fn open_with(
         path: &Path,
-        wrap: impl FnOnce(Box<dyn Read>) -> Box<dyn Read>,
+        wrap: impl FnOnce(Box<dyn Read + Send>) -> Box<dyn Read + Send>,
     ) -> Result<CaptureReader, CaptureError> {
         if path.as_os_str() == "-" {
             return CaptureReader::new(wrap(Box::new(io::stdin())));
@@ -103,7 +103,7 @@ impl CaptureReader {
 
     /// Read from any byte stream; the format is detected from its magic bytes. A classic pcap
     /// file header is read here; a pcapng section header comes with the first frame.
-    pub fn new(input: Box<dyn Read>) -> Result<CaptureReader, CaptureError> {
+    pub fn new(input: Box<dyn Read + Send>) -> Result<CaptureReader, CaptureError> {
         let mut input = Input::new(input);
         let got = input.fill(4)?;
         let magic = &input.data()[..got.min(4)];

@@ -44,7 +44,7 @@ impl Progress {
     }
 
     /// Wrap the file's byte stream so the bar follows what has been read.
-    pub fn wrap(&self, r: Box<dyn Read>) -> Box<dyn Read> {
+    pub fn wrap(&self, r: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
         match &self.bar {
             Some(b) => Box::new(b.wrap_read(r)),
             None => r,

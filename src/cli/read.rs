@@ -6,9 +6,9 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use super::{ColorChoice, OutputFormat, ReadArgs};
-use crate::capture::CaptureReader;
+use crate::capture::{CaptureError, CaptureReader};
 use crate::dissect::Depth;
-use crate::engine::Engine;
+use crate::engine::{self, Engine, FrameStamp};
 use crate::filter::{self, Filter};
 use crate::output::{self, Printer};
 use crate::record::Record;
@@ -51,6 +51,28 @@ struct Consumer<W: Write> {
     shown: u64,
     max: Option<u64>,
     error: Option<io::Error>,
+    progress: super::progress::Progress,
+    /// Damage the reader skipped (reading went on) and the error that ended reading.
+    capture_errors: Vec<CaptureError>,
+}
+
+impl<W: Write> engine::Consumer<CaptureError> for Consumer<W> {
+    fn frame(&mut self, at: &FrameStamp) {
+        if at.number % 4096 == 0 {
+            self.progress.tick();
+        }
+        if let Some(p) = &mut self.printer {
+            p.set_start(at.ts_ns);
+        }
+    }
+
+    fn record(&mut self, r: &Record<'_>) -> ControlFlow<()> {
+        self.handle(r)
+    }
+
+    fn source_error(&mut self, error: CaptureError) {
+        self.capture_errors.push(error);
+    }
 }
 
 impl<W: Write> Consumer<W> {
@@ -120,7 +142,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         None => None,
     };
     let name = args.file.display().to_string();
-    let mut progress = super::progress::Progress::new(&args.file, args.quiet);
+    let progress = super::progress::Progress::new(&args.file, args.quiet);
     let mut reader = match CaptureReader::open_with(&args.file, |r| progress.wrap(r)) {
         Ok(r) => r,
         Err(e) => {
@@ -153,40 +175,18 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         shown: 0,
         max: args.max_records,
         error: None,
+        progress,
+        capture_errors: Vec::new(),
     };
     let depth = depth_needed(args, c.filter.as_ref(), c.session.is_some());
     let mut engine = Engine::new(args.limits.engine_options(depth));
-    // Damage the reader skipped (reading went on) and the error that ended reading.
-    let mut capture_errors = Vec::new();
-    let mut stopped = false;
-    loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                if frame.number % 4096 == 0 {
-                    progress.tick();
-                }
-                if let Some(p) = &mut c.printer {
-                    p.set_start(frame.ts_ns);
-                }
-                if engine.frame(&frame, &mut |r| c.handle(r)).is_break() {
-                    stopped = true;
-                    break;
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let resumable = e.is_resumable();
-                capture_errors.push(e);
-                if !resumable {
-                    break;
-                }
-            }
-        }
+    // With a second core, reading and the network layers run on a thread of their own.
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        let _ = engine.run_pipelined(&mut reader, &mut c);
+    } else {
+        let _ = engine.run(&mut reader, &mut c);
     }
-    progress.finish();
-    if !stopped {
-        let _ = engine.finish(&mut |r| c.handle(r));
-    }
+    c.progress.finish();
     c.flush_printer();
     if let Some(s) = &mut c.session {
         s.finish();
@@ -207,6 +207,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if !args.quiet {
         eprintln!("djdissect: {name}: {}", engine.stats().line());
     }
+    let capture_errors = c.capture_errors;
     if capture_errors.is_empty() {
         return 0;
     }

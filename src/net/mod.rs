@@ -9,11 +9,11 @@ pub mod tcp_reassembly;
 
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{IpNumber, LaxNetSlice, TcpSlice, TransportSlice, UdpSlice};
+use etherparse::{ether_type, ArpPacketSlice, IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 
 use crate::capture::Frame;
 use defrag::{DefragLimits, Defragmenter};
-pub use link::LinkError;
+pub use link::{LinkError, LinkPayload};
 
 /// A TCP segment, with the frame it was captured in: exactly what the reassembler takes.
 pub use tcp_reassembly::Segment as TcpSegment;
@@ -29,6 +29,47 @@ pub enum Transport<'a> {
         truncated: bool,
     },
     Tcp(TcpSegment<'a>),
+}
+
+impl<'a> Transport<'a> {
+    /// The datagram's or the segment's payload.
+    pub fn payload(&self) -> &'a [u8] {
+        match self {
+            Transport::Udp { payload, .. } => payload,
+            Transport::Tcp(seg) => seg.payload,
+        }
+    }
+
+    /// The same headers over another payload: `with_payload(&[])` detaches the headers from
+    /// the frame's buffer (to hand them to another thread with a copy of the payload), and
+    /// `with_payload(copy)` puts them back together.
+    pub fn with_payload<'b>(self, payload: &'b [u8]) -> Transport<'b> {
+        match self {
+            Transport::Udp {
+                src,
+                dst,
+                truncated,
+                ..
+            } => Transport::Udp {
+                src,
+                dst,
+                payload,
+                truncated,
+            },
+            Transport::Tcp(seg) => Transport::Tcp(TcpSegment {
+                src: seg.src,
+                dst: seg.dst,
+                seq: seg.seq,
+                ack: seg.ack,
+                syn: seg.syn,
+                fin: seg.fin,
+                rst: seg.rst,
+                payload,
+                frame: seg.frame,
+                ts_ns: seg.ts_ns,
+            }),
+        }
+    }
 }
 
 /// Why a frame carried nothing for the protocol decoders.
@@ -102,9 +143,24 @@ impl NetDecoder {
         frame: &Frame<'_>,
         f: impl FnOnce(Transport<'_>) -> R,
     ) -> Result<R, Skip> {
-        let sliced = link::slice(frame.link_type, frame.data).map_err(Skip::Link)?;
-        let (src_ip, dst_ip, payload) = match &sliced.net {
-            Some(LaxNetSlice::Ipv4(v4)) => {
+        let (ip, _) = match link::slice(frame.link_type, frame.data).map_err(Skip::Link)? {
+            LinkPayload::Ip(bytes) => {
+                LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Link(LinkError::NotIp))?
+            }
+            LinkPayload::Ether(ether_type::IPV4 | ether_type::IPV6, bytes) => {
+                LaxIpSlice::from_slice(bytes).map_err(|_| Skip::Truncated)?
+            }
+            LinkPayload::Ether(ether_type::ARP, bytes) => {
+                return Err(match ArpPacketSlice::from_slice(bytes) {
+                    Ok(_) => Skip::NotIp,
+                    Err(_) => Skip::Truncated,
+                })
+            }
+            LinkPayload::Ether(..) | LinkPayload::Unreadable => return Err(Skip::NotIp),
+            LinkPayload::ExtensionCutShort => return Err(Skip::Truncated),
+        };
+        let (src_ip, dst_ip, payload) = match &ip {
+            LaxIpSlice::Ipv4(v4) => {
                 let h = v4.header();
                 let (s, d) = (h.source_addr(), h.destination_addr());
                 let pl = v4.payload();
@@ -162,7 +218,7 @@ impl NetDecoder {
                 }
                 (IpAddr::V4(s), IpAddr::V4(d), pl)
             }
-            Some(LaxNetSlice::Ipv6(v6)) => {
+            LaxIpSlice::Ipv6(v6) => {
                 let h = v6.header();
                 let pl = v6.payload();
                 if pl.fragmented {
@@ -174,39 +230,16 @@ impl NetDecoder {
                     pl,
                 )
             }
-            Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
-            None => {
-                return Err(if sliced.stop_err.is_some() {
-                    Skip::Truncated
-                } else {
-                    Skip::NotIp
-                })
-            }
         };
-        // Prefer etherparse's own transport slice; it exists whenever the header was complete.
-        match &sliced.transport {
-            Some(TransportSlice::Udp(u)) => {
-                let truncated = payload.incomplete || u.payload().len() + 8 < u.length() as usize;
-                Ok(f(Transport::Udp {
-                    src: SocketAddr::new(src_ip, u.source_port()),
-                    dst: SocketAddr::new(dst_ip, u.destination_port()),
-                    payload: u.payload(),
-                    truncated,
-                }))
-            }
-            Some(TransportSlice::Tcp(t)) => {
-                Ok(f(Transport::Tcp(tcp_segment(src_ip, dst_ip, t, frame))))
-            }
-            _ => transport_of(
-                frame,
-                src_ip,
-                dst_ip,
-                payload.ip_number,
-                payload.payload,
-                payload.incomplete,
-                f,
-            ),
-        }
+        transport_of(
+            frame,
+            src_ip,
+            dst_ip,
+            payload.ip_number,
+            payload.payload,
+            payload.incomplete,
+            f,
+        )
     }
 }
 
@@ -219,7 +252,7 @@ fn tcp_segment<'a>(
     TcpSegment::from_tcp(src, dst, t, frame.number, frame.ts_ns)
 }
 
-/// Slice UDP or TCP out of a whole IP payload (after defragmentation, or when etherparse stopped).
+/// Slice UDP or TCP out of a whole IP payload (of the frame, or reassembled from fragments).
 #[allow(clippy::too_many_arguments)]
 fn transport_of<R>(
     frame: &Frame<'_>,
@@ -246,5 +279,93 @@ fn transport_of<R>(
             Ok(f(Transport::Tcp(tcp_segment(src, dst, &t, frame))))
         }
         p => Err(Skip::OtherTransport(p.0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+
+    fn decode(link_type: LinkType, data: &[u8]) -> Result<String, Skip> {
+        let frame = Frame {
+            number: 1,
+            ts_ns: 0,
+            link_type,
+            interface: 0,
+            orig_len: data.len() as u32,
+            data,
+        };
+        NetDecoder::default().decode(&frame, |t| match t {
+            Transport::Udp { dst, payload, .. } => format!("udp {dst} {payload:?}"),
+            Transport::Tcp(s) => format!("tcp {} {:?}", s.dst, s.payload),
+        })
+    }
+
+    fn ethernet(ether_type: [u8; 2], body: &[u8]) -> Vec<u8> {
+        let mut f = vec![0xff; 12];
+        f.extend_from_slice(&ether_type);
+        f.extend_from_slice(body);
+        f
+    }
+
+    #[test]
+    fn what_each_kind_of_frame_becomes() {
+        let mut ip = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(1000, 50000)
+            .write(&mut ip, b"hi")
+            .unwrap();
+        let mut icmp = ip.clone();
+        icmp[9] = 1;
+        let vlans = |n: usize, body: &[u8]| {
+            let mut tags = [0x81, 0x00, 0x00, 0x05].repeat(n);
+            tags.extend_from_slice(&[0x08, 0x00]);
+            tags.extend_from_slice(body);
+            ethernet([0x81, 0x00], &tags[2..])
+        };
+        let arp = [0, 1, 8, 0, 6, 4, 0, 1];
+        let cases: [(LinkType, Vec<u8>, Result<String, Skip>); 9] = [
+            (
+                LinkType::Ethernet,
+                ethernet([0x08, 0x00], &ip),
+                Ok("udp 10.0.0.2:50000 [104, 105]".into()),
+            ),
+            (
+                LinkType::Ethernet,
+                vlans(3, &ip),
+                Ok("udp 10.0.0.2:50000 [104, 105]".into()),
+            ),
+            (LinkType::Ethernet, vlans(4, &ip), Err(Skip::NotIp)),
+            (
+                LinkType::Ethernet,
+                vlans(2, &[])[..20].to_vec(),
+                Err(Skip::Truncated),
+            ),
+            (
+                LinkType::Ethernet,
+                ethernet([0x08, 0x06], &[&arp[..], &[0; 20]].concat()),
+                Err(Skip::NotIp),
+            ),
+            (
+                LinkType::Ethernet,
+                ethernet([0x08, 0x06], &arp[..5]),
+                Err(Skip::Truncated),
+            ),
+            (
+                LinkType::Ethernet,
+                ethernet([0x08, 0x00], &ip[..12]),
+                Err(Skip::Truncated),
+            ),
+            (LinkType::Raw, icmp, Err(Skip::OtherTransport(1))),
+            (
+                LinkType::Raw,
+                vec![0x00; 30],
+                Err(Skip::Link(LinkError::NotIp)),
+            ),
+        ];
+        for (k, (lt, frame, want)) in cases.into_iter().enumerate() {
+            assert_eq!(decode(lt, &frame), want, "case {k}");
+        }
     }
 }
