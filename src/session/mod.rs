@@ -11,11 +11,13 @@ pub mod stagelinq;
 pub mod tracks;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use crate::dissect::{Proto, Value};
+use crate::prodjlink::Packet;
 use crate::record::Record;
 
 pub use now_playing::{NowPlaying, NowPlayingEntry};
@@ -97,7 +99,66 @@ pub struct Session {
     pub last_ns: Option<i128>,
     current_master: Option<u32>,
     recent: VecDeque<(i128, u64, u32)>,
-    recent_set: HashMap<u64, u32>,
+    recent_set: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+}
+
+/// A record's message, parsed from its bytes with the protocol's Reprs once per record and
+/// handed to every tracker: the session reads typed values, never the dissection's field list
+/// (which may be empty); of the dissection it reads only the head (type, device, name,
+/// summary, malformed).
+#[derive(Debug)]
+pub enum Parsed {
+    ProDjLink(Packet),
+    StageLinq(crate::stagelinq::Message),
+    /// dbserver records (the session reads what their stream tracker attached), messages the
+    /// session has no use for, and messages that do not parse.
+    Nothing,
+}
+
+impl Parsed {
+    /// Parse what the session reads of `r`.
+    pub fn of(r: &Record<'_>) -> Parsed {
+        let parsed = match r.dissection.proto {
+            Proto::ProDjLink => Packet::parse(r.port, r.bytes).ok().map(Parsed::ProDjLink),
+            Proto::StageLinq => stagelinq::parse(r).map(Parsed::StageLinq),
+            Proto::DbServer => None,
+        };
+        parsed.unwrap_or(Parsed::Nothing)
+    }
+
+    pub fn prodjlink(&self) -> Option<&Packet> {
+        match self {
+            Parsed::ProDjLink(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn stagelinq(&self) -> Option<&crate::stagelinq::Message> {
+        match self {
+            Parsed::StageLinq(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Hasher for keys that are hashes already (the duplicate fingerprints): passes them through.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// A fast, non-cryptographic fingerprint of (source, destination, bytes) for duplicate
@@ -203,14 +264,15 @@ impl Session {
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
         let events_before = self.timeline.len();
-        if let Some(text) = self.devices.observe(r) {
+        let parsed = Parsed::of(r);
+        if let Some(text) = self.devices.observe(r, &parsed) {
             self.line(r, text);
         }
         match r.dissection.proto {
-            Proto::ProDjLink => self.prodjlink(r),
+            Proto::ProDjLink => self.prodjlink(r, parsed.prodjlink()),
             Proto::DbServer => self.dbserver(r),
             Proto::StageLinq => {
-                for text in self.stagelinq.observe(r) {
+                for text in self.stagelinq.observe(r, parsed.stagelinq()) {
                     self.line(r, text);
                 }
             }
@@ -225,12 +287,11 @@ impl Session {
                 .update(r.ts_ns, &self.players, &self.stagelinq)
     }
 
-    fn prodjlink(&mut self, r: &Record<'_>) {
-        let t: &str = &r.dissection.type_name;
-        let events = if t == "channels_on_air" {
-            self.players.channels_on_air(r)
-        } else {
-            self.players.observe(r, &self.tracks)
+    fn prodjlink(&mut self, r: &Record<'_>, packet: Option<&Packet>) {
+        let events = match packet {
+            Some(Packet::ChannelsOnAir(c)) => self.players.channels_on_air(r, c),
+            Some(p) => self.players.observe(r, p, &self.tracks),
+            None => Vec::new(),
         };
         for (deck, ev, text) in events {
             if ev == "master" {
@@ -238,6 +299,8 @@ impl Session {
             }
             self.line(r, text);
         }
+        // From the head, so that a handoff cut short is still told.
+        let t: &str = &r.dissection.type_name;
         if t.starts_with("master_handoff") || t == "sync_control" {
             let text = format!(
                 "{}{}",
