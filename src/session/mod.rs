@@ -263,11 +263,12 @@ impl Session {
             + self.now_playing.omitted
     }
 
-    /// Feed one record. Returns true when the now-playing text changed.
     /// Whether [`Session::observe`] reads field values (rather than the head of the
-    /// dissection and the message's bytes). The reader dissects fields only when it does.
-    pub const NEEDS_FIELDS: bool = true;
+    /// dissection and the message's bytes). The reader dissects fields only when it does. It
+    /// does not: every tracker reads the typed message of [`Parsed::of`].
+    pub const NEEDS_FIELDS: bool = false;
 
+    /// Feed one record. Returns true when the now-playing text changed.
     pub fn observe(&mut self, r: &Record<'_>) -> bool {
         if self.is_duplicate(r) {
             self.duplicates += 1;
