@@ -2,6 +2,7 @@
 //! CDJ-3000 put several numbers behind one address (prodjlink.md 1.5), plus the number-claim
 //! history of the power-up handshake (prodjlink.md 2, 9.1).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -45,7 +46,7 @@ pub struct Device {
     pub last_ns: i128,
     #[serde(skip)]
     pub last_keepalive_ns: Option<i128>,
-    pub packets: BTreeMap<std::borrow::Cow<'static, str>, u64>,
+    pub packets: PacketCounts,
     /// Times the device went silent or said goodbye, and came back.
     pub departures: Vec<Departure>,
     pub left: Option<String>,
@@ -54,6 +55,48 @@ pub struct Device {
     mac_raw: Option<[u8; 6]>,
     #[serde(skip)]
     firmware_raw: Option<[u8; 4]>,
+}
+
+/// Messages a device sent, counted by type. A device sends a handful of types, so the counts
+/// are a short list searched by the type name's address first (type names are static text):
+/// counting a status packet compares no text. Reads and serialises as a map sorted by type.
+#[derive(Debug, Clone, Default)]
+pub struct PacketCounts(Vec<(Cow<'static, str>, u64)>);
+
+impl PacketCounts {
+    /// Count one message of `type_name` (a `Cow`, so that a static name is kept borrowed and
+    /// found by address next time).
+    #[allow(clippy::ptr_arg)]
+    pub fn count(&mut self, type_name: &Cow<'static, str>) {
+        let t: &str = type_name;
+        let same_text = |k: &Cow<'static, str>| std::ptr::eq(k.as_ref(), t);
+        let i = match self.0.iter().position(|(k, _)| same_text(k)) {
+            Some(i) => Some(i),
+            None => self.0.iter().position(|(k, _)| k == t),
+        };
+        match i {
+            Some(i) => self.0[i].1 += 1,
+            None => self.0.push((type_name.clone(), 1)),
+        }
+    }
+
+    /// (type, count), sorted by type.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.0.iter().map(|(k, n)| (k.as_ref(), *n)).collect();
+        v.sort_unstable_by_key(|&(k, _)| k);
+        v.into_iter()
+    }
+
+    /// The counts, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().map(|&(_, n)| n)
+    }
+}
+
+impl Serialize for PacketCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,7 +194,7 @@ impl DeviceTable {
             first_ns: r.ts_ns,
             last_ns: r.ts_ns,
             last_keepalive_ns: None,
-            packets: BTreeMap::new(),
+            packets: PacketCounts::default(),
             departures: Vec::new(),
             left: None,
             mac_raw: None,
@@ -285,12 +328,7 @@ impl DeviceTable {
         let name = dis.name.as_deref().filter(|n| !n.is_empty());
         let is_keepalive = t == "keep_alive";
         let d = self.entry(key, r, "prodjlink");
-        match d.packets.get_mut(t) {
-            Some(n) => *n += 1,
-            None => {
-                d.packets.insert(dis.type_name.clone(), 1);
-            }
-        }
+        d.packets.count(&dis.type_name);
         if let Some(n) = name {
             if d.name.is_none() {
                 d.model = Some(n.to_string());
@@ -362,9 +400,7 @@ impl DeviceTable {
         let action = discovery.map_or("", |d| d.action.as_str());
         let ts_ns = r.ts_ns;
         let d = self.entry(key, r, "stagelinq");
-        *d.packets
-            .entry(std::borrow::Cow::Borrowed("discovery"))
-            .or_default() += 1;
+        d.packets.count(&Cow::Borrowed("discovery"));
         let new = d.name.is_none();
         // The SC6000 announces its player and two "OfflineAnalyzer" helpers from one address
         // (stagelinq.md 3): the player identity wins; a helper only fills an empty row.
