@@ -8,13 +8,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::dissect::Proto;
 use crate::prodjlink::Packet;
 use crate::record::Record;
 use crate::stagelinq::discovery::Discovery;
 use crate::stagelinq::Message;
-
-use super::Parsed;
 
 /// A device stops counting as present after this long without a keep-alive (Beat Link's
 /// `DeviceFinder.MAXIMUM_AGE`, prodjlink.md 2 "Timing facts").
@@ -212,32 +209,29 @@ impl DeviceTable {
         d
     }
 
-    /// Returns a timeline line when something about presence changed. `parsed` is the
-    /// record's message ([`Parsed::of`]).
-    pub fn observe(&mut self, r: &Record<'_>, parsed: &Parsed) -> Option<String> {
-        let dis = &r.dissection;
-        match dis.proto {
-            Proto::ProDjLink => self.observe_prodjlink(r, parsed.prodjlink()),
-            Proto::StageLinq if dis.type_name == "discovery" => {
-                let discovery = match parsed.stagelinq() {
-                    Some(Message::Discovery(d)) => Some(d),
-                    _ => None,
-                };
-                self.observe_discovery(r, discovery)
-            }
-            Proto::StageLinq => {
-                // Any StageLinQ message refreshes its sender, if discovery introduced it.
-                let key = DeviceKey {
-                    ip: r.src.ip(),
-                    device: 0,
-                };
-                if let Some(d) = self.devices.get_mut(&key) {
-                    d.last_ns = d.last_ns.max(r.ts_ns);
-                }
-                None
-            }
-            Proto::DbServer => None,
+    /// A StageLinQ record and its message as `session::stagelinq::parse` gives it; returns a
+    /// timeline line when something about presence changed.
+    pub fn observe_stagelinq(
+        &mut self,
+        r: &Record<'_>,
+        message: Option<&Message>,
+    ) -> Option<String> {
+        if r.dissection.type_name == "discovery" {
+            let discovery = match message {
+                Some(Message::Discovery(d)) => Some(d),
+                _ => None,
+            };
+            return self.observe_discovery(r, discovery);
         }
+        // Any StageLinQ message refreshes its sender, if discovery introduced it.
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device: 0,
+        };
+        if let Some(d) = self.devices.get_mut(&key) {
+            d.last_ns = d.last_ns.max(r.ts_ns);
+        }
+        None
     }
 
     /// A claim step: its line, and the claim kept for the device it turns out to be.
@@ -301,7 +295,9 @@ impl DeviceTable {
         text
     }
 
-    fn observe_prodjlink(&mut self, r: &Record<'_>, packet: Option<&Packet>) -> Option<String> {
+    /// A Pro DJ Link record and its packet (None when it does not parse); returns a timeline
+    /// line when something about presence changed.
+    pub fn observe_prodjlink(&mut self, r: &Record<'_>, packet: Option<&Packet>) -> Option<String> {
         let dis = &r.dissection;
         let t: &str = &dis.type_name;
         // By the head's type, so that a claim cut short still counts as a step.

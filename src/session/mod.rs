@@ -102,45 +102,6 @@ pub struct Session {
     recent_set: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
 }
 
-/// A record's message, parsed from its bytes with the protocol's Reprs once per record and
-/// handed to every tracker: the session reads typed values, never the dissection's field list
-/// (which may be empty); of the dissection it reads only the head (type, device, name,
-/// summary, malformed).
-#[derive(Debug)]
-pub enum Parsed {
-    ProDjLink(Packet),
-    StageLinq(crate::stagelinq::Message),
-    /// dbserver records (the session reads what their stream tracker attached), messages the
-    /// session has no use for, and messages that do not parse.
-    Nothing,
-}
-
-impl Parsed {
-    /// Parse what the session reads of `r`.
-    pub fn of(r: &Record<'_>) -> Parsed {
-        let parsed = match r.dissection.proto {
-            Proto::ProDjLink => Packet::parse(r.port, r.bytes).ok().map(Parsed::ProDjLink),
-            Proto::StageLinq => stagelinq::parse(r).map(Parsed::StageLinq),
-            Proto::DbServer => None,
-        };
-        parsed.unwrap_or(Parsed::Nothing)
-    }
-
-    pub fn prodjlink(&self) -> Option<&Packet> {
-        match self {
-            Parsed::ProDjLink(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    pub fn stagelinq(&self) -> Option<&crate::stagelinq::Message> {
-        match self {
-            Parsed::StageLinq(m) => Some(m),
-            _ => None,
-        }
-    }
-}
-
 /// Hasher for keys that are hashes already (the duplicate fingerprints): passes them through.
 #[derive(Debug, Default, Clone, Copy)]
 struct Prehashed(u64);
@@ -265,7 +226,7 @@ impl Session {
 
     /// Whether [`Session::observe`] reads field values (rather than the head of the
     /// dissection and the message's bytes). The reader dissects fields only when it does. It
-    /// does not: every tracker reads the typed message of [`Parsed::of`].
+    /// does not: the trackers read the message as its Reprs parse it.
     pub const NEEDS_FIELDS: bool = false;
 
     /// Feed one record. Returns true when the now-playing text changed.
@@ -278,15 +239,26 @@ impl Session {
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
         let events_before = self.timeline.len();
-        let parsed = Parsed::of(r);
-        if let Some(text) = self.devices.observe(r, &parsed) {
-            self.line(r, text);
-        }
+        // Each message is parsed once, with its protocol's Reprs, for every tracker: the session
+        // reads typed values and the head of the dissection (type, device, name, summary),
+        // never its field list. The parsed message stays where it was made (a Pro DJ Link
+        // packet is some 300 bytes; moving it costs more than reading it).
         match r.dissection.proto {
-            Proto::ProDjLink => self.prodjlink(r, parsed.prodjlink()),
+            Proto::ProDjLink => {
+                let packet = Packet::parse(r.port, r.bytes);
+                let packet = packet.as_ref().ok();
+                if let Some(text) = self.devices.observe_prodjlink(r, packet) {
+                    self.line(r, text);
+                }
+                self.prodjlink(r, packet);
+            }
             Proto::DbServer => self.dbserver(r),
             Proto::StageLinq => {
-                for text in self.stagelinq.observe(r, parsed.stagelinq()) {
+                let message = stagelinq::parse(r);
+                if let Some(text) = self.devices.observe_stagelinq(r, message.as_ref()) {
+                    self.line(r, text);
+                }
+                for text in self.stagelinq.observe(r, message.as_ref()) {
                     self.line(r, text);
                 }
             }
