@@ -17,11 +17,36 @@ use crate::stagelinq::Message;
 /// `DeviceFinder.MAXIMUM_AGE`, prodjlink.md 2 "Timing facts").
 pub const KEEPALIVE_TIMEOUT_NS: i128 = 10_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// A device's identity, ordered by address then number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct DeviceKey {
     pub ip: IpAddr,
     /// Device number (Pro DJ Link) or 0 for StageLinQ devices, which have none.
     pub device: u32,
+}
+
+impl DeviceKey {
+    /// The order of (ip, device) as integers: IPv4 before IPv6, each address by value. The
+    /// same order as comparing the addresses' octets, without a byte-string comparison for
+    /// every step of a lookup (every record looks its sender up).
+    fn order(&self) -> (bool, u128, u32) {
+        match self.ip {
+            IpAddr::V4(a) => (false, u32::from(a) as u128, self.device),
+            IpAddr::V6(a) => (true, u128::from(a), self.device),
+        }
+    }
+}
+
+impl Ord for DeviceKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order().cmp(&other.order())
+    }
+}
+
+impl PartialOrd for DeviceKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -491,5 +516,38 @@ impl DeviceTable {
                     || (c.ip == d.ip && c.name.is_some() && c.name == d.name)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_keys_sort_as_address_then_number() {
+        let ips = [
+            "10.0.0.2",
+            "9.255.255.255",
+            "10.0.0.10",
+            "::1",
+            "fe80::1",
+            "0.0.0.0",
+        ];
+        let mut keys: Vec<DeviceKey> = ips
+            .iter()
+            .flat_map(|ip| {
+                [3, 1, 33].map(|device| DeviceKey {
+                    ip: ip.parse().unwrap(),
+                    device,
+                })
+            })
+            .collect();
+        let mut tuples: Vec<(IpAddr, u32)> = keys.iter().map(|k| (k.ip, k.device)).collect();
+        keys.sort();
+        tuples.sort();
+        assert_eq!(
+            keys.iter().map(|k| (k.ip, k.device)).collect::<Vec<_>>(),
+            tuples
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::dissect::Value;
 use crate::prodjlink::{Beat, CdjStatus, ChannelsOnAir, Packet, PrecisePosition};
 use crate::record::Record;
 
+use super::devices::DeviceKey;
 use super::tracks::{TrackInfo, TrackKey};
 
 /// A tempo change is an event when the effective tempo moves at least this much from the last
@@ -348,7 +349,7 @@ impl Player {
 
 #[derive(Debug, Default)]
 pub struct Players {
-    pub players: BTreeMap<(IpAddr, u32), Player>,
+    pub players: BTreeMap<DeviceKey, Player>,
     /// Records of players beyond [`super::limits::MAX_PLAYERS`], not followed.
     pub omitted: u64,
 }
@@ -380,7 +381,10 @@ impl Players {
         {
             return Vec::new();
         }
-        let key = (r.src.ip(), device);
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device,
+        };
         if self.players.len() >= super::limits::MAX_PLAYERS && !self.players.contains_key(&key) {
             self.omitted += 1;
             return Vec::new();
@@ -388,7 +392,7 @@ impl Players {
         let p = self
             .players
             .entry(key)
-            .or_insert_with(|| Player::new(key.0, device, r.dissection.name.clone()));
+            .or_insert_with(|| Player::new(key.ip, device, r.dissection.name.clone()));
         let evs = match packet {
             Packet::CdjStatus(s) => p.status(r, s, tracks),
             Packet::Beat(b) => p.beat(b),
