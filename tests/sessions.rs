@@ -25,6 +25,55 @@ fn summary_and_timeline_of_every_capture() {
     });
 }
 
+/// The session reads typed values parsed from the bytes, never the dissection's field list:
+/// with every record's fields removed, or never built (the head-only depth `--summary` reads
+/// at), it tells exactly the same story.
+#[test]
+fn the_session_tells_the_same_story_without_the_field_list() {
+    use djdissect::dissect::Depth;
+    const { assert!(!djdissect::session::Session::NEEDS_FIELDS) };
+    for path in common::all_captures("the_session_tells_the_same_story_without_the_field_list") {
+        let with = common::session_of_records(&path, Depth::Fields, false);
+        assert!(with.records > 0, "{}: no records", path.display());
+        for (how, without) in [
+            (
+                "fields cleared",
+                common::session_of_records(&path, Depth::Fields, true),
+            ),
+            (
+                "head only",
+                common::session_of_records(&path, Depth::Head, false),
+            ),
+        ] {
+            let name = format!("{} ({how})", path.display());
+            assert_eq!(
+                serde_json::to_string_pretty(&report::summary_json(&with)).unwrap(),
+                serde_json::to_string_pretty(&report::summary_json(&without)).unwrap(),
+                "{name}: summary JSON"
+            );
+            assert_eq!(
+                report::timeline_text(&with),
+                report::timeline_text(&without),
+                "{name}: timeline"
+            );
+            assert_eq!(
+                report::summary_text(&with, 140),
+                report::summary_text(&without, 140),
+                "{name}: summary text"
+            );
+            assert_eq!(
+                report::conversations_text(&with),
+                report::conversations_text(&without),
+                "{name}: conversations"
+            );
+            assert_eq!(
+                with.now_playing.current, without.now_playing.current,
+                "{name}: now playing"
+            );
+        }
+    }
+}
+
 #[test]
 fn conversations_of_the_dbserver_captures() {
     let Some(dir) = common::shared_captures("conversations") else {

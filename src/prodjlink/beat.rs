@@ -156,8 +156,9 @@ impl Beat {
         pitch_percent(self.pitch)
     }
 
-    pub fn effective_bpm(&self) -> f64 {
-        self.bpm() * self.pitch as f64 / 1_048_576.0
+    /// BPM x pitch, None when the player reports no BPM (`ffff`), as for [`super::CdjStatus`].
+    pub fn effective_bpm(&self) -> Option<f64> {
+        (self.bpm != 0xffff).then(|| self.bpm() * self.pitch as f64 / 1_048_576.0)
     }
 }
 
@@ -289,6 +290,16 @@ impl PrecisePosition {
         set_bytes(buf, UNKNOWN_30, &self.unknown_30);
         set_u32(buf, EFFECTIVE_BPM, self.effective_bpm);
         put_tail(buf, LEN, &self.extra);
+    }
+
+    /// Pitch in percent (the wire holds percent x 100, signed).
+    pub fn pitch_percent(&self) -> f64 {
+        self.pitch as f64 / 100.0
+    }
+
+    /// Effective BPM, None when unknown (`ffffffff`; the wire holds BPM x 10).
+    pub fn effective_bpm(&self) -> Option<f64> {
+        (self.effective_bpm != u32::MAX).then(|| self.effective_bpm as f64 / 10.0)
     }
 }
 

@@ -571,6 +571,26 @@ impl CdjStatus {
         (self.beat != 0xffff_ffff).then_some(self.beat)
     }
 
+    /// P1 as the dissector names it (`playing`, `cued`...), None for codes 4.2 does not list.
+    pub fn play_state_name(&self) -> Option<&'static str> {
+        super::play_state_name(self.play_state)
+    }
+
+    /// Sr as the dissector names it (`usb`, `sd`, `rekordbox`...).
+    pub fn slot_name(&self) -> Option<&'static str> {
+        super::slot_name(self.track_slot)
+    }
+
+    /// Tr as the dissector names it (`rekordbox`, `unanalyzed`...).
+    pub fn track_type_name(&self) -> Option<&'static str> {
+        super::track_type_name(self.track_type)
+    }
+
+    /// The firmware version as text (`1.44`), as the dissector shows it.
+    pub fn firmware_text(&self) -> String {
+        crate::dissect::ascii_trim(&self.firmware)
+    }
+
     /// Loop start and end in milliseconds (value x 65536 / 1000, 4.2).
     pub fn loop_ms(&self) -> Option<(f64, f64)> {
         let to_ms = |v: u32| v as f64 * 65536.0 / 1000.0;

@@ -216,6 +216,16 @@ impl ChannelsOnAir {
         put_tail(buf, self.extra_at(), &self.extra);
     }
 
+    /// Whether channel `n` (1-based) is on air; None past the channels this form carries.
+    pub fn channel_on_air(&self, n: usize) -> Option<bool> {
+        let five_six = self.six_channel.as_ref().map(|s| &s.channels_5_6[..]);
+        let flag = match n.checked_sub(1)? {
+            i @ 0..=3 => self.channels_1_4[i],
+            i => *five_six?.get(i - 4)?,
+        };
+        Some(flag != 0)
+    }
+
     /// On-air state per channel (4 or 6 entries).
     pub fn on_air(&self) -> Vec<bool> {
         let mut v: Vec<bool> = self.channels_1_4.iter().map(|&f| f != 0).collect();

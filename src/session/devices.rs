@@ -2,23 +2,51 @@
 //! CDJ-3000 put several numbers behind one address (prodjlink.md 1.5), plus the number-claim
 //! history of the power-up handshake (prodjlink.md 2, 9.1).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::dissect::{Proto, Value};
+use crate::prodjlink::Packet;
 use crate::record::Record;
+use crate::stagelinq::discovery::Discovery;
+use crate::stagelinq::Message;
 
 /// A device stops counting as present after this long without a keep-alive (Beat Link's
 /// `DeviceFinder.MAXIMUM_AGE`, prodjlink.md 2 "Timing facts").
 pub const KEEPALIVE_TIMEOUT_NS: i128 = 10_000_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// A device's identity, ordered by address then number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct DeviceKey {
     pub ip: IpAddr,
     /// Device number (Pro DJ Link) or 0 for StageLinQ devices, which have none.
     pub device: u32,
+}
+
+impl DeviceKey {
+    /// The order of (ip, device) as integers: IPv4 before IPv6, each address by value. The
+    /// same order as comparing the addresses' octets, without a byte-string comparison for
+    /// every step of a lookup (every record looks its sender up).
+    fn order(&self) -> (bool, u128, u32) {
+        match self.ip {
+            IpAddr::V4(a) => (false, u32::from(a) as u128, self.device),
+            IpAddr::V6(a) => (true, u128::from(a), self.device),
+        }
+    }
+}
+
+impl Ord for DeviceKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order().cmp(&other.order())
+    }
+}
+
+impl PartialOrd for DeviceKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,10 +68,57 @@ pub struct Device {
     pub last_ns: i128,
     #[serde(skip)]
     pub last_keepalive_ns: Option<i128>,
-    pub packets: BTreeMap<std::borrow::Cow<'static, str>, u64>,
+    pub packets: PacketCounts,
     /// Times the device went silent or said goodbye, and came back.
     pub departures: Vec<Departure>,
     pub left: Option<String>,
+    /// The bytes `mac` and `firmware` were made from: a packet that repeats them costs no text.
+    #[serde(skip)]
+    mac_raw: Option<[u8; 6]>,
+    #[serde(skip)]
+    firmware_raw: Option<[u8; 4]>,
+}
+
+/// Messages a device sent, counted by type. A device sends a handful of types, so the counts
+/// are a short list searched by the type name's address first (type names are static text):
+/// counting a status packet compares no text. Reads and serialises as a map sorted by type.
+#[derive(Debug, Clone, Default)]
+pub struct PacketCounts(Vec<(Cow<'static, str>, u64)>);
+
+impl PacketCounts {
+    /// Count one message of `type_name` (a `Cow`, so that a static name is kept borrowed and
+    /// found by address next time).
+    #[allow(clippy::ptr_arg)]
+    pub fn count(&mut self, type_name: &Cow<'static, str>) {
+        let t: &str = type_name;
+        let same_text = |k: &Cow<'static, str>| std::ptr::eq(k.as_ref(), t);
+        let i = match self.0.iter().position(|(k, _)| same_text(k)) {
+            Some(i) => Some(i),
+            None => self.0.iter().position(|(k, _)| k == t),
+        };
+        match i {
+            Some(i) => self.0[i].1 += 1,
+            None => self.0.push((type_name.clone(), 1)),
+        }
+    }
+
+    /// (type, count), sorted by type.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        let mut v: Vec<(&str, u64)> = self.0.iter().map(|(k, n)| (k.as_ref(), *n)).collect();
+        v.sort_unstable_by_key(|&(k, _)| k);
+        v.into_iter()
+    }
+
+    /// The counts, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().map(|&(_, n)| n)
+    }
+}
+
+impl Serialize for PacketCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,10 +176,23 @@ fn role_of(device_type: Option<u64>, name: Option<&str>, device: u32) -> &'stati
     }
 }
 
-fn str_field(r: &Record<'_>, name: &str) -> Option<String> {
-    r.dissection.field(name).and_then(|v| match v {
-        Value::Str(s) if !s.is_empty() => Some(s.to_string()),
-        _ => None,
+/// Text that says something: None when empty.
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// The step of the number negotiation a Pro DJ Link message type is (prodjlink.md 2, 9.1).
+fn claim_step(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "hello" => "hello",
+        "claim_mac" => "claim stage 1 (MAC)",
+        "claim_ip" => "claim stage 2 (IP)",
+        "claim_final" => "claim stage 3 (final)",
+        "mixer_assign_intent" => "mixer will assign",
+        "mixer_assign" => "mixer assigned",
+        "assignment_finished" => "number held",
+        "channel_conflict" => "number conflict",
+        _ => return None,
     })
 }
 
@@ -128,9 +216,11 @@ impl DeviceTable {
             first_ns: r.ts_ns,
             last_ns: r.ts_ns,
             last_keepalive_ns: None,
-            packets: BTreeMap::new(),
+            packets: PacketCounts::default(),
             departures: Vec::new(),
             left: None,
+            mac_raw: None,
+            firmware_raw: None,
         };
         let d = if full {
             // Beyond the bound: the record still works on a scratch row that is not kept.
@@ -144,91 +234,100 @@ impl DeviceTable {
         d
     }
 
-    /// Returns a timeline line when something about presence changed.
-    pub fn observe(&mut self, r: &Record<'_>) -> Option<String> {
-        let dis = &r.dissection;
-        match dis.proto {
-            Proto::ProDjLink => self.observe_prodjlink(r),
-            Proto::StageLinq if dis.type_name == "discovery" => self.observe_discovery(r),
-            Proto::StageLinq => {
-                // Any StageLinQ message refreshes its sender, if discovery introduced it.
-                let key = DeviceKey {
-                    ip: r.src.ip(),
-                    device: 0,
-                };
-                if let Some(d) = self.devices.get_mut(&key) {
-                    d.last_ns = d.last_ns.max(r.ts_ns);
-                }
-                None
-            }
-            Proto::DbServer => None,
+    /// A StageLinQ record and its message as `session::stagelinq::parse` gives it; returns a
+    /// timeline line when something about presence changed.
+    pub fn observe_stagelinq(
+        &mut self,
+        r: &Record<'_>,
+        message: Option<&Message>,
+    ) -> Option<String> {
+        if r.dissection.type_name == "discovery" {
+            let discovery = match message {
+                Some(Message::Discovery(d)) => Some(d),
+                _ => None,
+            };
+            return self.observe_discovery(r, discovery);
         }
+        // Any StageLinQ message refreshes its sender, if discovery introduced it.
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device: 0,
+        };
+        if let Some(d) = self.devices.get_mut(&key) {
+            d.last_ns = d.last_ns.max(r.ts_ns);
+        }
+        None
     }
 
-    fn observe_prodjlink(&mut self, r: &Record<'_>) -> Option<String> {
+    /// A claim step: its line, and the claim kept for the device it turns out to be.
+    fn claim(&mut self, r: &Record<'_>, step: &'static str, packet: Option<&Packet>) -> String {
         let dis = &r.dissection;
         let t: &str = &dis.type_name;
-        let claim_step = match t {
-            "hello" => Some("hello"),
-            "claim_mac" => Some("claim stage 1 (MAC)"),
-            "claim_ip" => Some("claim stage 2 (IP)"),
-            "claim_final" => Some("claim stage 3 (final)"),
-            "mixer_assign_intent" => Some("mixer will assign"),
-            "mixer_assign" => Some("mixer assigned"),
-            "assignment_finished" => Some("number held"),
-            "channel_conflict" => Some("number conflict"),
+        // The number the step names (claimed, assigned, contested, held); the head's device
+        // holds the same when the message is cut short.
+        let number = match packet {
+            Some(Packet::ClaimIp(c)) => Some(c.device),
+            Some(Packet::ClaimFinal(c)) => Some(c.device),
+            Some(Packet::AssignmentFinished(c)) => Some(c.device),
+            Some(Packet::MixerAssign(c)) => Some(c.device),
+            Some(Packet::ChannelConflict(c)) => Some(c.device),
             _ => None,
+        }
+        .map(u64::from)
+        .or(dis.device.map(u64::from))
+        .filter(|&n| n != 0);
+        let name = dis.name.clone().filter(|n| !n.is_empty());
+        let (mac, counter) = match packet {
+            Some(Packet::ClaimMac(c)) => (Some(crate::util::mac(&c.mac)), Some(c.counter)),
+            Some(Packet::ClaimIp(c)) => (Some(crate::util::mac(&c.mac)), None),
+            _ => (None, None),
         };
-        if let Some(step) = claim_step {
-            let number = [
-                "claimed_device",
-                "assigned_device",
-                "contested_device",
-                "device_number",
-            ]
-            .iter()
-            .find_map(|n| dis.field(n).and_then(Value::as_u64))
-            .or(dis.device.map(|d| d as u64))
-            .filter(|&n| n != 0);
-            let name = dis.name.clone().filter(|n| !n.is_empty());
-            let mac = str_field(r, "mac");
-            let who = match &name {
-                Some(n) => format!("{n} ({})", r.src.ip()),
-                None => r.src.ip().to_string(),
-            };
-            let counter = dis.field("counter").and_then(Value::as_u64);
-            let text = match (t, number) {
-                ("hello", _) => format!("{who} says hello"),
-                ("claim_mac", _) => match counter {
-                    Some(c) => format!("{who}: {step}, packet {c}"),
-                    None => format!("{who}: {step}"),
-                },
-                ("channel_conflict", Some(n)) => format!("{who} says number {n} is already taken"),
-                ("mixer_assign", Some(n)) => format!("{who} assigns number {n} to {}", r.dst.ip()),
-                ("assignment_finished", Some(n)) => {
-                    format!("{who} tells {} it holds number {n}", r.dst.ip())
-                }
-                (_, Some(n)) => format!("{who}: {step}, number {n}"),
-                (_, None) => format!("{who}: {step}"),
-            };
-            let claim = Claim {
-                frame: r.frame,
-                ts: super::ts(r.ts_ns),
-                ts_ns: r.ts_ns,
-                ip: r.src.ip(),
-                name,
-                mac,
-                step: step.to_string(),
-                number,
-                text: text.clone(),
-            };
-            super::limits::push(
-                &mut self.claims,
-                claim,
-                super::limits::MAX_EVENTS,
-                &mut self.omitted,
-            );
-            return Some(text);
+        let who = match &name {
+            Some(n) => format!("{n} ({})", r.src.ip()),
+            None => r.src.ip().to_string(),
+        };
+        let text = match (t, number) {
+            ("hello", _) => format!("{who} says hello"),
+            ("claim_mac", _) => match counter {
+                Some(c) => format!("{who}: {step}, packet {c}"),
+                None => format!("{who}: {step}"),
+            },
+            ("channel_conflict", Some(n)) => format!("{who} says number {n} is already taken"),
+            ("mixer_assign", Some(n)) => format!("{who} assigns number {n} to {}", r.dst.ip()),
+            ("assignment_finished", Some(n)) => {
+                format!("{who} tells {} it holds number {n}", r.dst.ip())
+            }
+            (_, Some(n)) => format!("{who}: {step}, number {n}"),
+            (_, None) => format!("{who}: {step}"),
+        };
+        let claim = Claim {
+            frame: r.frame,
+            ts: super::ts(r.ts_ns),
+            ts_ns: r.ts_ns,
+            ip: r.src.ip(),
+            name,
+            mac,
+            step: step.to_string(),
+            number,
+            text: text.clone(),
+        };
+        super::limits::push(
+            &mut self.claims,
+            claim,
+            super::limits::MAX_EVENTS,
+            &mut self.omitted,
+        );
+        text
+    }
+
+    /// A Pro DJ Link record and its packet (None when it does not parse); returns a timeline
+    /// line when something about presence changed.
+    pub fn observe_prodjlink(&mut self, r: &Record<'_>, packet: Option<&Packet>) -> Option<String> {
+        let dis = &r.dissection;
+        let t: &str = &dis.type_name;
+        // By the head's type, so that a claim cut short still counts as a step.
+        if let Some(step) = claim_step(t) {
+            return Some(self.claim(r, step, packet));
         }
         let device = dis.device?;
         // Claims before the number is settled carry no usable device number; everything else
@@ -241,39 +340,38 @@ impl DeviceTable {
             device,
         };
         let ts_ns = r.ts_ns;
-        // Keep-alives carry the type and MAC, status packets the firmware: one pass each, and
-        // nothing to look for in other packets.
-        let (device_type, mac, firmware) = match t {
-            "keep_alive" => {
-                let [ty, mac] = dis.fields_named(["device_type", "mac"]);
-                let mac = mac
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
-                (ty.and_then(Value::as_u64), mac, None)
-            }
-            "cdj_status" => (None, None, str_field(r, "firmware")),
+        // Keep-alives carry the type and MAC, status packets the firmware.
+        let (device_type, mac, firmware) = match packet {
+            Some(Packet::KeepAlive(k)) => (Some(k.device_type as u64), Some(&k.mac), None),
+            Some(Packet::CdjStatus(s)) => (None, None, Some(s)),
             _ => (None, None, None),
         };
-        let name = dis.name.clone().filter(|n| !n.is_empty());
+        let name = dis.name.as_deref().filter(|n| !n.is_empty());
         let is_keepalive = t == "keep_alive";
         let d = self.entry(key, r, "prodjlink");
-        *d.packets.entry(dis.type_name.clone()).or_default() += 1;
+        d.packets.count(&dis.type_name);
         if let Some(n) = name {
             if d.name.is_none() {
-                d.model = Some(n.clone());
-                d.role = role_of(device_type, Some(&n), device);
+                d.model = Some(n.to_string());
+                d.role = role_of(device_type, Some(n), device);
             }
-            d.name = Some(n);
+            if d.name.as_deref() != Some(n) {
+                d.name = Some(n.to_string());
+            }
         }
         if device_type.is_some() {
             d.role = role_of(device_type, d.name.as_deref(), device);
         }
-        if mac.is_some() {
-            d.mac = mac;
+        if let Some(mac) = mac.filter(|&m| d.mac_raw.as_ref() != Some(m)) {
+            d.mac = Some(crate::util::mac(mac));
+            d.mac_raw = Some(*mac);
         }
-        if firmware.is_some() {
-            d.firmware = firmware;
+        if let Some(s) = firmware.filter(|s| d.firmware_raw != Some(s.firmware)) {
+            // Empty text (all NULs) leaves what an earlier status said.
+            if let Some(text) = non_empty(&s.firmware_text()) {
+                d.firmware = Some(text);
+            }
+            d.firmware_raw = Some(s.firmware);
         }
         let mut line = None;
         if is_keepalive {
@@ -303,21 +401,27 @@ impl DeviceTable {
         line
     }
 
-    fn observe_discovery(&mut self, r: &Record<'_>) -> Option<String> {
+    /// A StageLinQ discovery datagram; `discovery` is None when it does not parse (the device
+    /// still counts as seen).
+    fn observe_discovery(
+        &mut self,
+        r: &Record<'_>,
+        discovery: Option<&Discovery>,
+    ) -> Option<String> {
         let key = DeviceKey {
             ip: r.src.ip(),
             device: 0,
         };
-        let name = str_field(r, "device_name");
-        let software = str_field(r, "software");
-        let model = str_field(r, "model");
-        let version = str_field(r, "version");
-        let action = str_field(r, "action").unwrap_or_default();
+        let name = discovery.and_then(|d| non_empty(&d.device_name));
+        let software = discovery.and_then(|d| non_empty(&d.software));
+        let model = discovery
+            .and_then(|d| crate::stagelinq::models::model_for(&d.software))
+            .and_then(|m| non_empty(m.unit));
+        let version = discovery.and_then(|d| non_empty(&d.version));
+        let action = discovery.map_or("", |d| d.action.as_str());
         let ts_ns = r.ts_ns;
         let d = self.entry(key, r, "stagelinq");
-        *d.packets
-            .entry(std::borrow::Cow::Borrowed("discovery"))
-            .or_default() += 1;
+        d.packets.count(&Cow::Borrowed("discovery"));
         let new = d.name.is_none();
         // The SC6000 announces its player and two "OfflineAnalyzer" helpers from one address
         // (stagelinq.md 3): the player identity wins; a helper only fills an empty row.
@@ -412,5 +516,38 @@ impl DeviceTable {
                     || (c.ip == d.ip && c.name.is_some() && c.name == d.name)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_keys_sort_as_address_then_number() {
+        let ips = [
+            "10.0.0.2",
+            "9.255.255.255",
+            "10.0.0.10",
+            "::1",
+            "fe80::1",
+            "0.0.0.0",
+        ];
+        let mut keys: Vec<DeviceKey> = ips
+            .iter()
+            .flat_map(|ip| {
+                [3, 1, 33].map(|device| DeviceKey {
+                    ip: ip.parse().unwrap(),
+                    device,
+                })
+            })
+            .collect();
+        let mut tuples: Vec<(IpAddr, u32)> = keys.iter().map(|k| (k.ip, k.device)).collect();
+        keys.sort();
+        tuples.sort();
+        assert_eq!(
+            keys.iter().map(|k| (k.ip, k.device)).collect::<Vec<_>>(),
+            tuples
+        );
     }
 }

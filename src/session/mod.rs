@@ -11,11 +11,13 @@ pub mod stagelinq;
 pub mod tracks;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use crate::dissect::{Proto, Value};
+use crate::prodjlink::Packet;
 use crate::record::Record;
 
 pub use now_playing::{NowPlaying, NowPlayingEntry};
@@ -97,14 +99,41 @@ pub struct Session {
     pub last_ns: Option<i128>,
     current_master: Option<u32>,
     recent: VecDeque<(i128, u64, u32)>,
-    recent_set: HashMap<u64, u32>,
+    recent_set: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+}
+
+/// Hasher for keys that are hashes already (the duplicate fingerprints): passes them through.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 /// A fast, non-cryptographic fingerprint of (source, destination, bytes) for duplicate
-/// detection: eight bytes at a time, multiply and rotate (collisions only cost a miscount).
+/// detection: multiply and rotate, eight bytes at a time in four independent lanes so that a
+/// 0x200-byte status is not one long chain of multiplications (collisions only cost a
+/// miscount).
 fn fingerprint(r: &Record<'_>) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(K).rotate_left(29);
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
     let addr = |a: &SocketAddr| match a.ip() {
         std::net::IpAddr::V4(ip) => u32::from(ip) as u64,
         std::net::IpAddr::V6(ip) => {
@@ -113,17 +142,23 @@ fn fingerprint(r: &Record<'_>) -> u64 {
         }
     } << 16
         | a.port() as u64;
-    let mut h = mix(mix(r.bytes.len() as u64, addr(&r.src)), addr(&r.dst));
-    let mut chunks = r.bytes.chunks_exact(8);
-    for c in &mut chunks {
-        h = mix(
-            h,
-            u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-        );
+    let mut lanes = [
+        mix(r.bytes.len() as u64, addr(&r.src)),
+        addr(&r.dst),
+        K,
+        K.rotate_left(32),
+    ];
+    let mut blocks = r.bytes.chunks_exact(32);
+    for b in &mut blocks {
+        for (lane, c) in lanes.iter_mut().zip(b.chunks_exact(8)) {
+            *lane = mix(*lane, word(c));
+        }
     }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    mix(h, u64::from_le_bytes(tail))
+    // The last 0-31 bytes: whole words, then the rest zero-padded.
+    for (lane, c) in lanes.iter_mut().zip(blocks.remainder().chunks(8)) {
+        *lane = mix(*lane, word(c));
+    }
+    lanes.iter().fold(0, |h, &l| mix(h, l))
 }
 
 impl Session {
@@ -189,11 +224,12 @@ impl Session {
             + self.now_playing.omitted
     }
 
-    /// Feed one record. Returns true when the now-playing text changed.
     /// Whether [`Session::observe`] reads field values (rather than the head of the
-    /// dissection and the message's bytes). The reader dissects fields only when it does.
-    pub const NEEDS_FIELDS: bool = true;
+    /// dissection and the message's bytes). The reader dissects fields only when it does. It
+    /// does not: the trackers read the message as its Reprs parse it.
+    pub const NEEDS_FIELDS: bool = false;
 
+    /// Feed one record. Returns true when the now-playing text changed.
     pub fn observe(&mut self, r: &Record<'_>) -> bool {
         if self.is_duplicate(r) {
             self.duplicates += 1;
@@ -203,14 +239,26 @@ impl Session {
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
         let events_before = self.timeline.len();
-        if let Some(text) = self.devices.observe(r) {
-            self.line(r, text);
-        }
+        // Each message is parsed once, with its protocol's Reprs, for every tracker: the session
+        // reads typed values and the head of the dissection (type, device, name, summary),
+        // never its field list. The parsed message stays where it was made (a Pro DJ Link
+        // packet is some 300 bytes; moving it costs more than reading it).
         match r.dissection.proto {
-            Proto::ProDjLink => self.prodjlink(r),
+            Proto::ProDjLink => {
+                let packet = Packet::parse(r.port, r.bytes);
+                let packet = packet.as_ref().ok();
+                if let Some(text) = self.devices.observe_prodjlink(r, packet) {
+                    self.line(r, text);
+                }
+                self.prodjlink(r, packet);
+            }
             Proto::DbServer => self.dbserver(r),
             Proto::StageLinq => {
-                for text in self.stagelinq.observe(r) {
+                let message = stagelinq::parse(r);
+                if let Some(text) = self.devices.observe_stagelinq(r, message.as_ref()) {
+                    self.line(r, text);
+                }
+                for text in self.stagelinq.observe(r, message.as_ref()) {
                     self.line(r, text);
                 }
             }
@@ -225,12 +273,11 @@ impl Session {
                 .update(r.ts_ns, &self.players, &self.stagelinq)
     }
 
-    fn prodjlink(&mut self, r: &Record<'_>) {
-        let t: &str = &r.dissection.type_name;
-        let events = if t == "channels_on_air" {
-            self.players.channels_on_air(r)
-        } else {
-            self.players.observe(r, &self.tracks)
+    fn prodjlink(&mut self, r: &Record<'_>, packet: Option<&Packet>) {
+        let events = match packet {
+            Some(Packet::ChannelsOnAir(c)) => self.players.channels_on_air(r, c),
+            Some(p) => self.players.observe(r, p, &self.tracks),
+            None => Vec::new(),
         };
         for (deck, ev, text) in events {
             if ev == "master" {
@@ -238,6 +285,8 @@ impl Session {
             }
             self.line(r, text);
         }
+        // From the head, so that a handoff cut short is still told.
+        let t: &str = &r.dissection.type_name;
         if t.starts_with("master_handoff") || t == "sync_control" {
             let text = format!(
                 "{}{}",

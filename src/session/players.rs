@@ -7,8 +7,10 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::dissect::Value;
+use crate::prodjlink::{Beat, CdjStatus, ChannelsOnAir, Packet, PrecisePosition};
 use crate::record::Record;
 
+use super::devices::DeviceKey;
 use super::tracks::{TrackInfo, TrackKey};
 
 /// A tempo change is an event when the effective tempo moves at least this much from the last
@@ -44,6 +46,9 @@ pub struct PlayerState {
     /// When the current play started (for "most recently started" now-playing choice).
     #[serde(skip)]
     pub playing_since: Option<i128>,
+    /// The P1 code `play_state` names, to notice a change without comparing text.
+    #[serde(skip)]
+    play_state_code: Option<u8>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,11 +66,71 @@ pub struct Player {
     reported_bpm: Option<f64>,
 }
 
-fn u(r: &Record<'_>, n: &str) -> Option<u64> {
-    r.dissection.field(n).and_then(Value::as_u64)
+/// A one-byte code named as the dissector names it: the reference's name, or `0x..` for a code
+/// it does not list; compared and shown without allocating.
+struct CodeName {
+    name: Option<&'static str>,
+    hex: [u8; 4],
 }
-fn text(v: Option<&Value>) -> Option<&str> {
-    v.and_then(Value::as_str)
+
+impl CodeName {
+    fn new(code: u8, name: Option<&'static str>) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let hex = [
+            b'0',
+            b'x',
+            HEX[(code >> 4) as usize],
+            HEX[(code & 15) as usize],
+        ];
+        CodeName { name, hex }
+    }
+
+    fn as_str(&self) -> &str {
+        match self.name {
+            Some(n) => n,
+            None => std::str::from_utf8(&self.hex).unwrap_or("0x??"),
+        }
+    }
+}
+
+/// A value rounded as the dissection shows it ([`Value::round`]), so that the story tells the
+/// numbers a reader sees in the packet list.
+fn shown(v: f64, digits: i32) -> f64 {
+    Value::round(v, digits).as_f64().unwrap_or(v)
+}
+
+/// The tempo a status, beat or precise-position packet reports, as the dissection shows it.
+#[derive(Debug, Clone, Copy)]
+struct Tempo {
+    bpm: Option<f64>,
+    pitch: Option<f64>,
+    effective: Option<f64>,
+}
+
+impl Tempo {
+    fn of_status(s: &CdjStatus) -> Self {
+        Tempo {
+            bpm: s.bpm().map(|b| shown(b, 2)),
+            pitch: Some(shown(s.pitch_percent(), 2)),
+            effective: s.effective_bpm().map(|e| shown(e, 2)),
+        }
+    }
+
+    fn of_beat(b: &Beat) -> Self {
+        Tempo {
+            bpm: Some(shown(b.bpm(), 2)),
+            pitch: Some(shown(b.pitch_percent(), 2)),
+            effective: b.effective_bpm().map(|e| shown(e, 2)),
+        }
+    }
+
+    fn of_position(p: &PrecisePosition) -> Self {
+        Tempo {
+            bpm: None,
+            pitch: Some(shown(p.pitch_percent(), 2)),
+            effective: p.effective_bpm().map(|e| shown(e, 1)),
+        }
+    }
 }
 
 /// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
@@ -126,28 +191,15 @@ impl Player {
     fn status(
         &mut self,
         r: &Record<'_>,
+        s: &CdjStatus,
         tracks: &BTreeMap<TrackKey, TrackInfo>,
     ) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        // One pass over the fields for everything a status packet can change.
-        let [id, track_device, track_slot, track_type, play_state, playing, sync, master, on_air, beat, beat_in_bar] =
-            r.dissection.fields_named([
-                "rekordbox_id",
-                "track_device",
-                "track_slot",
-                "track_type",
-                "play_state",
-                "playing",
-                "sync",
-                "master",
-                "on_air",
-                "beat",
-                "beat_in_bar",
-            ]);
         // Track: (source player, slot, rekordbox id); compared without building a key.
-        let id = id.and_then(Value::as_u64).unwrap_or(0) as u32;
-        let player = track_device.and_then(Value::as_u64).unwrap_or(0) as u32;
-        let slot = text(track_slot).unwrap_or("?");
+        let id = s.rekordbox_id;
+        let player = s.track_device as u32;
+        let slot = CodeName::new(s.track_slot, s.slot_name());
+        let slot = slot.as_str();
         let same = match &self.state.track {
             Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
             None => id == 0,
@@ -164,7 +216,7 @@ impl Player {
                     let info = tracks.get(k);
                     self.state.title = info.and_then(|i| i.title.clone());
                     self.state.artist = info.and_then(|i| i.artist.clone());
-                    let kind = text(track_type).unwrap_or("rekordbox");
+                    let kind = CodeName::new(s.track_type, s.track_type_name());
                     let what = match info {
                         Some(i) => format!(" = {}", i.describe()),
                         None => String::new(),
@@ -172,8 +224,11 @@ impl Player {
                     out.push((
                         "track_loaded",
                         format!(
-                            "{label} loaded {kind} track {} from player {} {}{what}",
-                            k.rekordbox_id, k.player, k.slot
+                            "{label} loaded {} track {} from player {} {}{what}",
+                            kind.as_str(),
+                            k.rekordbox_id,
+                            k.player,
+                            k.slot
                         ),
                     ));
                 }
@@ -193,14 +248,18 @@ impl Player {
                 }
             }
         }
-        if let Some(ps) = text(play_state) {
+        if self.state.play_state_code != Some(s.play_state) {
+            let ps = CodeName::new(s.play_state, s.play_state_name());
+            let ps = ps.as_str();
+            // Two codes can read the same only if a listed name looked like `0x..`.
             if self.state.play_state.as_deref() != Some(ps) {
                 let ev = play_event(ps);
                 out.push((ev, format!("{} {}", self.label(), ps.replace('_', " "))));
                 self.state.play_state = Some(ps.to_string());
             }
+            self.state.play_state_code = Some(s.play_state);
         }
-        let playing = playing.and_then(Value::as_bool).unwrap_or(false);
+        let playing = s.is_playing();
         if playing && !self.state.playing {
             self.state.playing_since = Some(r.ts_ns);
         }
@@ -208,57 +267,52 @@ impl Player {
             self.state.playing_since = None;
         }
         self.state.playing = playing;
-        if let Some(sync) = sync.and_then(Value::as_bool) {
-            if sync != self.state.sync {
+        let sync = s.is_synced();
+        if sync != self.state.sync {
+            out.push((
+                "sync",
+                format!("{} sync {}", self.label(), if sync { "on" } else { "off" }),
+            ));
+            self.state.sync = sync;
+        }
+        let m = s.is_master();
+        if m != self.state.master {
+            out.push((
+                "master",
+                format!(
+                    "{} {} tempo master",
+                    self.label(),
+                    if m { "became" } else { "is no longer" }
+                ),
+            ));
+            self.state.master = m;
+        }
+        let on = s.is_on_air();
+        if Some(on) != self.state.on_air {
+            if self.state.on_air.is_some() || on {
                 out.push((
-                    "sync",
-                    format!("{} sync {}", self.label(), if sync { "on" } else { "off" }),
+                    "on_air",
+                    format!("{} {}", self.label(), if on { "on air" } else { "off air" }),
                 ));
-                self.state.sync = sync;
             }
+            self.state.on_air = Some(on);
         }
-        if let Some(m) = master.and_then(Value::as_bool) {
-            if m != self.state.master {
-                out.push((
-                    "master",
-                    format!(
-                        "{} {} tempo master",
-                        self.label(),
-                        if m { "became" } else { "is no longer" }
-                    ),
-                ));
-                self.state.master = m;
-            }
-        }
-        if let Some(on) = on_air.and_then(Value::as_bool) {
-            if Some(on) != self.state.on_air {
-                if self.state.on_air.is_some() || on {
-                    out.push((
-                        "on_air",
-                        format!("{} {}", self.label(), if on { "on air" } else { "off air" }),
-                    ));
-                }
-                self.state.on_air = Some(on);
-            }
-        }
-        self.tempo(r, &mut out);
-        self.state.beat = beat.and_then(Value::as_u64);
-        self.state.beat_in_bar = beat_in_bar
-            .and_then(Value::as_u64)
-            .or(self.state.beat_in_bar);
+        self.tempo(Tempo::of_status(s), true, &mut out);
+        self.state.beat = s.beat_number().map(u64::from);
+        self.state.beat_in_bar = Some(s.beat_in_bar as u64);
         out
     }
 
-    fn tempo(&mut self, r: &Record<'_>, out: &mut Vec<(&'static str, String)>) {
-        let [bpm, pitch, effective] = r.dissection.fields_named(["bpm", "pitch", "effective_bpm"]);
-        self.state.bpm = bpm.and_then(Value::as_f64).or(self.state.bpm);
-        self.state.pitch = pitch.and_then(Value::as_f64).or(self.state.pitch);
-        let Some(eff) = effective.and_then(Value::as_f64) else {
+    /// `from_status`: a CDJ status, whose tempo means nothing while no track is loaded.
+    fn tempo(&mut self, t: Tempo, from_status: bool, out: &mut Vec<(&'static str, String)>) {
+        self.state.bpm = t.bpm.or(self.state.bpm);
+        self.state.pitch = t.pitch.or(self.state.pitch);
+        let Some(eff) = t.effective else {
             return;
         };
         self.state.effective_bpm = Some(eff);
         // No track: no tempo to speak of.
-        if self.state.track.is_none() && r.dissection.type_name == "cdj_status" {
+        if self.state.track.is_none() && from_status {
             return;
         }
         match self.reported_bpm {
@@ -277,24 +331,42 @@ impl Player {
             _ => {}
         }
     }
+
+    fn beat(&mut self, b: &Beat) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        self.tempo(Tempo::of_beat(b), false, &mut out);
+        self.state.beat_in_bar = Some(b.beat_in_bar as u64);
+        out
+    }
+
+    fn position(&mut self, p: &PrecisePosition) -> Vec<(&'static str, String)> {
+        self.state.position_ms = Some(p.position_ms as u64);
+        let mut out = Vec::new();
+        self.tempo(Tempo::of_position(p), false, &mut out);
+        out
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Players {
-    pub players: BTreeMap<(IpAddr, u32), Player>,
+    pub players: BTreeMap<DeviceKey, Player>,
     /// Records of players beyond [`super::limits::MAX_PLAYERS`], not followed.
     pub omitted: u64,
 }
 
 impl Players {
-    /// Feed a Pro DJ Link record; returns the (deck, event, text) it caused.
+    /// Feed a Pro DJ Link packet (CDJ status, beat or precise position; others are ignored);
+    /// returns the (deck, event, text) it caused.
     pub fn observe(
         &mut self,
         r: &Record<'_>,
+        packet: &Packet,
         tracks: &BTreeMap<TrackKey, TrackInfo>,
     ) -> Vec<(u32, &'static str, String)> {
-        let t: &str = &r.dissection.type_name;
-        if !matches!(t, "cdj_status" | "beat" | "precise_position") {
+        if !matches!(
+            packet,
+            Packet::CdjStatus(_) | Packet::Beat(_) | Packet::PrecisePosition(_)
+        ) {
             return Vec::new();
         }
         let Some(device) = r.dissection.device.filter(|&d| d != 0) else {
@@ -309,7 +381,10 @@ impl Players {
         {
             return Vec::new();
         }
-        let key = (r.src.ip(), device);
+        let key = DeviceKey {
+            ip: r.src.ip(),
+            device,
+        };
         if self.players.len() >= super::limits::MAX_PLAYERS && !self.players.contains_key(&key) {
             self.omitted += 1;
             return Vec::new();
@@ -317,40 +392,32 @@ impl Players {
         let p = self
             .players
             .entry(key)
-            .or_insert_with(|| Player::new(key.0, device, r.dissection.name.clone()));
-        let mut evs = match t {
-            "cdj_status" => p.status(r, tracks),
-            "beat" => {
-                let mut out = Vec::new();
-                p.tempo(r, &mut out);
-                p.state.beat_in_bar = u(r, "beat_in_bar").or(p.state.beat_in_bar);
-                out
-            }
-            _ => {
-                p.state.position_ms = u(r, "position_ms");
-                let mut out = Vec::new();
-                p.tempo(r, &mut out);
-                out
-            }
+            .or_insert_with(|| Player::new(key.ip, device, r.dissection.name.clone()));
+        let evs = match packet {
+            Packet::CdjStatus(s) => p.status(r, s, tracks),
+            Packet::Beat(b) => p.beat(b),
+            Packet::PrecisePosition(pos) => p.position(pos),
+            _ => Vec::new(),
         };
+        if evs.is_empty() {
+            return Vec::new();
+        }
         let deck = p.deck;
         for (ev, text) in &evs {
             p.push(r, ev, text.clone());
         }
-        evs.drain(..).map(|(e, t)| (deck, e, t)).collect()
+        evs.into_iter().map(|(e, t)| (deck, e, t)).collect()
     }
 
     /// Apply a mixer's channels-on-air packet: channel N is player N (prodjlink.md 3, kind 03).
-    pub fn channels_on_air(&mut self, r: &Record<'_>) -> Vec<(u32, &'static str, String)> {
-        let Some(Value::List(ch)) = r.dissection.field("channels") else {
-            return Vec::new();
-        };
+    pub fn channels_on_air(
+        &mut self,
+        r: &Record<'_>,
+        c: &ChannelsOnAir,
+    ) -> Vec<(u32, &'static str, String)> {
         let mut out = Vec::new();
         for p in self.players.values_mut() {
-            let Some(on) = ch
-                .get(p.deck.wrapping_sub(1) as usize)
-                .and_then(Value::as_bool)
-            else {
+            let Some(on) = c.channel_on_air(p.deck as usize) else {
                 continue;
             };
             if Some(on) != p.state.on_air {

@@ -12,6 +12,10 @@ use serde::Serialize;
 
 use crate::dissect::Value;
 use crate::record::Record;
+use crate::stagelinq::beatinfo::BeatInfoMessage;
+use crate::stagelinq::directory::DirectoryMessage;
+use crate::stagelinq::statemap::StateMapMessage;
+use crate::stagelinq::{statemap_json, Message};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DeckState {
@@ -60,15 +64,35 @@ pub struct StageLinq {
     pub tokens: BTreeMap<String, IpAddr>,
 }
 
-/// The payload of a StateMap JSON value: `{"type":0,"value":1.5}`, `{"state":true}`,
-/// `{"string":"x"}`, `{"color":"#ff.."}`.
-fn inner(v: &Value) -> Option<&Value> {
-    match v {
-        Value::Obj(items) => items
+/// The messages the session reads (discovery, service announcements, StateMap subscriptions,
+/// values and writes, BeatInfo emits), parsed from the record's bytes; the head's type names the
+/// family. None for everything else (FileTransfer chunks are read from what their tracker
+/// attached) and for messages that do not parse.
+pub fn parse(r: &Record<'_>) -> Option<Message> {
+    let t: &str = &r.dissection.type_name;
+    let read = matches!(
+        t,
+        "discovery"
+            | "service_announcement"
+            | "statemap_subscribe"
+            | "statemap_value"
+            | "statemap_set"
+            | "beat_info"
+    );
+    read.then(|| crate::stagelinq::parse(r.bytes, t)).flatten()
+}
+
+/// The payload of a StateMap JSON value, as the dissector decodes it: `{"type":0,"value":1.5}`
+/// gives 1.5, `{"state":true}`, `{"string":"x"}` and `{"color":"#ff.."}` likewise; other JSON
+/// as it is, text that is not JSON as text.
+fn state_of(json: &str) -> Value {
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(o)) => o
             .iter()
-            .find(|(k, _)| matches!(k.as_ref(), "value" | "state" | "string" | "color"))
-            .map(|(_, v)| v),
-        other => Some(other),
+            .find(|(k, _)| matches!(k.as_str(), "value" | "state" | "string" | "color"))
+            .map_or(Value::Null, |(_, v)| statemap_json::to_value(v)),
+        Ok(other) => statemap_json::to_value(&other),
+        Err(_) => Value::Str(json.to_string().into()),
     }
 }
 
@@ -98,121 +122,65 @@ impl StageLinq {
         })
     }
 
-    /// Feed a StageLinQ record; returns timeline lines.
-    pub fn observe(&mut self, r: &Record<'_>) -> Vec<String> {
-        let d = &r.dissection;
-        let field = |n: &str| d.field(n);
-        let text = |n: &str| field(n).and_then(|v| v.as_str()).map(str::to_string);
+    /// Feed a StageLinQ record and its message ([`parse`]); returns timeline lines.
+    pub fn observe(&mut self, r: &Record<'_>, message: Option<&Message>) -> Vec<String> {
+        if r.dissection.type_name == "file_transfer" {
+            return self.file_transfer(r);
+        }
         let mut out = Vec::new();
-        match d.type_name.as_ref() {
-            "discovery" => {
-                // The token field holds the 16 raw bytes; keys are lowercase hex.
-                let token = match field("token") {
-                    Some(Value::Bytes(b)) => Some(crate::util::hex(b)),
-                    Some(Value::Str(s)) => Some(s.to_string()),
-                    _ => None,
-                };
-                if let Some(tok) = token {
-                    let ip = r.src.ip();
-                    super::limits::insert(
-                        &mut self.tokens,
-                        tok.clone(),
-                        ip,
-                        super::limits::MAX_ENTRIES,
-                        &mut self.omitted,
-                    );
-                    let dev = self.device(r.src.ip());
-                    if dev.token.is_none() {
-                        dev.token = Some(tok);
-                    }
+        match message {
+            Some(Message::Discovery(d)) => {
+                // Keys are lowercase hex of the 16 token bytes.
+                let tok = crate::util::hex(&d.token.0);
+                let ip = r.src.ip();
+                super::limits::insert(
+                    &mut self.tokens,
+                    tok.clone(),
+                    ip,
+                    super::limits::MAX_ENTRIES,
+                    &mut self.omitted,
+                );
+                let dev = self.device(ip);
+                if dev.token.is_none() {
+                    dev.token = Some(tok);
                 }
             }
-            "service_announcement" => {
-                if let (Some(name), Some(port)) =
-                    (text("service"), field("port").and_then(Value::as_u64))
-                {
-                    let dev = self.device(r.src.ip());
-                    if dev.services.insert(name.clone(), port as u16).is_none() {
-                        out.push(format!(
-                            "{} offers StageLinQ service {name} on port {port}",
-                            r.src.ip()
-                        ));
-                    }
+            Some(Message::Directory(DirectoryMessage::ServiceAnnouncement(a))) => {
+                let dev = self.device(r.src.ip());
+                if dev.services.insert(a.service.clone(), a.port).is_none() {
+                    out.push(format!(
+                        "{} offers StageLinQ service {} on port {}",
+                        r.src.ip(),
+                        a.service,
+                        a.port
+                    ));
                 }
             }
-            "statemap_subscribe" => {
-                if let Some(path) = text("path") {
-                    let interval = field("interval").and_then(Value::as_u64).unwrap_or(0);
-                    let dev = self.device(r.src.ip());
-                    let mut omitted = 0;
-                    super::limits::insert(
-                        &mut dev.subscriptions,
-                        path,
-                        interval,
-                        super::limits::MAX_ENTRIES,
-                        &mut omitted,
-                    );
-                    self.omitted += omitted;
-                }
+            Some(Message::StateMap(StateMapMessage::Subscribe { path, interval })) => {
+                let dev = self.device(r.src.ip());
+                let mut omitted = 0;
+                super::limits::insert(
+                    &mut dev.subscriptions,
+                    path.clone(),
+                    *interval as u64,
+                    super::limits::MAX_ENTRIES,
+                    &mut omitted,
+                );
+                self.omitted += omitted;
             }
-            "statemap_value" | "statemap_set" | "statemap_write" => {
-                if let (Some(path), Some(v)) = (text("path"), field("value")) {
-                    let v = inner(v).cloned().unwrap_or(Value::Null);
-                    out.extend(self.state_value(r, &path, &v));
-                }
+            Some(Message::StateMap(StateMapMessage::Value { path, json })) => {
+                out.extend(self.state_value(r, false, path, &state_of(json)));
             }
-            "file_transfer" => {
-                if let Some(Value::Obj(t)) = r.extra("transfer") {
-                    let get = |n: &str| t.iter().find(|(k, _)| k == n).map(|(_, v)| v);
-                    let (Some(txid), Some(summary)) = (
-                        get("txid").and_then(Value::as_u64),
-                        get("summary").and_then(Value::as_str),
-                    ) else {
-                        return out;
-                    };
-                    // The device serving the file is the server of the connection.
-                    let server = if r.src.port() == r.port {
-                        r.src.ip()
-                    } else {
-                        r.dst.ip()
-                    };
-                    let complete = get("complete").and_then(Value::as_bool) == Some(true);
-                    let dev = self.device(server);
-                    let was_complete = dev
-                        .transfers
-                        .get(&txid)
-                        .is_some_and(|s| s.ends_with("complete"));
-                    let mut omitted = 0;
-                    super::limits::insert(
-                        &mut dev.transfers,
-                        txid,
-                        summary.to_string(),
-                        super::limits::MAX_ENTRIES,
-                        &mut omitted,
-                    );
-                    self.omitted += omitted;
-                    if complete && !was_complete {
-                        out.push(format!("{server} served {summary}"));
-                    }
-                }
+            Some(Message::StateMap(StateMapMessage::Set { path, json })) => {
+                out.extend(self.state_value(r, true, path, &state_of(json)));
             }
-            "beat_info" => {
-                if let Some(Value::List(decks)) = field("decks") {
-                    let ip = r.src.ip();
-                    let dev = self.device(ip);
-                    // Players have 1-4 decks; a longer list is not a deck table worth keeping.
-                    for (i, deck) in decks.iter().enumerate().take(MAX_DECK as usize) {
-                        let Value::Obj(items) = deck else { continue };
-                        let get = |n: &str| {
-                            items
-                                .iter()
-                                .find(|(k, _)| k == n)
-                                .and_then(|(_, v)| v.as_f64())
-                        };
-                        let st = dev.decks.entry(i as u32 + 1).or_default();
-                        st.beat = get("beat");
-                        st.beatinfo_bpm = get("bpm");
-                    }
+            Some(Message::BeatInfo(BeatInfoMessage::Beat(e))) => {
+                let dev = self.device(r.src.ip());
+                // Players have 1-4 decks; a longer list is not a deck table worth keeping.
+                for (i, deck) in e.decks.iter().enumerate().take(MAX_DECK as usize) {
+                    let st = dev.decks.entry(i as u32 + 1).or_default();
+                    st.beat = Some(deck.beat);
+                    st.beatinfo_bpm = Some(deck.bpm);
                 }
             }
             _ => {}
@@ -220,15 +188,52 @@ impl StageLinq {
         out
     }
 
-    fn state_value(&mut self, r: &Record<'_>, path: &str, v: &Value) -> Vec<String> {
+    /// A FileTransfer message: the download it belongs to, as its tracker attached it.
+    fn file_transfer(&mut self, r: &Record<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let Some(Value::Obj(t)) = r.extra("transfer") else {
+            return out;
+        };
+        let get = |n: &str| t.iter().find(|(k, _)| k == n).map(|(_, v)| v);
+        let (Some(txid), Some(summary)) = (
+            get("txid").and_then(Value::as_u64),
+            get("summary").and_then(Value::as_str),
+        ) else {
+            return out;
+        };
+        // The device serving the file is the server of the connection.
+        let server = if r.src.port() == r.port {
+            r.src.ip()
+        } else {
+            r.dst.ip()
+        };
+        let complete = get("complete").and_then(Value::as_bool) == Some(true);
+        let dev = self.device(server);
+        let was_complete = dev
+            .transfers
+            .get(&txid)
+            .is_some_and(|s| s.ends_with("complete"));
+        let mut omitted = 0;
+        super::limits::insert(
+            &mut dev.transfers,
+            txid,
+            summary.to_string(),
+            super::limits::MAX_ENTRIES,
+            &mut omitted,
+        );
+        self.omitted += omitted;
+        if complete && !was_complete {
+            out.push(format!("{server} served {summary}"));
+        }
+        out
+    }
+
+    /// `set`: a write (0x7d1 with JSON) rather than a value emit.
+    fn state_value(&mut self, r: &Record<'_>, set: bool, path: &str, v: &Value) -> Vec<String> {
         let mut out = Vec::new();
         // A value emit reports the sender's own state; a set (0x7d1 with JSON) writes into the
         // receiver's state, as the mixer does with ExternalMixerVolume (stagelinq.md 1.5).
-        let ip = if r.dissection.type_name == "statemap_set" {
-            r.dst.ip()
-        } else {
-            r.src.ip()
-        };
+        let ip = if set { r.dst.ip() } else { r.src.ip() };
         if deck_path(path).is_some() || path.starts_with("/Mixer/") {
             self.dirty = true;
         }

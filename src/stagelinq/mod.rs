@@ -143,34 +143,38 @@ pub fn dissect_unknown(
     d
 }
 
-/// Parse `bytes` as the StageLinQ message family that `type_name` (a dissection's type) names
-/// and emit it again: the round-trip check the emulator relies on. None when it does not parse.
-pub fn reparse(bytes: &[u8], type_name: &str) -> Option<Vec<u8>> {
+/// Parse `bytes` as the StageLinQ message family that `type_name` (a dissection's type) names.
+/// None when the type names no family or the bytes do not parse.
+pub fn parse(bytes: &[u8], type_name: &str) -> Option<Message> {
     let t = type_name;
     Some(if t == "discovery" {
-        discovery::Discovery::parse(bytes).ok()?.to_bytes()
+        Message::Discovery(discovery::Discovery::parse(bytes).ok()?)
     } else if t.starts_with("eaas") {
-        eaas::EaasDiscovery::parse(bytes).ok()?.to_bytes()
+        Message::Eaas(eaas::EaasDiscovery::parse(bytes).ok()?)
     } else if matches!(
         t,
         "services_request" | "service_announcement" | "service_hello" | "reference"
     ) {
-        directory::DirectoryMessage::parse(bytes).ok()?.to_bytes()
+        Message::Directory(directory::DirectoryMessage::parse(bytes).ok()?)
     } else if t.starts_with("statemap") {
-        statemap::StateMapMessage::parse(bytes).ok()?.to_bytes()
+        Message::StateMap(statemap::StateMapMessage::parse(bytes).ok()?)
     } else if t.starts_with("beat_info") {
-        beatinfo::BeatInfoMessage::parse(bytes).ok()?.to_bytes()
+        Message::BeatInfo(beatinfo::BeatInfoMessage::parse(bytes).ok()?)
     } else if t == "time_sync" {
-        timesync::TimeSyncMessage::parse(bytes).ok()?.to_bytes()
+        Message::TimeSync(timesync::TimeSyncMessage::parse(bytes).ok()?)
     } else if t == "broadcast" {
-        broadcast::BroadcastMessage::parse(bytes).ok()?.to_bytes()
+        Message::Broadcast(broadcast::BroadcastMessage::parse(bytes).ok()?)
     } else if t == "syncing" {
-        syncing::SyncingMessage::parse(bytes).ok()?.to_bytes()
+        Message::Syncing(syncing::SyncingMessage::parse(bytes).ok()?)
     } else if t == "file_transfer" {
-        filetransfer::FileTransferMessage::parse(bytes)
-            .ok()?
-            .to_bytes()
+        Message::FileTransfer(filetransfer::FileTransferMessage::parse(bytes).ok()?)
     } else {
         return None;
     })
+}
+
+/// Parse `bytes` as the StageLinQ message family that `type_name` (a dissection's type) names
+/// and emit it again: the round-trip check the emulator relies on. None when it does not parse.
+pub fn reparse(bytes: &[u8], type_name: &str) -> Option<Vec<u8>> {
+    parse(bytes, type_name).map(|m| m.to_bytes())
 }

@@ -125,20 +125,38 @@ pub fn snapshot_name(prefix: &str, path: &Path) -> String {
 
 /// Read a capture through the engine into a session.
 pub fn session_of(path: &Path) -> djdissect::session::Session {
+    session_of_records(path, djdissect::dissect::Depth::default(), false)
+}
+
+/// Like [`session_of`], with the engine dissecting to `depth`; `clear_fields` also empties
+/// every record's field list before the session sees it, leaving only the dissection's head
+/// (type, device, name, summary, malformed), the bytes and the stream trackers' extras.
+pub fn session_of_records(
+    path: &Path,
+    depth: djdissect::dissect::Depth,
+    clear_fields: bool,
+) -> djdissect::session::Session {
     use std::ops::ControlFlow;
     let mut r = djdissect::capture::CaptureReader::open(path).unwrap();
-    let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions::default());
-    let mut s = djdissect::session::Session::new();
-    while let Some(f) = r.next_frame().unwrap() {
-        let _ = e.frame(&f, &mut |rec| {
-            s.observe(rec);
-            ControlFlow::Continue(())
-        });
-    }
-    let _ = e.finish(&mut |rec| {
-        s.observe(rec);
-        ControlFlow::Continue(())
+    let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions {
+        depth,
+        ..Default::default()
     });
+    let mut s = djdissect::session::Session::new();
+    let mut observe = |rec: &djdissect::record::Record<'_>| {
+        if clear_fields {
+            let mut rec = rec.clone();
+            rec.dissection.fields.clear();
+            s.observe(&rec);
+        } else {
+            s.observe(rec);
+        }
+        ControlFlow::Continue(())
+    };
+    while let Some(f) = r.next_frame().unwrap() {
+        let _ = e.frame(&f, &mut observe);
+    }
+    let _ = e.finish(&mut observe);
     s.finish();
     s
 }
