@@ -8,7 +8,8 @@
 //!   or from their first bytes (service hello, `smaa`, `fltx`, BeatInfo framing).
 //! * Anything else is skipped and counted.
 
-use std::collections::{HashMap, HashSet};
+// Flow tables are looked up on every segment: foldhash (seeded per process) instead of SipHash.
+use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::ops::ControlFlow;
 
@@ -139,9 +140,9 @@ impl TcpStreams {
             reasm: Reassembler::new(limits)
                 .with_server_ports(&[PORT_QUERY_PORT, USUAL_DBSERVER_PORT]),
             st: State {
-                conns: HashMap::new(),
-                by_tuple: HashMap::new(),
-                dbserver_servers: HashSet::new(),
+                conns: HashMap::default(),
+                by_tuple: HashMap::default(),
+                dbserver_servers: HashSet::default(),
                 slq: ServiceDirectory::new(),
                 detail,
             },

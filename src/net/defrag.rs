@@ -4,7 +4,8 @@
 //! `max_datagrams` partial datagrams and `max_bytes` of fragment data; whatever a limit or the
 //! timeout throws away is counted in [`DefragStats`] so it can be reported.
 
-use std::collections::HashMap;
+// Looked up on every fragment: foldhash (seeded per process) instead of SipHash.
+use foldhash::HashMap;
 use std::net::Ipv4Addr;
 
 /// Limits of the fragment buffer. Defaults fit any DJ network many times over.

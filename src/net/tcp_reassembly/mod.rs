@@ -39,7 +39,10 @@ mod tests_limits;
 #[cfg(test)]
 mod tests_properties;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// Looked up on every segment: foldhash (seeded per process) instead of SipHash.
+use foldhash::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use half_stream::{HalfStream, Out};

@@ -14,8 +14,8 @@ impl Reassembler {
         Reassembler {
             limits,
             server_ports: Vec::new(),
-            by_key: HashMap::new(),
-            conns: HashMap::new(),
+            by_key: HashMap::default(),
+            conns: HashMap::default(),
             by_activity: BTreeSet::new(),
             next_id: 0,
             clock: None,
