@@ -27,6 +27,9 @@ pub use now_playing::{NowPlaying, NowPlayingEntry};
 pub const DUPLICATE_WINDOW_NS: i128 = 2_000_000;
 /// Most records remembered for duplicate detection.
 const RECENT_MAX: usize = 4096;
+/// Up to this many records in the duplicate window are simply scanned; a longer window (a
+/// burst, or a hostile file giving every packet one timestamp) keeps a set of fingerprints.
+const RECENT_SCAN_MAX: usize = 32;
 
 pub(crate) fn ts(ns: i128) -> String {
     crate::output::time::rfc3339(ns)
@@ -99,7 +102,10 @@ pub struct Session {
     pub last_ns: Option<i128>,
     current_master: Option<u32>,
     recent: VecDeque<(i128, u64, u32)>,
+    /// How many records of `recent` have each fingerprint, while `recent_indexed` (the window
+    /// is long); empty otherwise.
     recent_set: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    recent_indexed: bool,
 }
 
 /// Hasher for keys that are hashes already (the duplicate fingerprints): passes them through.
@@ -176,21 +182,38 @@ impl Session {
                 break;
             }
             self.recent.pop_front();
-            if let Some(n) = self.recent_set.get_mut(&fp) {
-                *n -= 1;
-                if *n == 0 {
-                    self.recent_set.remove(&fp);
+            if self.recent_indexed {
+                if let Some(n) = self.recent_set.get_mut(&fp) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.recent_set.remove(&fp);
+                    }
                 }
             }
         }
+        // A short window (a few records in 2 ms) is scanned; a long one is indexed, from when
+        // it reaches RECENT_SCAN_MAX until it is back under half of that (so that a window
+        // hovering at the limit is not indexed anew every record).
+        if self.recent_indexed && self.recent.len() < RECENT_SCAN_MAX / 2 {
+            self.recent_indexed = false;
+            self.recent_set.clear();
+        } else if !self.recent_indexed && self.recent.len() >= RECENT_SCAN_MAX {
+            self.recent_indexed = true;
+            for &(_, fp, _) in &self.recent {
+                *self.recent_set.entry(fp).or_default() += 1;
+            }
+        }
         let fp = fingerprint(r);
-        let dup = self.recent_set.contains_key(&fp)
+        let maybe = !self.recent_indexed || self.recent_set.contains_key(&fp);
+        let dup = maybe
             && self
                 .recent
                 .iter()
                 .any(|&(_, f, i)| f == fp && i != r.interface);
         self.recent.push_back((r.ts_ns, fp, r.interface));
-        *self.recent_set.entry(fp).or_default() += 1;
+        if self.recent_indexed {
+            *self.recent_set.entry(fp).or_default() += 1;
+        }
         dup
     }
 
@@ -428,5 +451,58 @@ impl Session {
             });
         }
         self.timeline.sort_by_key(|e| e.ts_ns);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::Dissection;
+
+    fn record(bytes: &[u8], ts_ns: i128, interface: u32) -> Record<'_> {
+        Record {
+            frame: 1,
+            ts_ns,
+            src: "10.0.0.1:50000".parse().unwrap(),
+            dst: "10.0.0.255:50000".parse().unwrap(),
+            interface,
+            port: 50000,
+            bytes,
+            dissection: Dissection::new(Proto::ProDjLink, "unknown"),
+            extra: Vec::new(),
+        }
+    }
+
+    /// The same datagram on a second interface within the window is a duplicate, whether the
+    /// window is short (scanned) or long (indexed), and across the change between the two.
+    #[test]
+    fn duplicates_in_short_and_long_windows() {
+        let mut s = Session::new();
+        let packets: Vec<[u8; 4]> = (0..200u32).map(|i| i.to_be_bytes()).collect();
+        // Short window: 1 ms apart, the copy right after its original.
+        assert!(!s.is_duplicate(&record(&packets[0], 0, 0)));
+        assert!(
+            !s.is_duplicate(&record(&packets[0], 10, 0)),
+            "same interface"
+        );
+        assert!(s.is_duplicate(&record(&packets[0], 20, 1)));
+        assert!(
+            !s.is_duplicate(&record(&packets[0], 5_000_000, 1)),
+            "window passed"
+        );
+        // A burst of 100 distinct packets at one time: the window grows past the scan limit.
+        let t = 10_000_000;
+        for p in &packets[..100] {
+            assert!(!s.is_duplicate(&record(p, t, 0)));
+        }
+        assert!(s.recent_indexed);
+        for p in &packets[..100] {
+            assert!(s.is_duplicate(&record(p, t + 1, 1)));
+        }
+        assert!(!s.is_duplicate(&record(&packets[150], t + 1, 1)));
+        // Back to a quiet network: the window shrinks and is scanned again.
+        assert!(!s.is_duplicate(&record(&packets[160], t + 10_000_000, 0)));
+        assert!(!s.recent_indexed && s.recent_set.is_empty());
+        assert!(s.is_duplicate(&record(&packets[160], t + 10_000_001, 1)));
     }
 }
