@@ -288,6 +288,22 @@ impl<'a> FieldSink<'a> {
         ));
     }
 
+    /// A member whose value is a name from a decoder's table or `0x..`: a snake_case word, so
+    /// written without an escaping scan (checked in debug builds).
+    pub fn json_code(&mut self, name: &'static str, code: &str) {
+        debug_assert!(is_identifier(code), "code name {code:?}");
+        self.json_key_plain(name);
+        let out = &mut self.out.fields_json;
+        out.push(b'"');
+        out.extend_from_slice(code.as_bytes());
+        out.push(b'"');
+    }
+
+    /// Whether fields are written as JSON text ([`Depth::Json`]).
+    pub fn writes_json(&self) -> bool {
+        self.json
+    }
+
     /// A JSON member whose value is bytes as a hex string (what `Value::Bytes` renders).
     fn json_hex(&mut self, name: &'static str, b: &[u8]) {
         self.json_key_plain(name);
@@ -350,10 +366,7 @@ impl<'a> FieldSink<'a> {
         let v = be_uint(b);
         if self.json {
             self.json_key_plain(name);
-            let mut ib = itoa::Buffer::new();
-            self.out
-                .fields_json
-                .extend_from_slice(ib.format(v).as_bytes());
+            value::push_uint(&mut self.out.fields_json, v);
         } else if self.list {
             self.push(name, Some(range), Value::U(v), Knowledge::Known, || {
                 meaning(v)

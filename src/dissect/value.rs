@@ -74,7 +74,7 @@ impl Value {
             Value::Null => out.extend_from_slice(b"null"),
             Value::Bool(true) => out.extend_from_slice(b"true"),
             Value::Bool(false) => out.extend_from_slice(b"false"),
-            Value::U(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::U(v) => push_uint(out, *v),
             Value::I(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
             Value::F(v) => crate::output::numbers::push_json_f64(out, *v),
             Value::Str(s) => write_json_str(out, s),
@@ -173,6 +173,19 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
+/// `v` in decimal. Most fields are flags and small counters: one and two digits are written
+/// directly.
+#[inline]
+pub fn push_uint(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+    } else if v < 100 {
+        out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+    }
+}
+
 /// Index of the first byte JSON needs escaped, if any. Eight bytes at a time (a word with no
 /// control byte, quote or backslash is skipped whole): field names and most values have none,
 /// and every record has dozens of them.
@@ -236,6 +249,13 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn integers_as_itoa_writes_them(v in prop_oneof![0u64..200, any::<u64>()]) {
+            let mut out = Vec::new();
+            push_uint(&mut out, v);
+            prop_assert_eq!(out, v.to_string().into_bytes());
+        }
+
         #[test]
         fn escaping_finds_what_the_table_finds(s in proptest::collection::vec(any::<u8>(), 0..40)) {
             let slow = s.iter().position(|&c| NEEDS_ESCAPE[c as usize]);

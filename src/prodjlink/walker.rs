@@ -142,7 +142,12 @@ impl<'a> Walker<'a> {
     ) -> Option<u8> {
         self.skip_to(r.start);
         let v = self.s.get(name, r.clone()).and_then(|b| b.first().copied());
-        if let Some(v) = v.filter(|_| self.s.wants()) {
+        if let (Some(v), true) = (v, self.s.writes_json()) {
+            match names(v) {
+                Some(code) => self.s.json_code(name, code),
+                None => self.s.json_code(name, &format!("0x{v:02x}")),
+            }
+        } else if let Some(v) = v.filter(|_| self.s.wants()) {
             self.s.push(
                 name,
                 Some(r.clone()),
