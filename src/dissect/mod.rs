@@ -543,8 +543,12 @@ pub fn le_uint(b: &[u8]) -> u64 {
 /// ASCII text up to the first NUL, with non-printable bytes replaced.
 pub fn ascii_trim(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    b[..end]
-        .iter()
+    let text = &b[..end];
+    // Device names and firmware versions are plain printable ASCII: copied whole.
+    if text.iter().all(|c| (0x20..0x7f).contains(c)) {
+        return String::from_utf8_lossy(text).into_owned();
+    }
+    text.iter()
         .map(|&c| {
             if (0x20..0x7f).contains(&c) {
                 c as char

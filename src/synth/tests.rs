@@ -66,7 +66,7 @@ pub(crate) fn read_back(bytes: &[u8]) -> (ReadStats, Vec<Seen>) {
 
 fn count(stats: &ReadStats, proto: Proto, t: &str) -> u64 {
     stats
-        .by_type
+        .by_type()
         .get(&(proto, std::borrow::Cow::Owned(t.to_string())))
         .copied()
         .unwrap_or(0)
