@@ -44,6 +44,10 @@ fn the_session_tells_the_same_story_without_the_field_list() {
                 "head only",
                 common::session_of_records(&path, Depth::Head, false),
             ),
+            (
+                "identity only",
+                common::session_of_records(&path, Depth::Identity, false),
+            ),
         ] {
             let name = format!("{} ({how})", path.display());
             assert_eq!(

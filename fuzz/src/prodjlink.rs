@@ -48,6 +48,14 @@ pub fn check(port: u16, payload: &[u8], detail: bool) {
         ),
         "head at Depth::Head"
     );
+    // The session's depth: the same identity; status packets may leave the summary out.
+    let i = prodjlink::dissect(port, payload, djdissect::dissect::Depth::Identity);
+    assert_eq!(
+        (&i.type_name, i.kind, i.device, &i.name, &i.malformed),
+        (&d.type_name, d.kind, d.device, &d.name, &d.malformed),
+        "head at Depth::Identity"
+    );
+    assert!(i.summary.is_empty() || i.summary == d.summary);
     if let Ok(p) = Packet::parse(port, payload) {
         // Anything that parses re-emits the same bytes, and parses back to itself.
         assert_eq!(p.buffer_len(), payload.len(), "{}", p.type_name());

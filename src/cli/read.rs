@@ -236,6 +236,9 @@ fn depth_needed(args: &ReadArgs, filter: Option<&Filter>, session: bool) -> Dept
         Depth::Fields
     } else if args.format == OutputFormat::Json && !is_story(args) {
         Depth::Json
+    } else if is_story(args) {
+        // Only the session reads the records: no line prints their summaries.
+        Depth::Identity
     } else {
         Depth::Head
     }

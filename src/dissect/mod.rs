@@ -156,6 +156,10 @@ impl Dissection {
 /// (so malformations are always found); they differ in what they keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Depth {
+    /// What a session tracker needs: proto, kind, type, device, name and malformed. The most
+    /// frequent messages (CDJ and mixer status, BeatInfo) leave their one-line summary empty;
+    /// the others still have one. Nothing is printed from it.
+    Identity,
     /// The head only: proto, kind, type, device, name, summary and malformed. The field list
     /// stays empty. For outputs that print no fields (`--summary`, the text line): building
     /// ~60 fields for every status packet is most of what reading would otherwise cost.
@@ -179,6 +183,11 @@ impl Depth {
     /// Whether meanings and unknown ranges are filled in.
     pub fn is_detail(self) -> bool {
         self == Depth::Detail
+    }
+
+    /// Whether the one-line summary is wanted (every depth but [`Depth::Identity`]).
+    pub fn wants_summary(self) -> bool {
+        self != Depth::Identity
     }
 }
 
@@ -208,6 +217,8 @@ pub struct FieldSink<'a> {
     list: bool,
     /// Fields are written as JSON into `fields_json` ([`Depth::Json`]).
     json: bool,
+    /// The one-line summary is wanted (not [`Depth::Identity`]).
+    pub summary: bool,
 }
 
 impl<'a> FieldSink<'a> {
@@ -219,6 +230,7 @@ impl<'a> FieldSink<'a> {
             detail: depth.is_detail(),
             list: depth.keeps_fields(),
             json: depth == Depth::Json,
+            summary: depth.wants_summary(),
         }
     }
 

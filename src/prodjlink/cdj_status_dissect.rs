@@ -262,12 +262,10 @@ pub(crate) fn summary(b: &[u8]) -> String {
 /// of the layout is present and the walk could not find it malformed (`tests/dissection_depth.rs`
 /// and the `prodjlink_dissect` fuzz target compare the two).
 pub(crate) fn head(b: &[u8], out: &mut crate::dissect::Dissection) -> bool {
-    use super::header::field::status::{DEVICE, NAME};
     if b.len() < MIN_LEN {
         return false;
     }
-    out.name = b.get(NAME).map(crate::dissect::ascii_trim);
-    out.device = b.get(DEVICE).map(|d| d[0] as u32);
+    super::walker::status_identity(b, out);
     out.summary = summary(b);
     true
 }

@@ -10,7 +10,7 @@ use super::header::{
 use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 use super::Error;
 
-mod field {
+pub(crate) mod field {
     use std::ops::Range;
 
     pub const DEVICE_COPY: Range<usize> = 0x24..0x25;

@@ -496,9 +496,18 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
     if has_magic(bytes) {
         out.kind = kind.map(u32::from);
     }
-    // The head of the most frequent packet without a walk over its ~60 fields.
-    if detail == Depth::Head && t == T::CdjStatus && cdj_status_dissect::head(bytes, &mut out) {
-        return out;
+    // The head of the most frequent packets without a walk over their fields.
+    match (detail, t) {
+        (Depth::Head, T::CdjStatus) if cdj_status_dissect::head(bytes, &mut out) => return out,
+        (Depth::Identity, T::CdjStatus) if bytes.len() >= cdj_status::field::MIN_LEN => {
+            walker::status_identity(bytes, &mut out);
+            return out;
+        }
+        (Depth::Identity, T::MixerStatus) if bytes.len() >= mixer_status::field::LEN => {
+            walker::status_identity(bytes, &mut out);
+            return out;
+        }
+        _ => {}
     }
     // One allocation for the field list: a field every four bytes is about what the status
     // packets need (each unknown gap is a field too).

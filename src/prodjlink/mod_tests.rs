@@ -285,6 +285,18 @@ fn random_bytes_never_panic_and_round_trip() {
             );
             assert_eq!(h.malformed, d.malformed, "{name}: malformed at Depth::Head");
             assert!(h.fields.is_empty() && h.fields_json.is_empty());
+            // Identity: the same, but status packets may leave the summary out.
+            let i = dissect(port, &b, crate::dissect::Depth::Identity);
+            assert_eq!(
+                head(&i),
+                head(&d),
+                "{name}: head at Depth::Identity, len {len}"
+            );
+            assert_eq!(
+                i.malformed, d.malformed,
+                "{name}: malformed at Depth::Identity"
+            );
+            assert!(i.summary.is_empty() || i.summary == d.summary);
             match Packet::parse(port, &b) {
                 Ok(p) => {
                     assert_eq!(p.to_bytes(), b, "{name} round trip, len {len}");

@@ -294,6 +294,14 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
     });
 }
 
+/// Name and device from the status header, for a status packet long enough that its walk could
+/// not find it malformed (`Depth::Head` and `Depth::Identity` shortcuts).
+pub(crate) fn status_identity(b: &[u8], out: &mut Dissection) {
+    use field::status::{DEVICE, NAME};
+    out.name = b.get(NAME).map(crate::dissect::ascii_trim);
+    out.device = b.get(DEVICE).map(|d| d[0] as u32);
+}
+
 /// Fields of the status header; sets the dissection's name and device.
 pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     use field::status::*;

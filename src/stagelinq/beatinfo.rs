@@ -316,10 +316,11 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
     let total = s.bytes.len();
     let mut decks = Vec::new();
     // `clock 35.457982 s deck1 121.98 BPM beat 1.00/0 | deck2 ...`
-    let mut summary = String::with_capacity(96);
-    summary.push_str("clock ");
-    match clock {
+    let mut summary = String::new();
+    match clock.filter(|_| s.summary) {
         Some(c) => {
+            summary.reserve(96);
+            summary.push_str("clock ");
             summary.push_str(itoa::Buffer::new().format(c / 1_000_000_000));
             summary.push('.');
             let micros = c % 1_000_000_000 / 1000;
@@ -331,7 +332,8 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
             summary.push_str(digits);
             summary.push_str(" s ");
         }
-        None => summary.push_str("? "),
+        None if s.summary => summary.push_str("clock ? "),
+        None => {}
     }
     if let Some(n) = n {
         if decks_for_len(total) != Some(n as usize) {
@@ -378,6 +380,9 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
                     ),
                 ]));
             }
+            if !s.summary {
+                continue;
+            }
             if i > 0 {
                 summary.push_str(" | ");
             }
@@ -395,7 +400,9 @@ fn dissect_emit(s: &mut FieldSink<'_>) {
     if s.wants() {
         s.derived("decks", Value::List(decks));
     }
-    s.out.summary = summary;
+    if s.summary {
+        s.out.summary = summary;
+    }
 }
 
 #[cfg(test)]
