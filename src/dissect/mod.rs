@@ -157,8 +157,8 @@ impl Dissection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Depth {
     /// What a session tracker needs: proto, kind, type, device, name and malformed. The most
-    /// frequent messages (CDJ and mixer status, BeatInfo) leave their one-line summary empty;
-    /// the others still have one. Nothing is printed from it.
+    /// frequent messages (CDJ and mixer status, beats, precise positions, BeatInfo) leave their
+    /// one-line summary empty; the others still have one. Nothing is printed from it.
     Identity,
     /// The head only: proto, kind, type, device, name, summary and malformed. The field list
     /// stays empty. For outputs that print no fields (`--summary`, the text line): building

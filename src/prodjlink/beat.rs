@@ -11,7 +11,7 @@ use super::header::{
 use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 use super::Error;
 
-mod field {
+pub(crate) mod field {
     /// Beat 0x28 (section 3; DYS-B). Beat times are in ms at pitch 0, `ffffffff` past the end.
     pub mod beat {
         use std::ops::Range;

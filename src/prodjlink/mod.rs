@@ -507,6 +507,14 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
             walker::status_identity(bytes, &mut out);
             return out;
         }
+        (Depth::Identity, T::Beat) if bytes.len() >= beat::field::beat::LEN => {
+            walker::status_identity(bytes, &mut out);
+            return out;
+        }
+        (Depth::Identity, T::PrecisePosition) if bytes.len() >= beat::field::position::LEN => {
+            walker::status_identity(bytes, &mut out);
+            return out;
+        }
         _ => {}
     }
     // One allocation for the field list: a field every four bytes is about what the status
