@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use djdissect::capture::{writer::PcapNgWriter, CaptureReader, LinkType};
+use djdissect::dissect::Depth;
 use djdissect::engine::{Engine, EngineOptions};
 use djdissect::output::{Format, Options, Printer};
 use djdissect::prodjlink::{self, CdjStatus};
@@ -39,9 +40,17 @@ fn dissect(c: &mut Criterion) {
     let status = status_bytes();
     let mut g = c.benchmark_group("prodjlink");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("dissect cdj_status 0x11c", |b| {
-        b.iter(|| prodjlink::dissect(50002, black_box(&status), false))
-    });
+    for (name, depth) in [
+        ("identity", Depth::Identity),
+        ("head", Depth::Head),
+        ("json", Depth::Json),
+        ("fields", Depth::Fields),
+        ("detail", Depth::Detail),
+    ] {
+        g.bench_function(format!("dissect cdj_status 0x11c, depth {name}"), |b| {
+            b.iter(|| prodjlink::dissect(50002, black_box(&status), depth))
+        });
+    }
     g.bench_function("parse cdj_status 0x11c", |b| {
         b.iter(|| prodjlink::Packet::parse(50002, black_box(&status)))
     });
@@ -77,7 +86,11 @@ fn engine_and_output(c: &mut Criterion) {
     g.bench_function("engine + json", |b| {
         b.iter(|| {
             let mut r = CaptureReader::new(Box::new(std::io::Cursor::new(bytes.clone()))).unwrap();
-            let mut e = Engine::new(EngineOptions::default());
+            // The depth `read --format json` uses.
+            let mut e = Engine::new(EngineOptions {
+                depth: Depth::Json,
+                ..Default::default()
+            });
             let mut p = Printer::new(Options {
                 format: Format::Json,
                 detail: false,
