@@ -65,9 +65,9 @@ impl Engine {
     pub fn frame(&mut self, frame: &Frame<'_>, sink: &mut Sink<'_>) -> ControlFlow<()> {
         let Engine { net, protocols } = self;
         let at = FrameStamp::of(frame);
-        match net.decode(frame, |t| protocols.frame(&at, Ok(t), sink)) {
+        match net.decode(frame, |t| protocols.frame(&at, Ok(t), &mut None, sink)) {
             Ok(flow) => flow,
-            Err(skip) => protocols.frame(&at, Err(&skip), sink),
+            Err(skip) => protocols.frame(&at, Err(&skip), &mut None, sink),
         }
     }
 

@@ -17,9 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
-use super::protocols::{FrameStamp, ProtocolStage};
+use super::protocols::{self, FrameStamp, ProtocolStage};
 use super::Engine;
 use crate::capture::{CaptureError, CaptureReader, Frame};
+use crate::dissect::{Depth, Dissection};
 use crate::net::{NetDecoder, Skip, Transport};
 use crate::record::Record;
 
@@ -108,6 +109,7 @@ impl Engine {
         S::Error: Send,
     {
         let (net, protocols) = (&mut self.net, &mut self.protocols);
+        let depth = protocols.depth();
         let reading = &mut *source;
         let stop = AtomicBool::new(false);
         let stop = &stop;
@@ -117,7 +119,7 @@ impl Engine {
             let reader = thread::Builder::new()
                 .name("djdissect-net".into())
                 .spawn_scoped(scope, move || {
-                    read_and_slice(reading, net, to_protocols, recycled, stop)
+                    read_and_slice(reading, net, depth, to_protocols, recycled, stop)
                 });
             // Without a second thread (the system refused one), run on this one instead.
             reader.ok()?;
@@ -146,6 +148,11 @@ struct Entry {
     transport: Result<Transport<'static>, Skip>,
     /// Where the payload is in [`Batch::payloads`].
     payload: Range<usize>,
+    /// A Pro DJ Link datagram's dissection, which depends on the datagram alone: the reader
+    /// thread makes it so that both cores dissect. It comes back with the batch and is dropped
+    /// on the reader thread, so its memory is freed by the thread that allocated it (freeing
+    /// across threads made the allocator the bottleneck).
+    datagram: Option<Dissection>,
 }
 
 impl Batch {
@@ -157,10 +164,12 @@ impl Batch {
     }
 
     /// Run the network stage on `frame` and keep what it yields.
-    fn push(&mut self, net: &mut NetDecoder, frame: &Frame<'_>) {
+    fn push(&mut self, net: &mut NetDecoder, frame: &Frame<'_>, depth: Depth) {
         let payloads = &mut self.payloads;
         let start = payloads.len();
+        let mut datagram = None;
         let transport = net.decode(frame, |t| {
+            datagram = protocols::dissect_datagram(&t, depth);
             payloads.extend_from_slice(t.payload());
             t.with_payload(&[])
         });
@@ -168,6 +177,7 @@ impl Batch {
             at: FrameStamp::of(frame),
             transport,
             payload: start..payloads.len(),
+            datagram,
         });
     }
 
@@ -196,11 +206,22 @@ enum Message<E> {
 fn read_and_slice<S: FrameSource>(
     source: &mut S,
     net: &mut NetDecoder,
+    depth: Depth,
     to_protocols: SyncSender<Message<S::Error>>,
     recycled: Receiver<Batch>,
     stop: &AtomicBool,
 ) {
-    let fresh = || recycled.try_recv().unwrap_or_else(|_| Batch::new());
+    // A recycled batch is emptied here, on the reader thread, which frees the dissections it
+    // made for the batch's datagrams.
+    let fresh = || {
+        recycled.try_recv().map_or_else(
+            |_| Batch::new(),
+            |mut b| {
+                b.clear();
+                b
+            },
+        )
+    };
     let mut batch = fresh();
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -208,7 +229,7 @@ fn read_and_slice<S: FrameSource>(
         }
         match source.next_frame() {
             Ok(Some(frame)) => {
-                batch.push(net, &frame);
+                batch.push(net, &frame, depth);
                 if batch.is_full() {
                     let full = std::mem::replace(&mut batch, fresh());
                     if to_protocols.send(Message::Frames(full)).is_err() {
@@ -247,7 +268,7 @@ fn decode_batches<E>(
     for message in from_net {
         match message {
             Message::Frames(mut batch) => {
-                for e in &batch.entries {
+                for e in &mut batch.entries {
                     out.frame(&e.at);
                     let transport = match &e.transport {
                         Ok(t) => Ok(t.with_payload(
@@ -255,10 +276,10 @@ fn decode_batches<E>(
                         )),
                         Err(skip) => Err(skip),
                     };
-                    protocols.frame(&e.at, transport, &mut |r| out.record(r))?;
+                    protocols.frame(&e.at, transport, &mut e.datagram, &mut |r| out.record(r))?;
                 }
-                batch.clear();
-                // The reader may have finished already; then the batch is simply freed.
+                // The reader thread empties the batch before using it again. If it has finished
+                // already, the batch is freed here.
                 let _ = recycle.send(batch);
             }
             Message::SourceError(e) => out.source_error(e),

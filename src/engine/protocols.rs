@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 
 use super::{tcp, EngineOptions, ReadStats, Sink};
 use crate::capture::Frame;
+use crate::dissect::{Depth, Dissection};
 use crate::net::defrag::DefragStats;
 use crate::net::{Skip, Transport};
 use crate::record::Record;
@@ -48,11 +49,18 @@ impl ProtocolStage {
         }
     }
 
+    pub(super) fn depth(&self) -> Depth {
+        self.opts.depth
+    }
+
     /// One frame, as the network stage left it: its transport content or why it has none.
+    /// `datagram` is its dissection when [`dissect_datagram`] made it already; it is handed back
+    /// there after use, so that whoever made it also frees it.
     pub(super) fn frame(
         &mut self,
         at: &FrameStamp,
         transport: Result<Transport<'_>, &Skip>,
+        datagram: &mut Option<Dissection>,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
         self.stats.frames += 1;
@@ -62,7 +70,7 @@ impl ProtocolStage {
                 dst,
                 payload,
                 truncated,
-            }) => self.udp(at, src, dst, payload, truncated, sink),
+            }) => self.udp(at, src, dst, payload, truncated, datagram, sink),
             Ok(Transport::Tcp(seg)) => self.tcp.segment(&seg, &mut self.stats, sink),
             Err(skip) => {
                 self.stats.skip(skip_name(skip));
@@ -87,12 +95,16 @@ impl ProtocolStage {
         dst: std::net::SocketAddr,
         payload: &[u8],
         truncated: bool,
+        datagram: &mut Option<Dissection>,
         sink: &mut Sink<'_>,
     ) -> ControlFlow<()> {
         let dport = dst.port();
         let depth = self.opts.depth;
-        let mut dissection = if prodjlink::PORTS.contains(&dport) && prodjlink::has_magic(payload) {
-            prodjlink::dissect(dport, payload, depth)
+        let made = datagram.is_some();
+        let mut dissection = if let Some(d) = datagram.take() {
+            d
+        } else if let Some(d) = prodjlink_datagram(dport, payload, depth) {
+            d
         } else if let Some((d, msg)) = stagelinq::dissect_datagram(payload, depth) {
             // Discovery names the directory port that StageLinQ TCP connections will use.
             if let Some(m) = &msg {
@@ -128,7 +140,27 @@ impl ProtocolStage {
             extra: Vec::new(),
         };
         self.stats.count(&record);
-        sink(&record)
+        let flow = sink(&record);
+        if made {
+            *datagram = Some(record.dissection);
+        }
+        flow
+    }
+}
+
+/// The dissection of a Pro DJ Link datagram, which depends on the datagram alone; None for
+/// anything else.
+fn prodjlink_datagram(dport: u16, payload: &[u8], depth: Depth) -> Option<Dissection> {
+    (prodjlink::PORTS.contains(&dport) && prodjlink::has_magic(payload))
+        .then(|| prodjlink::dissect(dport, payload, depth))
+}
+
+/// [`prodjlink_datagram`] for what the network stage yielded (the pipelined run makes it on the
+/// reader thread).
+pub(super) fn dissect_datagram(t: &Transport<'_>, depth: Depth) -> Option<Dissection> {
+    match t {
+        Transport::Udp { dst, payload, .. } => prodjlink_datagram(dst.port(), payload, depth),
+        Transport::Tcp(_) => None,
     }
 }
 
