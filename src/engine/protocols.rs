@@ -88,6 +88,9 @@ impl ProtocolStage {
         flow
     }
 
+    // The datagram's addresses and flags as the network stage gave them, plus the record's
+    // context: grouping them would only move the same list into a struct.
+    #[allow(clippy::too_many_arguments)]
     fn udp(
         &mut self,
         at: &FrameStamp,
