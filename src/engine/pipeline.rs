@@ -13,7 +13,7 @@
 //! the source's errors (after every record of the frames before the damage).
 
 use std::ops::{ControlFlow, Range};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::thread;
 
@@ -113,17 +113,23 @@ impl Engine {
         let reading = &mut *source;
         let stop = AtomicBool::new(false);
         let stop = &stop;
+        let waiting = AtomicUsize::new(0);
+        let waiting = &waiting;
         let piped = thread::scope(|scope| {
             let (to_protocols, from_net) = mpsc::sync_channel(BATCHES_IN_FLIGHT);
             let (recycle, recycled) = mpsc::channel();
             let reader = thread::Builder::new()
                 .name("djdissect-net".into())
                 .spawn_scoped(scope, move || {
-                    read_and_slice(reading, net, depth, to_protocols, recycled, stop)
+                    let to = Sending {
+                        channel: to_protocols,
+                        waiting,
+                    };
+                    read_and_slice(reading, net, depth, to, recycled, stop)
                 });
             // Without a second thread (the system refused one), run on this one instead.
             reader.ok()?;
-            let flow = decode_batches(protocols, from_net, recycle, out);
+            let flow = decode_batches(protocols, from_net, waiting, recycle, out);
             stop.store(true, Ordering::Relaxed);
             Some(flow)
         });
@@ -163,13 +169,14 @@ impl Batch {
         }
     }
 
-    /// Run the network stage on `frame` and keep what it yields.
-    fn push(&mut self, net: &mut NetDecoder, frame: &Frame<'_>, depth: Depth) {
+    /// Run the network stage on `frame` and keep what it yields; with `depth`, also dissect a
+    /// Pro DJ Link datagram.
+    fn push(&mut self, net: &mut NetDecoder, frame: &Frame<'_>, depth: Option<Depth>) {
         let payloads = &mut self.payloads;
         let start = payloads.len();
         let mut datagram = None;
         let transport = net.decode(frame, |t| {
-            datagram = protocols::dissect_datagram(&t, depth);
+            datagram = depth.and_then(|depth| protocols::dissect_datagram(&t, depth));
             payloads.extend_from_slice(t.payload());
             t.with_payload(&[])
         });
@@ -195,6 +202,27 @@ impl Batch {
     }
 }
 
+/// The reader thread's end of the channel, counting the batches the protocol thread has not
+/// taken yet.
+struct Sending<'a, E> {
+    channel: SyncSender<Message<E>>,
+    waiting: &'a AtomicUsize,
+}
+
+impl<E> Sending<'_, E> {
+    fn send(&self, m: Message<E>) -> Result<(), mpsc::SendError<Message<E>>> {
+        let frames = matches!(m, Message::Frames(_));
+        if frames {
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+        }
+        let sent = self.channel.send(m);
+        if sent.is_err() && frames {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent
+    }
+}
+
 /// What the reader thread sends, in the order the source produced it.
 enum Message<E> {
     Frames(Batch),
@@ -207,7 +235,7 @@ fn read_and_slice<S: FrameSource>(
     source: &mut S,
     net: &mut NetDecoder,
     depth: Depth,
-    to_protocols: SyncSender<Message<S::Error>>,
+    to_protocols: Sending<'_, S::Error>,
     recycled: Receiver<Batch>,
     stop: &AtomicBool,
 ) {
@@ -229,7 +257,11 @@ fn read_and_slice<S: FrameSource>(
         }
         match source.next_frame() {
             Ok(Some(frame)) => {
-                batch.push(net, &frame, depth);
+                // Dissecting datagrams here moves work off the protocol thread, which pays only
+                // while that thread is behind (full batches wait for it); otherwise it would
+                // make this thread the slower one.
+                let behind = to_protocols.waiting.load(Ordering::Relaxed) > 0;
+                batch.push(net, &frame, behind.then_some(depth));
                 if batch.is_full() {
                     let full = std::mem::replace(&mut batch, fresh());
                     if to_protocols.send(Message::Frames(full)).is_err() {
@@ -262,12 +294,14 @@ fn read_and_slice<S: FrameSource>(
 fn decode_batches<E>(
     protocols: &mut ProtocolStage,
     from_net: Receiver<Message<E>>,
+    waiting: &AtomicUsize,
     recycle: Sender<Batch>,
     out: &mut impl Consumer<E>,
 ) -> ControlFlow<()> {
     for message in from_net {
         match message {
             Message::Frames(mut batch) => {
+                waiting.fetch_sub(1, Ordering::Relaxed);
                 for e in &mut batch.entries {
                     out.frame(&e.at);
                     let transport = match &e.transport {
