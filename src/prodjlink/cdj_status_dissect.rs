@@ -257,19 +257,6 @@ pub(crate) fn summary(b: &[u8]) -> String {
     s.finish()
 }
 
-/// The head of a status packet's dissection (name, device, summary) without walking its
-/// fields, for `Depth::Head`. Only for a packet of at least [`MIN_LEN`] bytes, where every field
-/// of the layout is present and the walk could not find it malformed (`tests/dissection_depth.rs`
-/// and the `prodjlink_dissect` fuzz target compare the two).
-pub(crate) fn head(b: &[u8], out: &mut crate::dissect::Dissection) -> bool {
-    if b.len() < MIN_LEN {
-        return false;
-    }
-    super::walker::status_identity(b, out);
-    out.summary = summary(b);
-    true
-}
-
 pub(crate) fn dissect(w: &mut Walker<'_>) {
     dissect_status(w);
     let device = w.out().device;

@@ -480,6 +480,20 @@ impl Packet {
     }
 }
 
+/// Whether a packet of type `t` and `len` bytes is a status-header packet with every field of
+/// its layout present, so that walking it could not find it malformed (the dissection depth
+/// tests and the prodjlink fuzz target compare the shortcut with the walk).
+fn complete_status(t: MessageType, len: usize) -> bool {
+    let full = match t {
+        MessageType::CdjStatus => cdj_status::field::MIN_LEN,
+        MessageType::MixerStatus => mixer_status::field::LEN,
+        MessageType::Beat => beat::field::beat::LEN,
+        MessageType::PrecisePosition => beat::field::position::LEN,
+        _ => return false,
+    };
+    len >= full
+}
+
 /// Dissect one UDP payload sent to `port` (classify by the DESTINATION port, 1.1). Never fails:
 /// unknown kinds are reported as `unknown` with their bytes, short packets are dissected as far
 /// as they go and marked malformed. `detail` asks for plain-language meanings.
@@ -496,26 +510,22 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
     if has_magic(bytes) {
         out.kind = kind.map(u32::from);
     }
-    // The head of the most frequent packets without a walk over their fields.
-    match (detail, t) {
-        (Depth::Head, T::CdjStatus) if cdj_status_dissect::head(bytes, &mut out) => return out,
-        (Depth::Identity, T::CdjStatus) if bytes.len() >= cdj_status::field::MIN_LEN => {
-            walker::status_identity(bytes, &mut out);
-            return out;
+    // The most frequent packets, when long enough that no field can be missing, are identified
+    // from their status header without a walk over their fields (and a CDJ status's summary is
+    // read straight from its bytes).
+    if complete_status(t, bytes.len()) {
+        match detail {
+            Depth::Identity => {
+                walker::status_identity(bytes, &mut out);
+                return out;
+            }
+            Depth::Head if t == T::CdjStatus => {
+                walker::status_identity(bytes, &mut out);
+                out.summary = cdj_status_dissect::summary(bytes);
+                return out;
+            }
+            _ => {}
         }
-        (Depth::Identity, T::MixerStatus) if bytes.len() >= mixer_status::field::LEN => {
-            walker::status_identity(bytes, &mut out);
-            return out;
-        }
-        (Depth::Identity, T::Beat) if bytes.len() >= beat::field::beat::LEN => {
-            walker::status_identity(bytes, &mut out);
-            return out;
-        }
-        (Depth::Identity, T::PrecisePosition) if bytes.len() >= beat::field::position::LEN => {
-            walker::status_identity(bytes, &mut out);
-            return out;
-        }
-        _ => {}
     }
     // One allocation for the field list: a field every four bytes is about what the status
     // packets need (each unknown gap is a field too).

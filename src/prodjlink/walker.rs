@@ -295,7 +295,7 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
 }
 
 /// Name and device from the status header, for a status packet long enough that its walk could
-/// not find it malformed (`Depth::Head` and `Depth::Identity` shortcuts).
+/// not find it malformed (the shortcuts of `prodjlink::dissect`).
 pub(crate) fn status_identity(b: &[u8], out: &mut Dissection) {
     use field::status::{DEVICE, NAME};
     out.name = b.get(NAME).map(crate::dissect::ascii_trim);
