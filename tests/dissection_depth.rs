@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::ops::ControlFlow;
 use std::path::Path;
 
 use djdissect::dissect::{Depth, Dissection, Field, Knowledge};
-use djdissect::engine::{Engine, EngineOptions};
+use djdissect::engine::EngineOptions;
 use djdissect::output::{Format, Options, Printer};
 
 /// Everything of a dissection but its fields.
@@ -45,45 +44,30 @@ fn head(d: &Dissection) -> Head {
 }
 
 fn run(path: &Path, depth: Depth) -> Run {
-    let mut reader = djdissect::capture::CaptureReader::open(path).unwrap();
-    let mut engine = Engine::new(EngineOptions {
-        depth,
-        ..Default::default()
-    });
-    let mut out = Run {
-        heads: Vec::new(),
-        fields: Vec::new(),
-        json: String::new(),
-        stats: String::new(),
-    };
+    let mut heads = Vec::new();
+    let mut fields = Vec::new();
     let mut printer = Printer::new(Options {
         format: Format::Json,
         detail: false,
         color: false,
     });
     let mut json = Vec::new();
-    let mut take = |r: &djdissect::record::Record<'_>| {
-        out.heads
-            .push((r.frame, head(&r.dissection), format!("{:?}", r.extra)));
-        out.fields.push(r.dissection.fields.clone());
-        printer.record(r, &mut json).unwrap();
-        ControlFlow::Continue(())
+    let options = EngineOptions {
+        depth,
+        ..Default::default()
     };
-    loop {
-        match reader.next_frame() {
-            Ok(Some(f)) => {
-                let _ = engine.frame(&f, &mut take);
-            }
-            Ok(None) => break,
-            Err(e) if e.is_resumable() => {}
-            Err(_) => break,
-        }
-    }
-    let _ = engine.finish(&mut take);
+    let engine = common::each_record(path, options, |r| {
+        heads.push((r.frame, head(&r.dissection), format!("{:?}", r.extra)));
+        fields.push(r.dissection.fields.clone());
+        printer.record(r, &mut json).unwrap();
+    });
     printer.flush(&mut json).unwrap();
-    out.json = String::from_utf8(json).unwrap();
-    out.stats = engine.stats().line();
-    out
+    Run {
+        heads,
+        fields,
+        json: String::from_utf8(json).unwrap(),
+        stats: engine.stats().line(),
+    }
 }
 
 /// The named fields of a dissection without their meanings (which only detail views fill).

@@ -7,6 +7,8 @@ pub mod tcp;
 
 use std::path::{Path, PathBuf};
 
+use djdissect::capture::CaptureError;
+
 /// `../shared/captures` relative to the project root, if present.
 ///
 /// In CI (`CI` set and not `false`/`0`) a missing directory is a failure; elsewhere the caller
@@ -123,6 +125,31 @@ pub fn snapshot_name(prefix: &str, path: &Path) -> String {
     )
 }
 
+/// Run a capture through the engine (`Engine::run`), handing every record to `f`; damage in
+/// the capture fails the test. Returns the engine, for its statistics.
+pub fn each_record(
+    path: &Path,
+    options: djdissect::engine::EngineOptions,
+    f: impl FnMut(&djdissect::record::Record<'_>),
+) -> djdissect::engine::Engine {
+    struct Each<F>(F);
+    impl<F: FnMut(&djdissect::record::Record<'_>)> djdissect::engine::Consumer<CaptureError>
+        for Each<F>
+    {
+        fn record(&mut self, r: &djdissect::record::Record<'_>) -> std::ops::ControlFlow<()> {
+            (self.0)(r);
+            std::ops::ControlFlow::Continue(())
+        }
+        fn source_error(&mut self, error: CaptureError) {
+            panic!("{error}");
+        }
+    }
+    let mut reader = djdissect::capture::CaptureReader::open(path).unwrap();
+    let mut engine = djdissect::engine::Engine::new(options);
+    let _ = engine.run(&mut reader, &mut Each(f));
+    engine
+}
+
 /// Read a capture through the engine into a session.
 pub fn session_of(path: &Path) -> djdissect::session::Session {
     session_of_records(path, djdissect::dissect::Depth::default(), false)
@@ -136,14 +163,12 @@ pub fn session_of_records(
     depth: djdissect::dissect::Depth,
     clear_fields: bool,
 ) -> djdissect::session::Session {
-    use std::ops::ControlFlow;
-    let mut r = djdissect::capture::CaptureReader::open(path).unwrap();
-    let mut e = djdissect::engine::Engine::new(djdissect::engine::EngineOptions {
+    let mut s = djdissect::session::Session::new();
+    let options = djdissect::engine::EngineOptions {
         depth,
         ..Default::default()
-    });
-    let mut s = djdissect::session::Session::new();
-    let mut observe = |rec: &djdissect::record::Record<'_>| {
+    };
+    each_record(path, options, |rec| {
         if clear_fields {
             let mut rec = rec.clone();
             rec.dissection.fields.clear();
@@ -151,12 +176,7 @@ pub fn session_of_records(
         } else {
             s.observe(rec);
         }
-        ControlFlow::Continue(())
-    };
-    while let Some(f) = r.next_frame().unwrap() {
-        let _ = e.frame(&f, &mut observe);
-    }
-    let _ = e.finish(&mut observe);
+    });
     s.finish();
     s
 }
