@@ -402,46 +402,14 @@ impl SlqRig {
         at = directory.send(cx.net, cx.wire, at + 1100 * US, Dir::ToClient, &parts, 0);
         directory.ack(cx.net, cx.wire, at + ACK_DELAY, Dir::ToServer);
 
-        let isn_statemap = isn(cx.rng);
-        let mut statemap = TcpFlow::new(
-            cx.net,
-            self.mixer,
-            self.player,
-            s.service_ports[0],
-            isn_statemap,
-        );
-        statemap.connect(cx.net, cx.wire, at + 2 * MS, RTT);
         let hello = ServiceAnnouncement::new(s.mixer_token, "StateMap", MIXER_STATEMAP_PORT);
-        let sent = statemap.send(
-            cx.net,
-            cx.wire,
-            at + 2 * MS + 3 * RTT,
-            Dir::ToServer,
-            &[&hello],
-            0,
-        );
-        statemap.ack(cx.net, cx.wire, sent + ACK_DELAY, Dir::ToClient);
-
-        let isn_beatinfo = isn(cx.rng);
-        let mut beatinfo = TcpFlow::new(
-            cx.net,
-            self.mixer,
-            self.player,
-            s.service_ports[4],
-            isn_beatinfo,
-        );
-        beatinfo.connect(cx.net, cx.wire, at + 2300 * US, RTT);
+        let (from, to) = (self.mixer, self.player);
+        let statemap = open_service(cx, (from, to, s.service_ports[0]), at + 2 * MS, &[&hello]);
         let hello = ServiceAnnouncement::new(s.mixer_token, "BeatInfo", MIXER_BEATINFO_PORT);
         // Hello and start-stream leave in one segment (3.3, f66).
-        let sent = beatinfo.send(
-            cx.net,
-            cx.wire,
-            at + 2300 * US + 3 * RTT,
-            Dir::ToServer,
-            &[&hello, &BeatInfoMessage::StartStream],
-            0,
-        );
-        beatinfo.ack(cx.net, cx.wire, sent + ACK_DELAY, Dir::ToClient);
+        let start = BeatInfoMessage::StartStream;
+        let parts: [&dyn Payload; 2] = [&hello, &start];
+        let beatinfo = open_service(cx, (from, to, s.service_ports[4]), at + 2300 * US, &parts);
         self.links = Some(Links {
             directory,
             statemap,
@@ -581,3 +549,19 @@ impl SlqRig {
 
 #[path = "slq_actions.rs"]
 mod actions;
+
+/// A connection from `client` to `server`'s service `port`: the handshake at `at`, then the
+/// client's `parts` in one segment once it is up, acknowledged by the server.
+fn open_service<W: Write, T>(
+    cx: &mut Cx<'_, W, T>,
+    (client, server, port): (HostId, HostId, u16),
+    at: i128,
+    parts: &[&dyn Payload],
+) -> TcpFlow {
+    let isn = (cx.rng.next_u64() as u32, cx.rng.next_u64() as u32);
+    let mut flow = TcpFlow::new(cx.net, client, server, port, isn);
+    flow.connect(cx.net, cx.wire, at, RTT);
+    let sent = flow.send(cx.net, cx.wire, at + 3 * RTT, Dir::ToServer, parts, 0);
+    flow.ack(cx.net, cx.wire, sent + ACK_DELAY, Dir::ToClient);
+    flow
+}
