@@ -9,6 +9,7 @@
 pub mod capture;
 pub mod cli;
 pub mod dbserver;
+pub mod device;
 pub mod dissect;
 pub mod engine;
 pub mod filter;
