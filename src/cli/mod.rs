@@ -6,6 +6,7 @@
 
 mod progress;
 mod read;
+mod shell;
 mod synth;
 mod tcp_streams;
 
@@ -55,6 +56,13 @@ pub enum Command {
     /// Write a made-up capture of a DJ set, built with the same message types `read` decodes.
     #[command(after_help = synth::AFTER_HELP)]
     Synth(SynthArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `djdissect man > djdissect.1`.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,5 +164,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Read(args) => read::run(&args, cli.color),
         Command::TcpStreams { file } => tcp_streams::run(&file),
         Command::Synth(args) => synth::run(&args),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     }
 }
