@@ -165,6 +165,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
                 detail: args.detail,
                 color: color && args.format == OutputFormat::Text,
             })
+            .with_width(terminal_width(&stdout))
         }),
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
         session: (story || args.now_playing.is_some()).then(Session::new),
@@ -242,6 +243,15 @@ fn depth_needed(args: &ReadArgs, filter: Option<&Filter>, session: bool) -> Dept
     } else {
         Depth::Head
     }
+}
+
+/// The terminal's width in columns when standard output is one (text lines are cut to it);
+/// None for a pipe or a file, which get whole lines.
+fn terminal_width(stdout: &io::Stdout) -> Option<usize> {
+    if !stdout.is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(stdout).map(|(w, _)| w.0 as usize)
 }
 
 fn is_story(args: &ReadArgs) -> bool {

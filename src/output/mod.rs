@@ -3,6 +3,7 @@
 
 mod detail;
 mod json;
+mod line;
 pub mod numbers;
 pub mod time;
 
@@ -50,6 +51,8 @@ pub struct Printer {
     /// Previous bytes per series (detail view only).
     previous: HashMap<SeriesKey, Vec<u8>>,
     buf: Vec<u8>,
+    /// Cut text lines to this many columns (a terminal's width).
+    width: Option<usize>,
 }
 
 impl Printer {
@@ -59,7 +62,14 @@ impl Printer {
             first_ts: None,
             previous: HashMap::new(),
             buf: Vec::with_capacity(BATCH + 4096),
+            width: None,
         }
+    }
+
+    /// Cut the tail of text lines to `width` columns (when writing to a terminal).
+    pub fn with_width(mut self, width: Option<usize>) -> Self {
+        self.width = width.filter(|w| *w > 0);
+        self
     }
 
     /// Set the time that relative times count from (the capture's first frame).
@@ -103,7 +113,7 @@ impl Printer {
                 self.buf.push(b'\n');
             }
             Format::Text => {
-                text_line(&mut self.buf, r, start, self.opts.color);
+                line::text_line(&mut self.buf, r, start, self.opts.color, self.width);
                 if let Some(prev) = &changed {
                     detail::write_detail(&mut self.buf, r, prev.as_deref(), self.opts.color);
                 }
@@ -121,55 +131,6 @@ impl Printer {
         self.buf.clear();
         r
     }
-}
-
-/// `  12.345678 169.254.1.2:50000 -> 169.254.255.255:50000 CDJ-2000nexus #2 keep_alive ...`
-fn text_line(buf: &mut Vec<u8>, r: &Record<'_>, start: i128, color: bool) {
-    use std::fmt::Write as _;
-    let d = &r.dissection;
-    numbers::push_seconds_11_6(buf, r.ts_ns - start);
-    buf.push(b' ');
-    numbers::push_socket_addr(buf, &r.src);
-    buf.extend_from_slice(b" -> ");
-    numbers::push_socket_addr(buf, &r.dst);
-    buf.push(b' ');
-    if let Some(n) = &d.name {
-        buf.extend_from_slice(n.as_bytes());
-        buf.push(b' ');
-    }
-    if let Some(dev) = d.device {
-        buf.push(b'#');
-        buf.extend_from_slice(itoa::Buffer::new().format(dev).as_bytes());
-        buf.push(b' ');
-    }
-    if color {
-        buf.extend_from_slice(b"\x1b[1m");
-    }
-    buf.extend_from_slice(d.type_name.as_bytes());
-    if color {
-        buf.extend_from_slice(b"\x1b[0m");
-    }
-    if !d.summary.is_empty() {
-        buf.extend_from_slice(b"  ");
-        buf.extend_from_slice(d.summary.as_bytes());
-    }
-    if !r.extra.is_empty() || d.malformed.is_some() {
-        let mut s = String::new();
-        for (k, v) in &r.extra {
-            let _ = write!(s, " {k}={v}");
-        }
-        if let Some(m) = &d.malformed {
-            if color {
-                s.push_str("\x1b[31m");
-            }
-            let _ = write!(s, "  [MALFORMED: {m}]");
-            if color {
-                s.push_str("\x1b[0m");
-            }
-        }
-        buf.extend_from_slice(s.as_bytes());
-    }
-    buf.push(b'\n');
 }
 
 /// Decide colour once: `always`, `never`, or `auto` (a terminal, `NO_COLOR` unset or empty,
