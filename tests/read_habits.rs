@@ -78,3 +78,44 @@ fn columns_are_steady_across_message_types() {
         .collect();
     assert_eq!(types.len(), 1, "{types:?}");
 }
+
+#[test]
+fn unknown_field_or_word_for_a_number_is_exit_2_with_a_caret_and_suggestions() {
+    let Some(f) = capture("filter_errors", "LinkInfo.pcapng") else {
+        return;
+    };
+    for (expr, caret_col, hint) in [
+        ("bmp>120", 0, "'bpm'"),
+        ("fields.bpm>100", 0, "'bpm'"),
+        ("device=two", 7, "is a number"),
+    ] {
+        let (code, out, err) = run(&["read", &f, "-Y", expr]);
+        assert_eq!(code, 2, "{expr}: {err}");
+        assert!(out.is_empty(), "{expr}: nothing is read");
+        assert!(err.contains(hint), "{expr}: {err}");
+        let caret = err.lines().nth(2).unwrap_or_default();
+        assert_eq!(caret.find('^'), Some(2 + caret_col), "{expr}: {err}");
+    }
+}
+
+#[test]
+fn ne_keeps_only_records_that_have_the_field() {
+    let Some(f) = capture("ne_semantics", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let count = |expr: &str| run(&["read", &f, "-q", "-Y", expr]).1.lines().count();
+    let all = count("frame>0");
+    // dbserver answers carry no device number and no `playing`: `!=` leaves them out, `not`
+    // keeps them, and both names behave alike.
+    assert_eq!(count("device!=2") + count("device=2"), count("device>=0"));
+    assert_eq!(count("not device=2") + count("device=2"), all);
+    assert_eq!(
+        count("playing!=true") + count("playing=true"),
+        count("type=cdj_status")
+    );
+    assert_eq!(count("not playing=true") + count("playing=true"), all);
+    assert!(
+        count("device>=0") < all,
+        "some records lack a device number"
+    );
+}

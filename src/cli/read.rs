@@ -19,8 +19,9 @@ Filter words: prodjlink keepalive hello claim beat position onair fader sync mas
 media load settings opus touch stagehand dbserver metadata artwork menu stagelinq discovery
 statemap beatinfo filetransfer malformed unknown.
 Comparisons: NAME=VALUE, !=, <, <=, >, >=, ~ (contains). NAME is device, port, kind, ip, src, dst,
-name, type, proto, frame, len, or any JSON field name (bpm, path, rekordbox_id...).
-Combine with and, or, not and parentheses.
+name, type, proto, frame, len, or any JSON field name (bpm, path, rekordbox_id...; docs/json.md).
+A comparison on a name the record lacks is false, != included: 'not device=2' also keeps the
+records without a device number, 'device!=2' does not. Combine with and, or, not and parentheses.
 
 Examples:
   djdissect read captures/club-set.pcapng
