@@ -119,3 +119,172 @@ fn ne_keeps_only_records_that_have_the_field() {
         "some records lack a device number"
     );
 }
+
+#[test]
+fn count_zero_prints_nothing_and_count_limits_the_story_too() {
+    let Some(f) = capture("count_zero", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    for format in ["text", "json"] {
+        let (code, out, _) = run(&["read", &f, "-q", "-c", "0", "--format", format]);
+        assert_eq!(code, 0);
+        assert!(out.is_empty(), "{format}: {out}");
+    }
+    let (_, out, _) = run(&["read", &f, "-q", "-c", "3"]);
+    assert_eq!(out.lines().count(), 3);
+    // The story of the first 10 records is shorter than the whole story.
+    let (_, all, _) = run(&["read", &f, "-q", "--timeline"]);
+    let (_, first, _) = run(&["read", &f, "-q", "--timeline", "-c", "10"]);
+    assert!(first.lines().count() < all.lines().count());
+    assert!(all.starts_with(&first), "the same events, cut short");
+}
+
+#[test]
+fn timeline_and_conversations_as_ndjson() {
+    let Some(f) = capture("story_json", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let (code, text, _) = run(&["read", &f, "-q", "--timeline"]);
+    assert_eq!(code, 0);
+    let (_, json, _) = run(&["read", &f, "-q", "--timeline", "--format", "json"]);
+    assert_eq!(json.lines().count(), text.lines().count());
+    for (j, t) in json.lines().zip(text.lines()) {
+        let v: serde_json::Value = serde_json::from_str(j).unwrap();
+        assert!(v["frame"].is_u64() && v["ts"].is_string(), "{j}");
+        assert!(t.ends_with(v["text"].as_str().unwrap()), "{t} / {j}");
+    }
+    let (_, text, _) = run(&["read", &f, "-q", "--conversations"]);
+    let (_, json, _) = run(&["read", &f, "-q", "--conversations", "--format", "json"]);
+    let exchanges = text.lines().filter(|l| l.starts_with("  frame")).count();
+    assert!(exchanges > 100);
+    assert_eq!(json.lines().count(), exchanges);
+    for j in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(j).unwrap();
+        for k in ["client", "server", "frame", "ts", "text"] {
+            assert!(!v[k].is_null(), "{k} in {j}");
+        }
+        assert!(text.contains(v["text"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn filter_applies_to_the_records_the_story_is_built_from() {
+    let Some(f) = capture("story_filter", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let (_, all, _) = run(&["read", &f, "-q", "--summary", "--format", "json"]);
+    let (_, only2, _) = run(&[
+        "read",
+        &f,
+        "-q",
+        "--summary",
+        "--format",
+        "json",
+        "-Y",
+        "ip=169.254.202.84",
+    ]);
+    let all: serde_json::Value = serde_json::from_str(&all).unwrap();
+    let only2: serde_json::Value = serde_json::from_str(&only2).unwrap();
+    assert!(only2["records"].as_u64() < all["records"].as_u64());
+    let (_, kept, _) = run(&["read", &f, "-q", "-Y", "ip=169.254.202.84"]);
+    // Every kept record went into the story (repeats from a second interface counted apart).
+    let told = only2["records"].as_u64().unwrap() + only2["duplicates"].as_u64().unwrap();
+    assert_eq!(told, kept.lines().count() as u64);
+    // Without the dbserver records the story tells no request.
+    let (_, story, _) = run(&["read", &f, "-q", "--timeline", "-Y", "not dbserver"]);
+    assert!(!story.contains("asked player"), "{story}");
+}
+
+#[test]
+fn options_that_would_be_ignored_are_refused() {
+    let Some(f) = capture("ignored_options", "LinkInfo.pcapng") else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let w = out.path().join("x.pcapng");
+    let w = w.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--width", "80"], "--width"),
+        (
+            vec!["--summary", "--format", "json", "--width", "80"],
+            "--width",
+        ),
+        (vec!["--timeline", "--width", "80"], "--width"),
+        (vec!["--summary", "-V"], "-V"),
+        (vec!["--conversations", "-V"], "-V"),
+        (vec!["--timeline", "-w", w], "-w"),
+        (
+            vec!["--now-playing", "np.txt", "--template", "{artst} - {title}"],
+            "{artist}",
+        ),
+    ] {
+        let mut a = vec!["read", f.as_str()];
+        a.extend(&args);
+        let (code, stdout, err) = run(&a);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(stdout.is_empty());
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(&["read", "-", "-w", w]);
+    assert_eq!(code, 2);
+    assert!(err.contains("give a file"), "{err}");
+    // --width where it means something.
+    let (code, out, _) = run(&["read", &f, "-q", "--summary", "--width", "60"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .all(|l| l.chars().count() <= 60 || !l.starts_with('│')),
+        "{out}"
+    );
+}
+
+#[test]
+fn now_playing_names_the_file_it_cannot_write() {
+    let Some(f) = capture("now_playing_unwritable", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let (code, _, err) = run(&["read", &f, "-q", "--now-playing", "/nonexistent/dir/np.txt"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/nonexistent/dir/np.txt"), "{err}");
+}
+
+#[test]
+fn write_keeps_the_frames_of_the_records_shown() {
+    let Some(f) = capture("write_pcapng", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcapng");
+    let cut_s = cut.to_str().unwrap();
+    let expr = "keepalive or (status and device=2)";
+    let (code, shown, err) = run(&["read", &f, "-Y", expr, "-c", "50", "-w", cut_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote 50 frames"), "{err}");
+    // Read back: the same messages, in the same order, frame numbers counted anew.
+    let (code, again, _) = run(&["read", cut_s, "-q"]);
+    assert_eq!(code, 0);
+    let strip = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(strip(&again), strip(&shown));
+    let first_frames: Vec<u64> = frames_of(&again).iter().map(|(f, _)| *f).collect();
+    assert_eq!(first_frames, (1..=50).collect::<Vec<_>>());
+    // Times are kept: the JSON timestamps agree.
+    let ts = |file: &str| -> Vec<String> {
+        run(&[
+            "read", file, "-q", "--format", "json", "-Y", expr, "-c", "50",
+        ])
+        .1
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["ts"].to_string())
+        .collect()
+    };
+    assert_eq!(ts(cut_s), ts(&f));
+    // A path that cannot be written is an error before anything is read.
+    let (code, out, err) = run(&["read", &f, "-w", "/nonexistent/dir/x.pcapng"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("/nonexistent/dir/x.pcapng"), "{err}");
+}

@@ -242,7 +242,7 @@ mod tests {
             true,
             Some(120),
         );
-        assert_eq!(visible(&String::from_utf8(b).unwrap().trim_end()), 120);
+        assert_eq!(visible(String::from_utf8(b).unwrap().trim_end()), 120);
     }
 
     #[test]
