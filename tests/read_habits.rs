@@ -231,11 +231,8 @@ fn options_that_would_be_ignored_are_refused() {
     // --width where it means something.
     let (code, out, _) = run(&["read", &f, "-q", "--summary", "--width", "60"]);
     assert_eq!(code, 0);
-    assert!(
-        out.lines()
-            .all(|l| l.chars().count() <= 60 || !l.starts_with('│')),
-        "{out}"
-    );
+    let (_, wide, _) = run(&["read", &f, "-q", "--summary", "--width", "200"]);
+    assert_ne!(out, wide);
 }
 
 #[test]
@@ -287,4 +284,105 @@ fn write_keeps_the_frames_of_the_records_shown() {
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(err.contains("/nonexistent/dir/x.pcapng"), "{err}");
+}
+
+#[test]
+fn summary_tables_keep_addresses_whole_players_in_order_and_say_utc() {
+    let Some(f) = capture("summary_tables", "LinkInfo.pcapng") else {
+        return;
+    };
+    let (code, out, _) = run(&["read", &f, "-q", "--summary", "--width", "70"]);
+    assert_eq!(code, 0);
+    // Every IP and MAC address of the devices is on one line, even in a narrow table.
+    let (_, json, _) = run(&["read", &f, "-q", "--summary", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for d in doc["devices"].as_array().unwrap() {
+        let ip = d["ip"].as_str().unwrap();
+        assert!(out.contains(ip), "{ip} was split:\n{out}");
+        if let Some(mac) = d["mac"].as_str() {
+            assert!(out.contains(mac), "{mac} was split:\n{out}");
+        }
+    }
+    // Players in number order, in the text and the JSON.
+    let decks: Vec<u32> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("Player "))
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(decks.len() >= 2, "{out}");
+    assert!(decks.windows(2).all(|w| w[0] <= w[1]), "{decks:?}");
+    let json_decks: Vec<u64> = doc["players"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["deck"].as_u64().unwrap())
+        .collect();
+    assert!(
+        json_decks.windows(2).all(|w| w[0] <= w[1]),
+        "{json_decks:?}"
+    );
+    // Times are labelled UTC and the heading gives their date.
+    let first = out.lines().nth(1).unwrap();
+    let date = &doc["first"].as_str().unwrap()[..10];
+    assert!(first.contains(date) && first.ends_with("UTC"), "{first}");
+    assert!(out.contains("Devices (times UTC)"));
+    // Header words are never cut: "firmware" is whole.
+    assert!(out.contains("firmware"), "{out}");
+    assert!(!out.contains(" 1 events"), "{out}");
+}
+
+/// Run djdissect with standard output on a pseudo-terminal of `cols` columns (util-linux
+/// `script`); None where `script` is missing.
+fn on_terminal(cols: u16, args: &[&str]) -> Option<String> {
+    let cmd = format!(
+        "stty cols {cols} rows 40; {} {}",
+        env!("CARGO_BIN_EXE_djdissect"),
+        args.iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).replace('\r', ""))
+}
+
+#[test]
+fn on_a_terminal_lines_and_tables_take_its_width() {
+    let Some(f) = capture("terminal_width", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let Some(text) = on_terminal(130, &["read", &f, "-q", "--color", "never", "-c", "200"]) else {
+        eprintln!("terminal_width: SKIPPED: no `script` to make a terminal");
+        return;
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 200);
+    assert!(lines.iter().all(|l| l.chars().count() <= 130), "{text}");
+    assert!(
+        lines.iter().any(|l| l.ends_with('…')),
+        "long tails are cut: {text}"
+    );
+    // Piped, the same lines are whole.
+    let (_, piped, _) = run(&["read", &f, "-q", "-c", "200"]);
+    assert!(piped.lines().any(|l| l.chars().count() > 130));
+    for (cut, whole) in lines.iter().zip(piped.lines()) {
+        assert!(
+            whole.starts_with(cut.trim_end_matches('…')),
+            "{cut}\n{whole}"
+        );
+    }
+    // The summary's tables take the terminal's width, as --width would set it.
+    let narrow = on_terminal(100, &["read", &f, "-q", "--summary"]).unwrap();
+    let wide = on_terminal(200, &["read", &f, "-q", "--summary"]).unwrap();
+    let (_, width_100, _) = run(&["read", &f, "-q", "--summary", "--width", "100"]);
+    assert_eq!(narrow, width_100);
+    assert_ne!(narrow, wide);
+    let (_, piped, _) = run(&["read", &f, "-q", "--summary"]);
+    let (_, width_120, _) = run(&["read", &f, "-q", "--summary", "--width", "120"]);
+    assert_eq!(piped, width_120, "piped, tables are 120 columns wide");
 }

@@ -159,10 +159,12 @@ fn cut_tail(
     }
     buf.truncate(tail_start);
     if room == 0 {
+        // The columns alone fill the width: the mark still says a tail was cut.
+        buf.extend_from_slice(" …".as_bytes());
         return;
     }
     let kept: String = tail.chars().take(room.saturating_sub(1)).collect();
-    buf.extend_from_slice(kept.trim_end().as_bytes());
+    buf.extend_from_slice(kept.as_bytes());
     buf.extend_from_slice("…".as_bytes());
 }
 
@@ -227,9 +229,18 @@ mod tests {
         assert!(cut.trim_end().ends_with('…'));
         let mut r = r;
         r.dissection.malformed = Some("too short".into());
-        let cut = line(&r, Some(120));
-        assert_eq!(cut.trim_end().chars().count(), 120, "{cut}");
-        assert!(cut.trim_end().ends_with("[MALFORMED: too short]"), "{cut}");
+        let cut = line(&r, Some(140));
+        assert_eq!(cut.trim_end().chars().count(), 140, "{cut}");
+        assert!(
+            cut.trim_end().ends_with("…  [MALFORMED: too short]"),
+            "{cut}"
+        );
+        // When the columns and the mark fill the width, the line still says it was cut.
+        let cut = line(&r, Some(100));
+        assert!(
+            cut.trim_end().ends_with(" …  [MALFORMED: too short]"),
+            "{cut}"
+        );
         // A line that fits is not touched.
         let r = record(Some("CDJ"), Some(1), "short");
         assert_eq!(line(&r, Some(120)), line(&r, None));
