@@ -386,3 +386,101 @@ fn on_a_terminal_lines_and_tables_take_its_width() {
     let (_, width_120, _) = run(&["read", &f, "-q", "--summary", "--width", "120"]);
     assert_eq!(piped, width_120, "piped, tables are 120 columns wide");
 }
+
+#[test]
+fn detail_marks_compare_with_the_previous_packet_of_the_series_shown_or_not() {
+    let Some(f) = capture("detail_marks", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    // The second status packet of player 2 to player 1, shown alone.
+    let (_, frames, _) = run(&[
+        "read",
+        &f,
+        "-q",
+        "--format",
+        "json",
+        "-Y",
+        "type=cdj_status and device=2",
+        "-c",
+        "2",
+    ]);
+    let second: u64 = frames
+        .lines()
+        .nth(1)
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["frame"]
+                .as_u64()
+                .unwrap()
+        })
+        .unwrap();
+    let only = format!("frame={second}");
+    let (_, json, _) = run(&["read", &f, "-q", "--format", "json", "-V", "-Y", &only]);
+    let r: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    let changed: Vec<u64> = r["changed"]
+        .as_array()
+        .expect("compared with the packet before, though it was not shown")
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert!(!changed.is_empty() && changed.len() < 16, "{changed:?}");
+    let counter = r["layout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "packet_counter")
+        .unwrap();
+    assert_eq!(counter["changed"], true, "{counter}");
+    assert!(changed.contains(&(counter["offset"].as_u64().unwrap() + 3)));
+    let (_, text, _) = run(&["read", &f, "-q", "-V", "--color", "never", "-Y", &only]);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  * ") && l.contains("packet_counter")),
+        "{text}"
+    );
+    assert!(!text.contains("nothing to compare"), "{text}");
+}
+
+#[test]
+fn meanings_are_plain_words_without_the_references_abbreviations() {
+    let Some(dir) = common::shared_captures("plain_meanings") else {
+        return;
+    };
+    let abbreviations = [
+        "len_r",
+        "len_p",
+        "DYS",
+        "PPL",
+        " UE",
+        "BLT",
+        "WSD",
+        "PDJL",
+        "CAP)",
+        "per dysentery",
+    ];
+    for name in [
+        "usr-ein-S05-link-browse.pcap",
+        "LinkInfo.pcapng",
+        "usr-ein-S26-initialization-both-auto.pcap",
+    ] {
+        let f = dir.join(name).display().to_string();
+        let (_, json, _) = run(&["read", &f, "-q", "--format", "json", "-V"]);
+        for line in json.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            for l in r["layout"].as_array().unwrap() {
+                let m = l["meaning"].as_str().unwrap_or("");
+                for a in abbreviations {
+                    assert!(!m.contains(a), "{name}: {} means {m:?}", l["name"]);
+                }
+                // A section number of the reference, such as "(4.3)".
+                let section = m.split('(').skip(1).any(|p| {
+                    p.split(')').next().is_some_and(|x| {
+                        x.split('.').count() == 2
+                            && x.split('.')
+                                .all(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+                    })
+                });
+                assert!(!section, "{name}: {} means {m:?}", l["name"]);
+            }
+        }
+    }
+}

@@ -105,6 +105,10 @@ impl<W: Write> Consumer<W> {
             }
         }
         if !keep {
+            // -V marks what changed since the previous packet of a series, shown or not.
+            if let Some(p) = &mut self.printer {
+                p.observe(r);
+            }
             return ControlFlow::Continue(());
         }
         if let Some(printer) = &mut self.printer {

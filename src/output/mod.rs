@@ -5,11 +5,10 @@ mod detail;
 mod json;
 mod line;
 pub mod numbers;
+mod series;
 pub mod time;
 
-use std::collections::HashMap;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 use crate::record::Record;
 
@@ -27,29 +26,15 @@ pub struct Options {
     pub color: bool,
 }
 
-/// Series (device, kind) whose previous packet the detail view remembers.
-const MAX_SERIES: usize = 4096;
-
 /// Output is handed on in batches of this size.
 const BATCH: usize = 64 * 1024;
-
-/// Identity of "the same device's packet of the same kind", for changed-byte marks.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct SeriesKey {
-    proto: crate::dissect::Proto,
-    ip: IpAddr,
-    device: Option<u32>,
-    port: u16,
-    kind: Option<u32>,
-    type_name: String,
-}
 
 /// Writes records in the chosen format.
 pub struct Printer {
     opts: Options,
     first_ts: Option<i128>,
-    /// Previous bytes per series (detail view only).
-    previous: HashMap<SeriesKey, Vec<u8>>,
+    /// The previous packet of each series (detail view only).
+    series: series::Series,
     buf: Vec<u8>,
     /// Cut text lines to this many columns (a terminal's width).
     width: Option<usize>,
@@ -60,7 +45,7 @@ impl Printer {
         Printer {
             opts,
             first_ts: None,
-            previous: HashMap::new(),
+            series: series::Series::default(),
             buf: Vec::with_capacity(BATCH + 4096),
             width: None,
         }
@@ -82,23 +67,8 @@ impl Printer {
     /// end, or after each record when output must appear at once (live views).
     pub fn record(&mut self, r: &Record<'_>, out: &mut impl Write) -> io::Result<()> {
         let start = *self.first_ts.get_or_insert(r.ts_ns);
-        let changed = if self.opts.detail {
-            let key = SeriesKey {
-                proto: r.dissection.proto,
-                ip: r.src.ip(),
-                device: r.dissection.device,
-                port: r.port,
-                kind: r.dissection.kind,
-                type_name: r.dissection.type_name.to_string(),
-            };
-            // One entry per (device, kind) series; a hostile capture could invent millions, so
-            // past the bound the memory of earlier packets starts afresh (only the change
-            // marks of the next packet of each series are lost).
-            if self.previous.len() >= MAX_SERIES && !self.previous.contains_key(&key) {
-                self.previous.clear();
-            }
-            let prev = self.previous.insert(key, r.bytes.to_vec());
-            Some(prev)
+        let changes = if self.opts.detail {
+            Some(self.series.compare_and_remember(r))
         } else {
             None
         };
@@ -108,14 +78,14 @@ impl Printer {
                     &mut self.buf,
                     r,
                     self.opts.detail,
-                    changed.as_ref().and_then(|p| p.as_deref()),
+                    changes.as_ref().and_then(|c| c.as_ref()),
                 );
                 self.buf.push(b'\n');
             }
             Format::Text => {
                 line::text_line(&mut self.buf, r, start, self.opts.color, self.width);
-                if let Some(prev) = &changed {
-                    detail::write_detail(&mut self.buf, r, prev.as_deref(), self.opts.color);
+                if let Some(c) = &changes {
+                    detail::write_detail(&mut self.buf, r, c.as_ref(), self.opts.color);
                 }
             }
         }
@@ -123,6 +93,14 @@ impl Printer {
             self.flush(out)?;
         }
         Ok(())
+    }
+
+    /// A record that is not shown (filtered out): the detail view still remembers it, so that
+    /// the next packet of its series is compared with it.
+    pub fn observe(&mut self, r: &Record<'_>) {
+        if self.opts.detail {
+            self.series.compare_and_remember(r);
+        }
     }
 
     /// Write out what is buffered.
