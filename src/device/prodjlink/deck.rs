@@ -2,43 +2,10 @@
 //! say so (`prodjlink.md` 3, 4.2). A deck's play position is a straight line through an anchor
 //! (time, position) with the slope of its pitch, so every packet reads the same timeline.
 
+use super::persona::Persona;
+use super::track::TrackInfo;
+use crate::device::Nanos;
 use crate::prodjlink::{status_flag, Beat, CdjStatus, PrecisePosition};
-
-use super::dblookup::{Track, USB_SLOT};
-
-/// The models the scenarios use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Model {
-    Djm900Nxs2,
-    Cdj2000Nxs2,
-    Cdj3000,
-}
-
-impl Model {
-    /// The name the device puts in every packet header (prodjlink.md 1.4).
-    pub fn name(self) -> &'static str {
-        match self {
-            Model::Djm900Nxs2 => "DJM-900NXS2",
-            Model::Cdj2000Nxs2 => "CDJ-2000NXS2",
-            Model::Cdj3000 => "CDJ-3000",
-        }
-    }
-
-    /// CDJ status length: 0x11c for nxs2 firmware, 0x200 for the CDJ-3000 (4.1).
-    pub fn status_len(self) -> usize {
-        match self {
-            Model::Cdj3000 => 0x200,
-            _ => 0x11c,
-        }
-    }
-
-    pub fn firmware(self) -> [u8; 4] {
-        match self {
-            Model::Cdj3000 => *b"3.19",
-            _ => *b"1.85",
-        }
-    }
-}
 
 /// P1 play states (4.2).
 pub mod play_state {
@@ -52,7 +19,7 @@ pub mod play_state {
 /// One player's deck.
 #[derive(Debug, Clone)]
 pub struct Deck {
-    pub track: Option<Track>,
+    pub track: Option<TrackInfo>,
     /// Position of the track in the list it was loaded from (status 0x32).
     pub track_number: u16,
     pub loading: bool,
@@ -62,7 +29,7 @@ pub struct Deck {
     pub playing: bool,
     /// Stopped somewhere other than the cue point (P1 `05` instead of `06`).
     pub paused: bool,
-    anchor_ns: i128,
+    anchor_ns: Nanos,
     anchor_ms: f64,
     pub pitch_pct: f64,
     pub master: bool,
@@ -102,7 +69,7 @@ impl Deck {
     }
 
     /// Play position in ms at `t`.
-    pub fn position_ms(&self, t: i128) -> f64 {
+    pub fn position_ms(&self, t: Nanos) -> f64 {
         if self.playing {
             self.anchor_ms + (t - self.anchor_ns) as f64 / 1e6 * self.rate()
         } else {
@@ -111,13 +78,13 @@ impl Deck {
     }
 
     /// Move the anchor to `t` (before a change of speed or of playing state).
-    pub fn reanchor(&mut self, t: i128) {
+    pub fn reanchor(&mut self, t: Nanos) {
         self.anchor_ms = self.position_ms(t);
         self.anchor_ns = t;
     }
 
     /// Put the play head at `ms` at time `t`.
-    pub fn cue_to(&mut self, t: i128, ms: f64) {
+    pub fn cue_to(&mut self, t: Nanos, ms: f64) {
         self.anchor_ms = ms;
         self.anchor_ns = t;
     }
@@ -139,16 +106,16 @@ impl Deck {
     }
 
     /// Time of beat `k` (1-based) on the current anchor line (meaningful while playing).
-    pub fn beat_time(&self, k: u32) -> i128 {
+    pub fn beat_time(&self, k: u32) -> Nanos {
         let Some(t) = &self.track else {
             return self.anchor_ns;
         };
         let grid = t.first_beat_ms as f64 + (k.max(1) - 1) as f64 * t.beat_ms();
-        self.anchor_ns + ((grid - self.anchor_ms) / self.rate() * 1e6).round() as i128
+        self.anchor_ns + ((grid - self.anchor_ms) / self.rate() * 1e6).round() as Nanos
     }
 
     /// The first beat at or after `t`'s position.
-    pub fn next_beat_from(&self, t: i128) -> u32 {
+    pub fn next_beat_from(&self, t: Nanos) -> u32 {
         let Some(tr) = &self.track else { return 1 };
         let from_first = self.position_ms(t) - tr.first_beat_ms as f64;
         if from_first <= 0.0 {
@@ -178,16 +145,16 @@ pub fn beat_in_bar(k: u32) -> u8 {
     }
 }
 
-/// A fresh status template for player `number` of `model` (CdjStatus::new fills the documented
-/// defaults; these are the values that stay fixed for this unit).
-pub fn status_template(model: Model, number: u8, has_usb: bool) -> CdjStatus {
-    let mut s = CdjStatus::new(model.name(), number, model.status_len());
-    s.firmware = model.firmware();
+/// A fresh status template for player `number` of `persona` (CdjStatus::new fills the
+/// documented defaults; these are the values that stay fixed for this unit).
+pub fn status_template(persona: &Persona, number: u8, has_usb: bool) -> CdjStatus {
+    let mut s = CdjStatus::new(persona.name, number, persona.status_len);
+    s.firmware = persona.firmware;
     if has_usb {
         s.usb_state = 0;
         s.usb_activity = 4;
     }
-    if model == Model::Cdj3000 {
+    if persona.is_cdj3000_era() {
         // CDJ-3000: local media bitmask (bit1 USB) and Touch Audio support (bit5 of 0xcd).
         s.media_presence = if has_usb { 0x02 } else { 0 };
         s.capabilities = 0x20;
@@ -196,8 +163,15 @@ pub fn status_template(model: Model, number: u8, has_usb: bool) -> CdjStatus {
     s
 }
 
-/// Write the deck's state at `t` into `s` (4.2). `packet_counter` is 0 on CDJ-3000s.
-pub fn fill_status(s: &mut CdjStatus, model: Model, deck: &Deck, t: i128, packet_counter: u32) {
+/// Write the deck's state at `t` into `s` (4.2). The packet counter stays 0 on units that
+/// fix it (CDJ-3000, 9.5).
+pub fn fill_status(
+    s: &mut CdjStatus,
+    persona: &Persona,
+    deck: &Deck,
+    t: Nanos,
+    packet_counter: u32,
+) {
     let pos = deck.position_ms(t);
     match &deck.track {
         None => {
@@ -214,7 +188,7 @@ pub fn fill_status(s: &mut CdjStatus, model: Model, deck: &Deck, t: i128, packet
         }
         Some(tr) => {
             s.track_device = tr.source_player;
-            s.track_slot = USB_SLOT;
+            s.track_slot = tr.slot;
             s.track_type = 1;
             s.rekordbox_id = tr.rekordbox_id;
             s.track_number = deck.track_number;
@@ -225,8 +199,8 @@ pub fn fill_status(s: &mut CdjStatus, model: Model, deck: &Deck, t: i128, packet
             let k = deck.beat_at(pos);
             s.beat = k;
             s.beat_in_bar = beat_in_bar(k);
-            if model == Model::Cdj3000 {
-                s.key = Some(tr.key.cdj3000());
+            if s.key.is_some() || persona.is_cdj3000_era() {
+                s.key = tr.key;
             }
         }
     }
@@ -256,24 +230,24 @@ pub fn fill_status(s: &mut CdjStatus, model: Model, deck: &Deck, t: i128, packet
     s.sync_counter = deck.sync_counter;
     s.load_marker = if deck.load_marker { 0x80 } else { 0 };
     s.load_done = if deck.load_done { 0xffff } else { 0 };
-    s.packet_counter = if model == Model::Cdj3000 {
-        0
-    } else {
+    s.packet_counter = if persona.counts_packets {
         packet_counter
+    } else {
+        0
     };
 }
 
 /// The beat packet of beat `k` (section 3, kind 28).
-pub fn beat_packet(model: Model, number: u8, deck: &Deck, k: u32) -> Beat {
-    let bpm = deck.track.as_ref().map_or(120.0, Track::bpm);
-    Beat::new(model.name(), number, bpm, deck.pitch_pct, beat_in_bar(k))
+pub fn beat_packet(name: &str, number: u8, deck: &Deck, k: u32) -> Beat {
+    let bpm = deck.track.as_ref().map_or(120.0, TrackInfo::bpm);
+    Beat::new(name, number, bpm, deck.pitch_pct, beat_in_bar(k))
 }
 
-/// CDJ-3000 absolute position (section 3, kind 0b).
-pub fn position_packet(number: u8, deck: &Deck, t: i128) -> PrecisePosition {
+/// Absolute position (section 3, kind 0b).
+pub fn position_packet(name: &str, number: u8, deck: &Deck, t: Nanos) -> PrecisePosition {
     let length = deck.track.as_ref().map_or(0, |t| t.duration_s);
     PrecisePosition::new(
-        Model::Cdj3000.name(),
+        name,
         number,
         length,
         deck.position_ms(t).max(0.0).round() as u32,
@@ -285,26 +259,20 @@ pub fn position_packet(number: u8, deck: &Deck, t: i128) -> PrecisePosition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::dblookup::MusicalKey;
+    use crate::device::prodjlink::persona::Persona;
+    use crate::device::prodjlink::track::USB_SLOT;
 
-    fn track() -> Track {
-        Track {
+    fn track() -> TrackInfo {
+        TrackInfo {
             rekordbox_id: 1,
-            title: "t".into(),
-            artist: "a".into(),
-            album: "b".into(),
-            genre: "g".into(),
-            key: MusicalKey {
-                note: 0,
-                minor: false,
-            },
             bpm_x100: 12000,
             duration_s: 300,
             first_beat_ms: 100,
+            key: None,
             source_player: 1,
-            artist_id: 1,
-            album_id: 1,
-            genre_id: 1,
+            slot: USB_SLOT,
+            artwork: Vec::new().into(),
+            phrases: Vec::new().into(),
         }
     }
 
@@ -338,8 +306,9 @@ mod tests {
             ..Deck::default()
         };
         d.cue_to(0, 100.0);
-        let mut s = status_template(Model::Cdj2000Nxs2, 2, true);
-        fill_status(&mut s, Model::Cdj2000Nxs2, &d, 1_000_000_000, 7);
+        let nxs2 = Persona::by_role("cdj-2000nxs2").unwrap();
+        let mut s = status_template(nxs2, 2, true);
+        fill_status(&mut s, nxs2, &d, 1_000_000_000, 7);
         let back = CdjStatus::parse(&s.to_bytes()).unwrap();
         assert_eq!(back.to_bytes().len(), 0x11c);
         assert!(back.is_playing() && back.is_master() && back.is_on_air());
