@@ -9,7 +9,7 @@
 //! * [`long`]: hours of mixed traffic (four players, a mixer, StageLinQ units, NFS, mDNS, ARP,
 //!   HTTP) sized by `--size` and/or `--duration`, written fast enough for gigabyte files.
 //!
-//! Shared parts: [`wire`] (time-ordered frame queue into pcapng, scheduler, seeded jitter),
+//! Shared parts (the first two in `transport::sim`): [`wire`] (time-ordered frame queue into pcapng, scheduler, seeded jitter),
 //! [`net`] (hosts, UDP and TCP frames via etherparse), [`pdl`]/[`pdl_deck`] (Pro DJ Link units
 //! and what the DJ does to them), [`dblookup`] (tracks and dbserver metadata lookups), [`slq`]
 //! (StageLinQ units), [`noise`] (the non-DJ traffic of `long`). Timestamps start at a fixed
@@ -24,14 +24,16 @@
 pub mod club_set;
 pub mod dblookup;
 pub mod long;
-pub mod net;
 pub mod noise;
 pub mod pdl;
 pub mod pdl_deck;
 pub mod slq;
 pub mod slq_deck;
 pub mod stagelinq_set;
-pub mod wire;
+
+/// The virtual network and the pcapng output moved to the simulated transport; scenarios
+/// reach them under their old names.
+pub use crate::transport::sim::{net, wire};
 
 #[cfg(test)]
 mod tests;
