@@ -123,6 +123,12 @@ impl OpusQuad {
                 track_id,
             } => {
                 let slot = if slot == 0 { USB_SLOT } else { slot };
+                // Source 0: the unit's own media.
+                let source = if source == 0 {
+                    self.presence.number()
+                } else {
+                    source
+                };
                 let Some(t) = self.tracks.track(source, slot, track_id) else {
                     return false;
                 };
