@@ -9,19 +9,12 @@
 
 use super::Track;
 
-/// Columns in a preview, whatever the track's length (`prodjlink.md` 7.3 `4402`).
-pub const PREVIEW_COLUMNS: usize = 400;
+pub use crate::dbserver::blobs::waveform::PREVIEW_COLUMNS;
 /// Columns per second of a detail waveform (half frames, `prodjlink.md` 7.3 `4a02`).
-pub const DETAIL_PER_SECOND: u32 = 150;
+pub const DETAIL_PER_SECOND: u32 = crate::dbserver::blobs::WaveformDetail::PER_SECOND;
 
-/// One column of a blue waveform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WaveColumn {
-    /// 0-31.
-    pub height: u8,
-    /// 0-7: how bright (how much high-frequency content) the column is drawn.
-    pub whiteness: u8,
-}
+/// One column of a blue waveform: the type the dbserver blobs carry.
+pub use crate::dbserver::blobs::WaveColumn;
 
 /// A small hash (splitmix64's finaliser) for texture: the same track gives the same noise.
 fn noise(track_id: u32, i: u64) -> f64 {
