@@ -112,6 +112,7 @@ pub fn menu(lib: &Library, req: &MenuRequest) -> Option<Vec<MenuItem>> {
             .map(|a| row(a.artist_id, a.id, item_type::ALBUM, &a.name))
             .collect(),
         0x1004 => track_rows(lib, &lib.tracks),
+        0x100a => named(&lib.labels, item_type::LABEL),
         0x1014 => lib
             .keys()
             .into_iter()
@@ -132,6 +133,13 @@ pub fn menu(lib: &Library, req: &MenuRequest) -> Option<Vec<MenuItem>> {
         // Tracks of an album.
         0x1103 => track_rows(lib, lib.tracks_by_album(p(1))),
         0x1105 => playlist_menu(lib, p(1), p(2) == 1),
+        // Artists on a label.
+        0x110a => lib
+            .artists
+            .iter()
+            .filter(|a| lib.tracks_by_artist(a.id).any(|t| t.label_id == p(1)))
+            .map(|a| row(p(1), a.id, item_type::ARTIST, &a.name))
+            .collect(),
         // Tracks in a key (the demo has no key neighbours beyond the key itself).
         0x1114 => track_rows(lib, lib.tracks_by_key(p(1))),
         // Albums for genre + artist, tracks for artist + album.
@@ -323,6 +331,11 @@ mod tests {
             ["Opus Four"]
         );
         assert_eq!(menu(&lib, &req(0x1014, &[0])).unwrap().len(), 8);
+        assert_eq!(menu(&lib, &req(0x100a, &[0])).unwrap().len(), 3);
+        assert_eq!(
+            labels(&menu(&lib, &req(0x110a, &[0, 3])).unwrap()),
+            ["Opus Four"]
+        );
         let am = crate::device::library::MusicalKey::minor(9).id();
         assert_eq!(
             labels(&menu(&lib, &req(0x1114, &[0, am])).unwrap()),
