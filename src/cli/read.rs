@@ -30,7 +30,10 @@ Examples:
   djdissect read set.pcapng --filter 'beat and device=2'
   djdissect read set.pcapng -V --filter 'status and device=3' -c 2
   djdissect read set.pcapng --format json | jq .fields.bpm
+  djdissect read set.pcapng -Y 'frame=1234' -V
+  djdissect read set.pcapng -Y 'dbserver or status' -w cut.pcapng
   djdissect read set.pcapng --summary
+  djdissect read set.pcapng --timeline --format json | jq .text
   djdissect read set.pcapng --now-playing np.txt --template '{artist} - {title}'
 
 Exit status: 0 ok; 1 damaged or truncated capture (everything before the damage is shown);
