@@ -223,3 +223,41 @@ fn every_key_of_the_summary_document_is_documented() {
         missing.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+#[test]
+fn every_key_of_the_timeline_and_conversation_lines_is_documented() {
+    let doc = ticked(section(
+        "## `read --timeline --format json`",
+        "## `read --summary --format json`",
+    ));
+    let mut missing = BTreeSet::new();
+    let mut seen = 0;
+    for path in captures() {
+        for view in ["--timeline", "--conversations"] {
+            let (code, out, err) = common::run(&[
+                "read",
+                path.to_str().unwrap(),
+                "-q",
+                view,
+                "--format",
+                "json",
+            ]);
+            assert_eq!(code, 0, "{}: {err}", path.display());
+            for line in out.lines() {
+                let v: Value = serde_json::from_str(line).unwrap();
+                seen += 1;
+                for k in v.as_object().unwrap().keys() {
+                    if !doc.contains(k) {
+                        missing.insert(format!("{view}: `{k}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen > 100);
+    assert!(
+        missing.is_empty(),
+        "docs/json.md does not document:\n{}",
+        missing.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
