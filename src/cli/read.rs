@@ -302,6 +302,14 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         }
     }
     let flushed = c.out.flush();
+    // The frames of what was shown are written whatever ended the run (`-c`, a closed pipe,
+    // damage), so that the file holds what the user saw.
+    let written = match (write_to, &c.frames) {
+        (Some((path, file)), Some(frames)) => {
+            Some((path, super::write_frames::write(&args.file, frames, file)))
+        }
+        _ => None,
+    };
     if let Some(e) = &c.now_playing_error {
         eprintln!("djdissect: --now-playing: {e}");
         return 2;
@@ -316,18 +324,16 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if !args.quiet {
         eprintln!("djdissect: {name}: {}", engine.stats().line());
     }
-    if let (Some((path, file)), Some(frames)) = (write_to, &c.frames) {
-        match super::write_frames::write(&args.file, frames, file) {
-            Ok(n) if !args.quiet => {
-                let s = if n == 1 { "" } else { "s" };
-                eprintln!("djdissect: wrote {n} frame{s} to {}", path.display())
-            }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("djdissect: cannot write {}: {e}", path.display());
-                return 2;
-            }
+    match written {
+        Some((path, Ok(n))) if !args.quiet => {
+            let s = if n == 1 { "" } else { "s" };
+            eprintln!("djdissect: wrote {n} frame{s} to {}", path.display())
         }
+        Some((path, Err(e))) => {
+            eprintln!("djdissect: cannot write {}: {e}", path.display());
+            return 2;
+        }
+        _ => {}
     }
     let capture_errors = c.capture_errors;
     if capture_errors.is_empty() {
