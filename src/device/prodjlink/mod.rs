@@ -58,6 +58,24 @@ pub(crate) fn parse(port: u16, payload: &[u8]) -> Option<Packet> {
     Packet::parse(port, payload).ok()
 }
 
+/// The front of every model's `on_datagram`: parse (garbage and truncation dropped, 0 bytes
+/// kept), hand port-50000 packets to the presence. Returns the packet when the model itself
+/// should look at it: once the model is up, and never its own broadcasts.
+pub(crate) fn receive(
+    presence: &mut presence::Presence,
+    now: Nanos,
+    from: SocketAddrV4,
+    to: SocketAddrV4,
+    payload: &[u8],
+    out: &mut Outbox,
+) -> Option<Packet> {
+    let packet = parse(to.port(), payload)?;
+    if to.port() == ANNOUNCE_PORT {
+        presence.on_announce(now, from, &packet, out);
+    }
+    (presence.is_up() && *from.ip() != presence.host.ip).then_some(packet)
+}
+
 pub(crate) fn unicast(to: std::net::Ipv4Addr, port: u16) -> Destination {
     Destination::Unicast(SocketAddrV4::new(to, port))
 }

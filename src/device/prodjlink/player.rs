@@ -13,7 +13,7 @@ use super::deck::{beat_in_bar, beat_packet, fill_status, position_packet, status
 use super::persona::{PRECISE_POSITION_EVERY, STATUS_EVERY};
 use super::port_query::PortQueries;
 use super::presence::Presence;
-use super::track::{TrackInfo, Tracks, USB_SLOT};
+use super::track::{resolve_load, TrackInfo, Tracks};
 use super::{send_to_peers, unicast, Numbering, Setup, BEAT_PORT, STATUS_PORT};
 use crate::device::{
     Command, ConnId, Destination, Device, HostAddress, Nanos, Note, Outbox, StreamEvent, MS,
@@ -360,14 +360,8 @@ impl Device for Player {
                 slot,
                 track_id,
             } => {
-                let slot = if slot == 0 { USB_SLOT } else { slot };
-                // Source 0: the unit's own media.
-                let source = if source == 0 {
-                    self.presence.number()
-                } else {
-                    source
-                };
-                match self.tracks.track(source, slot, track_id) {
+                let own = self.presence.number();
+                match resolve_load(self.tracks.as_ref(), own, source, slot, track_id) {
                     Some(t) => {
                         self.load(now, t, out);
                         true

@@ -9,7 +9,7 @@ use std::net::SocketAddrV4;
 use super::opus_quad::FIRST_DECK as FIRST_OPUS_DECK;
 use super::persona::{REKORDBOX_NUMBER, STATUS_EVERY};
 use super::presence::Presence;
-use super::{parse, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, STATUS_PORT};
+use super::{receive, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, STATUS_PORT};
 use crate::device::{ConnId, Device, HostAddress, Nanos, Note, Outbox, Output, StreamEvent, MS};
 use crate::prodjlink::{BinaryDataRequest, LightingReply, MixerStatus, Packet};
 
@@ -93,14 +93,10 @@ impl Device for Rekordbox {
         payload: &[u8],
         out: &mut Outbox,
     ) {
-        let Some(packet) = parse(to.port(), payload) else {
+        let Some(packet) = receive(&mut self.presence, now, from, to, payload, out) else {
             return;
         };
         if to.port() == ANNOUNCE_PORT {
-            self.presence.on_announce(now, from, &packet, out);
-            return;
-        }
-        if !self.presence.is_up() || *from.ip() == self.presence.host.ip {
             return;
         }
         match packet {

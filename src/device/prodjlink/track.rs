@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::device::library::{Library, Track};
+use crate::device::library::{Library, MusicalKey, Track};
 use crate::prodjlink::Key;
 
 /// The USB slot (status Sr `03`, DMST byte 2; `prodjlink.md` 4.2).
@@ -47,25 +47,12 @@ impl TrackInfo {
     /// A library track as a deck sees it, on every player's media (source 0), with its small
     /// cover as album art and PSSI phrases made from its grid.
     pub fn from_library(lib: &Library, t: &Track) -> TrackInfo {
-        let name = t.key.text();
-        let accidental = if name.contains('#') {
-            0x01
-        } else if name.trim_end_matches('m').len() > 1 {
-            0xff
-        } else {
-            0x00
-        };
         let mut info = TrackInfo {
             rekordbox_id: t.id,
             bpm_x100: t.bpm_x100,
             duration_s: t.duration_s,
             first_beat_ms: t.first_beat_ms,
-            // CDJ-3000 key fields: note, `00` minor / `01` major, accidental (4.2).
-            key: Some(Key {
-                note: t.key.note % 12,
-                mode: u8::from(!t.key.minor),
-                accidental,
-            }),
+            key: Some(t.key.cdj3000()),
             source_player: 0,
             slot: USB_SLOT,
             artwork: lib
@@ -76,6 +63,41 @@ impl TrackInfo {
         info.phrases = super::phrases::pssi(&info).into();
         info
     }
+}
+
+impl MusicalKey {
+    /// The CDJ-3000 key fields (4.2 0x15c-0x15e): note, `00` minor / `01` major, accidental
+    /// `01` sharp / `ff` flat / `00` natural, as the key's name spells it.
+    pub fn cdj3000(self) -> Key {
+        let name = self.text();
+        let name = name.trim_end_matches('m');
+        let accidental = if name.ends_with('#') {
+            0x01
+        } else if name.len() > 1 {
+            0xff
+        } else {
+            0x00
+        };
+        Key {
+            note: self.note % 12,
+            mode: u8::from(!self.minor),
+            accidental,
+        }
+    }
+}
+
+/// The track a load names (4.1 kind 19): `source` 0 is the loading unit's own media (`own`),
+/// `slot` 0 its USB slot.
+pub fn resolve_load(
+    tracks: &dyn TrackSource,
+    own: u8,
+    source: u8,
+    slot: u8,
+    rekordbox_id: u32,
+) -> Option<TrackInfo> {
+    let source = if source == 0 { own } else { source };
+    let slot = if slot == 0 { USB_SLOT } else { slot };
+    tracks.track(source, slot, rekordbox_id)
 }
 
 /// Where players find tracks by id: the demo library, a synth scenario's track list.
