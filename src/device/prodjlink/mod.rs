@@ -15,6 +15,7 @@
 //! reaches a model is parsed with [`crate::prodjlink::Packet::parse`]: garbage is dropped
 //! without a panic, a truncated packet likewise.
 
+pub mod db_service;
 pub mod deck;
 pub mod mixer;
 pub mod opus_quad;
@@ -23,7 +24,6 @@ pub mod persona;
 pub mod phrases;
 pub mod player;
 mod player_input;
-pub mod port_query;
 pub mod presence;
 pub mod rekordbox;
 pub mod track;
@@ -49,8 +49,8 @@ pub const BEAT_PORT: u16 = 50001;
 pub const STATUS_PORT: u16 = 50002;
 /// The dbserver port query (7.1).
 pub const DB_QUERY_PORT: u16 = 12523;
-/// The port the query answers with: 1051 on every player seen (7.1).
-pub const DB_PORT: u16 = 1051;
+/// The port a player's query answers with: 1051 on every player seen (7.1).
+pub const DB_PORT: u16 = crate::device::dbserver::rules::CDJ_PORT;
 
 /// Parse a datagram that reached a device on `port`; None for anything that is not a
 /// well-formed Pro DJ Link packet (garbage, truncation): dropped as a real unit drops it.

@@ -252,3 +252,99 @@ fn the_port_query_is_answered_over_simulated_tcp_and_hostile_lengths_are_cut_off
     assert!(answer.is_empty());
     assert!(closed);
 }
+
+/// A client on port 1051 asking for the metadata of track 1 as device `requester`; returns the
+/// dbserver record types the engine reads from the capture, in order.
+fn metadata_lookup(role: &str, requester: u8) -> Vec<String> {
+    use crate::dbserver::message::SETUP_TRANSACTION_ID;
+    use crate::dbserver::requests::{Dmst, MetadataRequest, SetupRequest};
+    use crate::dbserver::Greeting;
+    let mut ask = Greeting::default().to_bytes();
+    ask.extend(
+        SetupRequest {
+            requester: requester as u32,
+        }
+        .to_message(SETUP_TRANSACTION_ID)
+        .to_bytes(),
+    );
+    let dmst = Dmst {
+        player: requester,
+        menu: 1,
+        slot: 3,
+        track_type: 1,
+    };
+    ask.extend(
+        MetadataRequest {
+            dmst,
+            rekordbox_id: 1,
+        }
+        .to_message(1)
+        .to_bytes(),
+    );
+    let mut sim = Sim::new(Vec::new(), Ipv4Addr::new(169, 254, 255, 255)).unwrap();
+    let p = sim.add(build(setup(role, 1, Numbering::Auto(1), 0)));
+    let got = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), false)));
+    sim.add(Box::new(Client {
+        host: super::tests::host(9),
+        to: SocketAddrV4::new(sim.device(p).address().ip, DB_PORT),
+        query: ask,
+        at: Some(5 * SECOND),
+        got,
+    }));
+    sim.run(6 * SECOND).unwrap();
+    let notes: Vec<String> = sim.notes.iter().map(|n| n.1.text.clone()).collect();
+    let (pcap, ..) = sim.finish().unwrap();
+    let mut reader =
+        crate::capture::CaptureReader::new(Box::new(std::io::Cursor::new(pcap))).unwrap();
+    let mut engine = crate::engine::Engine::new(crate::engine::EngineOptions::default());
+    let mut kinds = Vec::new();
+    let mut sink = |r: &crate::record::Record<'_>| {
+        if r.dissection.proto == crate::dissect::Proto::DbServer {
+            kinds.push(r.dissection.type_name.to_string());
+        }
+        std::ops::ControlFlow::Continue(())
+    };
+    while let Some(f) = reader.next_frame().unwrap() {
+        let _ = engine.frame(&f, &mut sink);
+    }
+    let _ = engine.finish(&mut sink);
+    assert_eq!(engine.stats().malformed, 0, "{}", engine.stats().line());
+    kinds.push(notes.join(" | "));
+    kinds
+}
+
+#[test]
+fn the_dbserver_answers_allowed_requesters_and_refuses_others_as_the_model_does() {
+    // A CDJ-2000NXS2 answers requesters 1-4: greeting, setup answer, metadata count.
+    let k = metadata_lookup("cdj-2000nxs2", 2);
+    assert!(k.contains(&"setup_request".to_string()), "{k:?}");
+    assert_eq!(
+        k.iter().filter(|t| *t == "menu_available").count(),
+        2,
+        "{k:?}"
+    );
+    assert!(
+        k.last()
+            .unwrap()
+            .contains("request 2002 from device 2 answered 4000"),
+        "{k:?}"
+    );
+    // Requester 5 is refused: no setup answer, the connection is closed.
+    let k = metadata_lookup("cdj-2000nxs2", 5);
+    assert_eq!(
+        k.iter().filter(|t| *t == "menu_available").count(),
+        0,
+        "{k:?}"
+    );
+    assert!(
+        k.last().unwrap().contains("Refused { requester: 5 }"),
+        "{k:?}"
+    );
+    // A CDJ-3000 takes 5 and 6 (9.3).
+    let k = metadata_lookup("cdj-3000", 5);
+    assert_eq!(
+        k.iter().filter(|t| *t == "menu_available").count(),
+        2,
+        "{k:?}"
+    );
+}

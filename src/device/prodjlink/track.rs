@@ -106,23 +106,30 @@ pub trait TrackSource: Send + Sync {
     fn track(&self, source: u8, slot: u8, rekordbox_id: u32) -> Option<TrackInfo>;
     /// How many tracks the media of player `source` holds (media response 0xa6).
     fn count(&self, source: u8) -> usize;
+    /// The full library behind the tracks, for the dbserver (None: the tracks have no
+    /// titles, menus or artwork to serve, and the units run no dbserver).
+    fn library(&self) -> Option<Arc<Library>> {
+        None
+    }
 }
 
 /// A shared track source.
 pub type Tracks = Arc<dyn TrackSource>;
 
-/// A fixed list of tracks, each tagged with the player whose media holds it.
+/// A fixed list of tracks, each tagged with the player whose media holds it, and the library
+/// they come from when there is one.
 #[derive(Debug, Clone, Default)]
-pub struct TrackList(pub Vec<TrackInfo>);
+pub struct TrackList(pub Vec<TrackInfo>, pub Option<Arc<Library>>);
 
 impl TrackList {
     /// Every track of `lib`, on every player's media.
-    pub fn from_library(lib: &Library) -> Self {
+    pub fn from_library(lib: Arc<Library>) -> Self {
         TrackList(
             lib.tracks
                 .iter()
-                .map(|t| TrackInfo::from_library(lib, t))
+                .map(|t| TrackInfo::from_library(&lib, t))
                 .collect(),
+            Some(lib.clone()),
         )
     }
 }
@@ -147,6 +154,10 @@ impl TrackSource for TrackList {
                 }
                 t
             })
+    }
+
+    fn library(&self) -> Option<Arc<Library>> {
+        self.1.clone()
     }
 
     fn count(&self, source: u8) -> usize {
