@@ -13,7 +13,7 @@ use super::db_service::DbService;
 use super::deck::{beat_in_bar, beat_packet, fill_status, position_packet, status_template, Deck};
 use super::persona::{PRECISE_POSITION_EVERY, STATUS_EVERY};
 use super::presence::Presence;
-use super::track::{resolve_load, TrackInfo, Tracks};
+use super::track::{resolve_load, TrackInfo, Tracks, USB_SLOT};
 use super::{send_to_peers, unicast, Numbering, Setup, BEAT_PORT, STATUS_PORT};
 use crate::device::{
     Command, ConnId, Destination, Device, HostAddress, Nanos, Note, Outbox, StreamEvent, MS,
@@ -53,6 +53,7 @@ pub struct Player {
     /// The master we asked for the role (9.4 step 1), until we hold it.
     pub(crate) asked_master: Option<u8>,
     pub(crate) has_usb: bool,
+    media_announced: bool,
     listening: bool,
     /// The dbserver, when the tracks come with a library to serve (7).
     db: Option<DbService>,
@@ -81,6 +82,7 @@ impl Player {
             others: Vec::new(),
             asked_master: None,
             has_usb: s.has_usb,
+            media_announced: false,
             listening: false,
             db,
             my_settings: None,
@@ -339,6 +341,14 @@ impl Device for Player {
             }
         }
         if let Some(t) = self.status_due.filter(|t| *t <= now) {
+            if !self.media_announced {
+                // The stick was in at power-on: it is announced with the first status round.
+                self.media_announced = true;
+                if self.has_usb && self.presence.persona.announces_media {
+                    let r = self.media_response(USB_SLOT);
+                    out.datagram(0, Destination::Broadcast(STATUS_PORT), r.to_bytes());
+                }
+            }
             self.send_status(now, out);
             self.status_due = Some(t + STATUS_EVERY);
         }

@@ -348,3 +348,30 @@ fn the_dbserver_answers_allowed_requesters_and_refuses_others_as_the_model_does(
         "{k:?}"
     );
 }
+
+#[test]
+fn cdjs_announce_their_usb_stick_at_power_up_and_xdjs_do_not() {
+    for (role, announces) in [
+        ("cdj-2000nxs2", true),
+        ("cdj-3000", true),
+        ("xdj-1000mk2", false),
+    ] {
+        let mut p = Player::new(setup(role, 1, Numbering::Auto(1), 0));
+        let d = super::tests::datagrams(&run_timers(&mut p, 6 * SECOND));
+        let media: Vec<_> = d
+            .iter()
+            .filter_map(|x| match &x.1 {
+                Packet::MediaResponse(r) => Some((x.0, r.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(media.len(), usize::from(announces), "{role}");
+        if let Some((to, r)) = media.first() {
+            assert_eq!(*to, Destination::Broadcast(STATUS_PORT));
+            assert_eq!(
+                (r.slot, r.track_count, r.media_name().as_str()),
+                (3, 8, "DJDISSECT")
+            );
+        }
+    }
+}
