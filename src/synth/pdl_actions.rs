@@ -46,7 +46,7 @@ impl Rig {
         p.deck.paused = false;
         p.deck.pitch_pct = 0.0;
         p.deck.cue_to(t, track.first_beat_ms as f64);
-        p.deck.track = Some(track);
+        p.deck.track = Some(track.info());
         p.deck.track_number = track_number;
         p.deck.loading = true;
         p.deck.load_marker = true;
@@ -99,7 +99,7 @@ impl Rig {
         let d = &mut self.players[i].deck;
         d.reanchor(t);
         d.sync = on;
-        if let (true, Some(target), Some(bpm)) = (on, target, d.track.as_ref().map(Track::bpm)) {
+        if let (true, Some(target), Some(bpm)) = (on, target, d.track.as_ref().map(|t| t.bpm())) {
             d.pitch_pct = (target / bpm - 1.0) * 100.0;
         }
         self.restart_streams(cx, t, i);
