@@ -4,11 +4,11 @@
 
 use std::net::SocketAddrV4;
 
-use crate::device::{ConnId, Nanos};
+use crate::device::{Command, ConnId, Nanos};
 
 /// One thing that happened on the rig's sockets. `device` is the index the device got from
 /// [`super::Rig::add`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RigEvent<'a> {
     /// A device sent a datagram (`to` is the broadcast address for a broadcast).
     Sent {
@@ -49,6 +49,18 @@ pub enum RigEvent<'a> {
         device: usize,
         conn: ConnId,
         reason: &'static str,
+    },
+    /// A device noted something notable (peer joined, number taken, query answered).
+    Note {
+        device: usize,
+        at: Nanos,
+        text: &'a str,
+    },
+    /// A scheduled command was given to a device (`done` false: it has no such control).
+    Command {
+        device: usize,
+        command: &'a Command,
+        done: bool,
     },
     /// Something the rig would not or could not do (a send outside the network, a port that
     /// cannot be bound, a connection beyond the limit). Never fatal.

@@ -33,7 +33,9 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, UdpSocket};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::device::{ConnId, Destination, Device, Nanos, Outbox, Output, StreamEvent};
+use crate::device::{
+    Command, ConnId, Destination, Device, Nanos, Note, Outbox, Output, StreamEvent,
+};
 
 pub use events::{Observer, RigEvent, RigStats};
 pub use network::{enter_netns, in_initial_netns, Network, NetworkError};
@@ -94,6 +96,9 @@ pub struct Rig {
     again: Vec<Token>,
     closed: VecDeque<(usize, ConnId, &'static str)>,
     outbox: Outbox,
+    notes: Vec<Note>,
+    /// What the DJ does, by time (ascending): a scenario's commands.
+    commands: VecDeque<(Nanos, usize, Command)>,
     buf: Vec<u8>,
     epoch: Instant,
     stop: Arc<AtomicBool>,
@@ -121,6 +126,8 @@ impl Rig {
             again: Vec::new(),
             closed: VecDeque::new(),
             outbox: Outbox::new(),
+            notes: Vec::new(),
+            commands: VecDeque::new(),
             buf: vec![0; udp::MAX_DATAGRAM],
             epoch: Instant::now(),
             stop: Arc::new(AtomicBool::new(false)),
@@ -215,6 +222,12 @@ impl Rig {
         Ok(())
     }
 
+    /// Give device `device` `command` at `at` on the rig's clock (a scenario's steps).
+    pub fn schedule(&mut self, at: Nanos, device: usize, command: Command) {
+        let i = self.commands.partition_point(|(t, _, _)| *t <= at);
+        self.commands.insert(i, (at, device, command));
+    }
+
     fn token(&mut self, source: Source) -> Token {
         let token = Token(self.next_token);
         self.next_token += 1;
@@ -267,6 +280,7 @@ impl Rig {
             .members
             .iter()
             .filter_map(|m| m.device.poll_at())
+            .chain(self.commands.front().map(|(at, _, _)| *at))
             .min()
             .map(|at| Duration::from_nanos((at - now).clamp(0, u64::MAX as Nanos) as u64));
         let until_end = end.map(|e| e.saturating_duration_since(Instant::now()));
@@ -280,6 +294,23 @@ impl Rig {
     /// keeps asking for the past cannot lock the loop: the next turn polls without sleeping).
     fn run_timers(&mut self) {
         let now = self.now();
+        while self.commands.front().is_some_and(|(at, _, _)| *at <= now) {
+            let Some((_, device, command)) = self.commands.pop_front() else {
+                break;
+            };
+            if device >= self.members.len() {
+                continue;
+            }
+            let mut out = std::mem::take(&mut self.outbox);
+            let done = self.members[device].device.command(now, &command, &mut out);
+            self.emit(RigEvent::Command {
+                device,
+                command: &command,
+                done,
+            });
+            self.carry_out(device, &mut out);
+            self.outbox = out;
+        }
         for i in 0..self.members.len() {
             if self.members[i].device.poll_at().is_some_and(|at| at <= now) {
                 let mut out = std::mem::take(&mut self.outbox);
@@ -412,8 +443,16 @@ impl Rig {
         }
     }
 
-    /// Carry out what a device asked for, in order.
+    /// Carry out what a device asked for, in order, after reporting what it noted.
     fn carry_out(&mut self, device: usize, out: &mut Outbox) {
+        self.members[device].device.take_notes(&mut self.notes);
+        for note in std::mem::take(&mut self.notes) {
+            self.emit(RigEvent::Note {
+                device,
+                at: note.at,
+                text: &note.text,
+            });
+        }
         for item in out.drain() {
             match item {
                 Output::Datagram {

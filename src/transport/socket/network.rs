@@ -27,8 +27,8 @@ pub struct Network {
 /// Why a network could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
-    #[error("loopback has no room for {count} devices from 127.0.0.{first} (the last host is 127.255.255.254)")]
-    LoopbackFull { first: u8, count: usize },
+    #[error("loopback has no room for {count} devices from {first} (hosts run from 127.0.0.1 to 127.255.255.254)")]
+    LoopbackFull { first: Ipv4Addr, count: usize },
     #[error("cannot list network interfaces: {0}")]
     List(io::Error),
     #[error("no interface named {0} with an IPv4 address (see `ip -4 addr`)")]
@@ -53,12 +53,15 @@ pub enum NetworkError {
 }
 
 impl Network {
-    /// `count` devices on loopback from 127.0.0.`first` on (127.0.0.1 is left to the user's own
-    /// tools by default: the CLI starts at 2).
-    pub fn loopback(first: u8, count: usize) -> Result<Network, NetworkError> {
-        let start = u32::from(Ipv4Addr::new(127, 0, 0, first.max(1)));
+    /// `count` devices on loopback from `first` on (127.0.0.1 is left to the user's own tools
+    /// by default: the CLI starts at 127.0.0.2).
+    pub fn loopback(first: Ipv4Addr, count: usize) -> Result<Network, NetworkError> {
+        let start = u32::from(first);
         let last = start as u64 + count as u64;
-        if last > u32::from(Ipv4Addr::new(127, 255, 255, 255)) as u64 {
+        if !first.is_loopback()
+            || first.octets()[1..] == [0, 0, 0]
+            || last > u32::from(Ipv4Addr::new(127, 255, 255, 255)) as u64
+        {
             return Err(NetworkError::LoopbackFull { first, count });
         }
         Ok(Network {
@@ -195,7 +198,7 @@ mod tests {
 
     #[test]
     fn loopback_hosts_count_up_from_first() {
-        let n = Network::loopback(2, 3).unwrap();
+        let n = Network::loopback(Ipv4Addr::new(127, 0, 0, 2), 3).unwrap();
         assert_eq!(
             n.hosts,
             vec![
@@ -210,17 +213,19 @@ mod tests {
 
     #[test]
     fn loopback_refuses_to_run_past_the_range() {
-        assert!(Network::loopback(2, 1 << 24).is_err());
-        assert!(Network::loopback(2, 300).is_ok());
+        let two = Ipv4Addr::new(127, 0, 0, 2);
+        assert!(Network::loopback(two, 1 << 24).is_err());
+        assert!(Network::loopback(Ipv4Addr::new(10, 0, 0, 2), 1).is_err());
+        assert!(Network::loopback(Ipv4Addr::new(127, 0, 0, 0), 1).is_err());
         assert_eq!(
-            Network::loopback(2, 300).unwrap().hosts[299],
+            Network::loopback(two, 300).unwrap().hosts[299],
             Ipv4Addr::new(127, 0, 1, 45)
         );
     }
 
     #[test]
     fn loopback_never_sends_to_a_real_address() {
-        let n = Network::loopback(2, 1).unwrap();
+        let n = Network::loopback(Ipv4Addr::new(127, 0, 0, 2), 1).unwrap();
         assert!(n.may_send_to(Ipv4Addr::new(127, 0, 0, 9)));
         assert!(n.may_send_to(Ipv4Addr::new(127, 255, 255, 255)));
         assert!(!n.may_send_to(Ipv4Addr::new(169, 254, 1, 2)));

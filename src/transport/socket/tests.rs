@@ -157,7 +157,7 @@ fn lines(log: &Log) -> Vec<String> {
 }
 
 fn rig() -> Rig {
-    Rig::new(Network::loopback(2, 1).unwrap()).unwrap()
+    Rig::new(Network::loopback(ip(0, 2), 1).unwrap()).unwrap()
 }
 
 #[test]
