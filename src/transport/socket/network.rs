@@ -86,10 +86,10 @@ impl Network {
             }
             if let if_addrs::IfAddr::V4(v4) = iface.addr {
                 hosts.push(v4.ip);
-                shape.get_or_insert((v4.ip, v4.prefixlen, v4.broadcast));
+                shape.get_or_insert((v4.ip, v4.prefixlen));
             }
         }
-        let Some((ip, prefix, broadcast)) = shape else {
+        let Some((ip, prefix)) = shape else {
             return Err(NetworkError::NoSuchInterface(name.to_string()));
         };
         if hosts.len() < count {
@@ -111,9 +111,15 @@ impl Network {
         Ok(Network {
             interface: name.to_string(),
             hosts,
-            // A /32 or /31 has no broadcast of its own; the kernel then reports none and the
+            // The subnet's broadcast, which the kernel routes as one (`ip route show table
+            // local`). Not the address getifaddrs reports: an address added without `brd`
+            // reports its own IP there. A /31 or /32 has no broadcast of its own, so the
             // limited broadcast is the only way to reach the link.
-            broadcast: broadcast.unwrap_or(Ipv4Addr::from(u32::from(ip) | !mask)),
+            broadcast: if prefix <= 30 {
+                Ipv4Addr::from(u32::from(ip) | !mask)
+            } else {
+                Ipv4Addr::BROADCAST
+            },
             subnet: (net, prefix),
         })
     }
@@ -251,6 +257,7 @@ mod tests {
     fn loopback_interface_is_found_and_too_few_addresses_said_clearly() {
         let n = Network::interface("lo", 1).unwrap();
         assert_eq!(n.hosts, vec![Ipv4Addr::LOCALHOST]);
+        assert_eq!(n.broadcast, Ipv4Addr::new(127, 255, 255, 255));
         let e = Network::interface("lo", 3).unwrap_err().to_string();
         assert!(e.contains("3 devices need one each"), "{e}");
         assert!(Network::interface("no-such-if0", 1).is_err());
