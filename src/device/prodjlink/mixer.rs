@@ -163,22 +163,21 @@ impl Mixer {
                     self.presence.notes.push(Note { at: now, text });
                 }
             }
-            Packet::ClaimFinal(c) => {
+            Packet::ClaimFinal(c)
                 if self
                     .ports
                     .iter()
-                    .any(|p| p.channel == c.device && p.intent_sent)
-                {
-                    // "Assignment finished": the mixer's own D at 24, `01` at 25 (2, DYS-S).
-                    let f = AssignmentFinished::new(name, me, 1);
-                    out.datagram(
-                        ANNOUNCE_PORT,
-                        unicast(*from.ip(), ANNOUNCE_PORT),
-                        f.to_bytes(),
-                    );
-                    if let Some(p) = self.ports.iter_mut().find(|p| p.channel == c.device) {
-                        p.intent_sent = false;
-                    }
+                    .any(|p| p.channel == c.device && p.intent_sent) =>
+            {
+                // "Assignment finished": the mixer's own D at 24, `01` at 25 (2, DYS-S).
+                let f = AssignmentFinished::new(name, me, 1);
+                out.datagram(
+                    ANNOUNCE_PORT,
+                    unicast(*from.ip(), ANNOUNCE_PORT),
+                    f.to_bytes(),
+                );
+                if let Some(p) = self.ports.iter_mut().find(|p| p.channel == c.device) {
+                    p.intent_sent = false;
                 }
             }
             _ => {}

@@ -27,6 +27,9 @@ pub mod presence;
 pub mod rekordbox;
 pub mod track;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::SocketAddrV4;
 
 use crate::device::{Destination, Device, HostAddress, Nanos, Outbox};

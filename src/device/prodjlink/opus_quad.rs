@@ -123,6 +123,12 @@ impl OpusQuad {
                 track_id,
             } => {
                 let slot = if slot == 0 { USB_SLOT } else { slot };
+                // Source 0: the unit's own media.
+                let source = if source == 0 {
+                    self.presence.number()
+                } else {
+                    source
+                };
                 let Some(t) = self.tracks.track(source, slot, track_id) else {
                     return false;
                 };
@@ -221,18 +227,18 @@ impl Device for OpusQuad {
             return;
         }
         match packet {
-            Packet::LightingReply(r) if self.client.is_some_and(|c| c.0 == *from.ip()) => {
-                if self.connected().is_none() {
-                    self.client = Some((*from.ip(), true));
-                    self.hello_due = None;
-                    self.status_due = Some(now);
-                    let text = format!(
-                        "lighting client {} ({}) answered 0x11",
-                        from.ip(),
-                        r.host_name()
-                    );
-                    self.presence.notes.push(Note { at: now, text });
-                }
+            Packet::LightingReply(r)
+                if self.client.is_some_and(|c| c.0 == *from.ip()) && self.connected().is_none() =>
+            {
+                self.client = Some((*from.ip(), true));
+                self.hello_due = None;
+                self.status_due = Some(now);
+                let text = format!(
+                    "lighting client {} ({}) answered 0x11",
+                    from.ip(),
+                    r.host_name()
+                );
+                self.presence.notes.push(Note { at: now, text });
             }
             Packet::BinaryDataRequest(q) if self.connected() == Some(*from.ip()) => {
                 let i = q.deck.wrapping_sub(FIRST_DECK) as usize;

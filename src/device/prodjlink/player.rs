@@ -361,6 +361,12 @@ impl Device for Player {
                 track_id,
             } => {
                 let slot = if slot == 0 { USB_SLOT } else { slot };
+                // Source 0: the unit's own media.
+                let source = if source == 0 {
+                    self.presence.number()
+                } else {
+                    source
+                };
                 match self.tracks.track(source, slot, track_id) {
                     Some(t) => {
                         self.load(now, t, out);

@@ -256,7 +256,9 @@ impl Presence {
                 if k.device == self.number {
                     if self.is_up() {
                         self.defend(now, k.ip, out);
-                    } else {
+                    } else if !self.fixed {
+                        // AUTO watches the network before claiming (BL waits 4 s, 9.5
+                        // XDJ-XZ); a configured number is claimed anyway and defended.
                         self.give_way(now, "is held by a peer");
                     }
                 }
@@ -264,10 +266,10 @@ impl Presence {
             Packet::ClaimIp(c) if c.device == self.number && c.ip != self.host.ip => {
                 self.contested(now, c.ip, c.mac, out)
             }
-            Packet::ClaimFinal(c) if c.device == self.number && *from.ip() != self.host.ip => {
-                if self.is_up() {
-                    self.defend(now, *from.ip(), out);
-                }
+            Packet::ClaimFinal(c)
+                if c.device == self.number && *from.ip() != self.host.ip && self.is_up() =>
+            {
+                self.defend(now, *from.ip(), out);
             }
             Packet::ChannelConflict(c)
                 if c.device == self.number && c.defender_ip != self.host.ip =>

@@ -59,10 +59,14 @@ pub struct TrackList(pub Vec<TrackInfo>);
 
 impl TrackSource for TrackList {
     fn track(&self, source: u8, slot: u8, rekordbox_id: u32) -> Option<TrackInfo> {
-        // A source of 0 means "any media": the emulator's players all hold the demo library.
+        // A track of source 0 is on every player's media (the emulator's demo library); a
+        // request with source 0 takes the track wherever it is.
         self.0
             .iter()
-            .find(|t| t.rekordbox_id == rekordbox_id && (source == 0 || t.source_player == source))
+            .find(|t| {
+                t.rekordbox_id == rekordbox_id
+                    && (source == 0 || t.source_player == 0 || t.source_player == source)
+            })
             .map(|t| {
                 let mut t = t.clone();
                 if source != 0 {
