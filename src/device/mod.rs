@@ -12,6 +12,9 @@
 //! The transport boundary is at message level: datagrams and byte streams. TCP handshakes and
 //! ACKs live below it (simulated in `transport::sim`, the kernel's for sockets).
 
+pub mod dbserver;
+pub mod library;
+
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 pub mod command;
