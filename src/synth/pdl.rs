@@ -555,3 +555,4 @@ impl Rig {
 
 #[path = "pdl_actions.rs"]
 mod actions;
+pub(crate) use actions::apply;
