@@ -139,10 +139,11 @@ pub fn run(args: &ReplayArgs) -> i32 {
         eprintln!("djdissect replay: Ctrl-C will end the process without a clean exit: {e}");
     }
     let run_for = duration.map(|ns| Duration::from_nanos(ns as u64));
+    let started = std::time::Instant::now();
     match rig.run(run_for) {
         Ok(stats) => {
             if !args.quiet {
-                let secs = rig.now() as f64 / SECOND as f64;
+                let secs = started.elapsed().as_secs_f64();
                 eprintln!(
                     "replay: {} devices for {secs:.1} s: {} datagrams sent, {} received, {} connections accepted, {} dropped, {} refused",
                     roles.len(),
