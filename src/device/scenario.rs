@@ -145,7 +145,7 @@ pub struct Scenario {
 /// The tracks the emulator's players hold: the demo library (`device::library`), on every
 /// player's USB stick.
 pub fn demo_tracks() -> TrackList {
-    TrackList::from_library(&Library::demo())
+    TrackList::from_library(std::sync::Arc::new(Library::demo()))
 }
 
 /// The default scenario over `roles`, starting when every device is up.

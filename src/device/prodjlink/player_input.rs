@@ -6,7 +6,7 @@
 use std::net::SocketAddrV4;
 
 use super::player::{Other, Player};
-use super::{parse, unicast, ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT};
+use super::{receive, unicast, ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT};
 use crate::device::{Nanos, Outbox};
 use crate::prodjlink::{CdjStatus, MasterHandoffResponse, MediaResponse, OpaqueStatus, Packet};
 
@@ -20,14 +20,11 @@ impl Player {
         payload: &[u8],
         out: &mut Outbox,
     ) {
-        let Some(packet) = parse(port, payload) else {
+        let to = SocketAddrV4::new(self.presence.host.ip, port);
+        let Some(packet) = receive(&mut self.presence, now, from, to, payload, out) else {
             return;
         };
         if port == ANNOUNCE_PORT {
-            self.presence.on_announce(now, from, &packet, out);
-            return;
-        }
-        if !self.presence.is_up() || *from.ip() == self.presence.host.ip {
             return;
         }
         let me = self.presence.number();
