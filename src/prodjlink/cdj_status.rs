@@ -114,6 +114,27 @@ pub mod flag {
     pub const ALWAYS: u8 = 0x84;
 }
 
+/// Whether a deck is playing, from the flag byte F (0x89) and the play state P1 (0x7b)
+/// together (`prodjlink.md` 4.2; issue 11).
+///
+/// F's playing bit alone is wrong on some models: pre-nexus players send F = `00`, the
+/// OPUS-QUAD sometimes sends F = `00` or clears the bit while it plays (BL
+/// `CdjStatus.isPlaying`, which trusts F only from 0xd4 bytes on, and `PlayState2.OPUS_MOVING`:
+/// "the main status flag lies about that fact"; BL `VirtualRekordbox.buildUpdate`). P1 names
+/// the state itself, so:
+/// * P1 `03` playing, `04` looping, `12` emergency loop: playing, whatever the bit says;
+/// * P1 `00` no track, `02` loading, `05` paused, `06` cued, `0e` spun down, `11` ended:
+///   not playing, whatever the bit says (nothing can move);
+/// * any other P1 (`07` cue play and `08` cue scratch while the cue button is held, `09`
+///   searching, codes nobody described): the bit decides.
+pub fn playing(flags: u8, play_state: u8) -> bool {
+    match play_state {
+        0x03 | 0x04 | 0x12 => true,
+        0x00 | 0x02 | 0x05 | 0x06 | 0x0e | 0x11 => false,
+        _ => flags & flag::PLAYING != 0,
+    }
+}
+
 /// Waveform settings of one settings block (block offsets 0a and 0d, 4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaveformSettings {
@@ -544,7 +565,12 @@ impl CdjStatus {
         self.pitch_4 = raw;
     }
 
+    /// Whether the deck is playing, by [`playing`] from F and P1 together.
     pub fn is_playing(&self) -> bool {
+        playing(self.flags, self.play_state)
+    }
+    /// The raw playing bit of F (0x89), as sent.
+    pub fn playing_flag(&self) -> bool {
         self.flags & flag::PLAYING != 0
     }
     pub fn is_master(&self) -> bool {
@@ -597,9 +623,9 @@ impl CdjStatus {
         Some((to_ms(self.loop_start?), to_ms(self.loop_end?)))
     }
 
-    /// OPUS-QUAD deck 1-4 for device numbers 9-12 (1.5).
+    /// OPUS-QUAD deck 1-4 for device numbers 9-12 (1.5); None for other models.
     pub fn deck(&self) -> Option<u8> {
-        super::header::opus_deck(self.header.device)
+        super::header::opus_deck(Some(&self.header.name.text()), self.header.device)
     }
 }
 

@@ -260,7 +260,8 @@ pub(crate) fn summary(b: &[u8]) -> String {
 pub(crate) fn dissect(w: &mut Walker<'_>) {
     dissect_status(w);
     let device = w.out().device;
-    if let Some(deck) = device.and_then(|d| opus_deck(d as u8)) {
+    let name = w.out().name.clone();
+    if let Some(deck) = device.and_then(|d| opus_deck(name.as_deref(), d as u8)) {
         w.derived("deck", Value::U(deck as u64));
     }
     w.uint("device_copy", DEVICE_COPY);
@@ -290,7 +291,11 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.uint("sync_counter", SYNC_COUNTER);
     let flags = w.uint_with("flags", FLAGS, flags_meaning).map(|v| v as u8);
     if let Some(f) = flags {
-        w.derived("playing", Value::Bool(f & flag::PLAYING != 0));
+        // `playing` decides from F and P1 together (the rule is `cdj_status::playing`); the
+        // raw bit stays visible as `playing_flag`.
+        let p1 = w.s.bytes[PLAY_STATE.start];
+        w.derived("playing", Value::Bool(super::cdj_status::playing(f, p1)));
+        w.derived("playing_flag", Value::Bool(f & flag::PLAYING != 0));
         w.derived("master", Value::Bool(f & flag::MASTER != 0));
         w.derived("sync", Value::Bool(f & flag::SYNC != 0));
         w.derived("on_air", Value::Bool(f & flag::ON_AIR != 0));

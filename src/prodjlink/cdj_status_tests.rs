@@ -312,3 +312,50 @@ fn truncated_and_lying_status() {
         .any(|f| f.name == "length" && f.meaning.as_deref().unwrap_or("").contains("tolerated")));
     assert_eq!(d.field("bpm"), Some(&Value::F(145.0)));
 }
+
+#[test]
+fn decks_9_to_12_only_for_the_models_that_number_them_so() {
+    // A virtual CDJ or any other player may hold number 9-12 as itself (prodjlink.md 1.5).
+    for name in ["CDJ-3000", "XDJ-XZ", "beat-link"] {
+        let s = CdjStatus::new(name, 10, 0xd4);
+        assert_eq!(s.deck(), None, "{name}");
+        let d = check(50002, &s.to_bytes());
+        assert_eq!(d.device, Some(10));
+        assert_eq!(d.field("deck"), None, "{name}");
+    }
+    // The OPUS-QUAD's decks 1-4 report 9-12; numbers outside that range are themselves.
+    assert_eq!(CdjStatus::new("OPUS-QUAD", 12, 0xd4).deck(), Some(4));
+    assert_eq!(CdjStatus::new("OPUS-QUAD", 2, 0xd4).deck(), None);
+}
+
+/// The playing rule (`cdj_status::playing`): P1 decides when it names a moving or a still
+/// state; the F bit decides otherwise; the raw bit is kept as `playing_flag`.
+#[test]
+fn playing_decides_from_flag_and_play_state() {
+    let status = |p1: u8, bit: bool| {
+        let mut s = CdjStatus::new("OPUS-QUAD", 9, 0xd4);
+        s.play_state = p1;
+        s.set_flag(flag::PLAYING, bit);
+        s
+    };
+    // OPUS-QUAD playing with the bit clear (BL PlayState2.OPUS_MOVING): playing.
+    let s = status(0x03, false);
+    assert!(s.is_playing() && !s.playing_flag());
+    let d = check(50002, &s.to_bytes());
+    assert_eq!(d.field("playing"), Some(&Value::Bool(true)));
+    assert_eq!(d.field("playing_flag"), Some(&Value::Bool(false)));
+    // Paused or cued with the bit set: nothing moves.
+    for p1 in [0x00, 0x02, 0x05, 0x06, 0x0e, 0x11] {
+        let s = status(p1, true);
+        assert!(!s.is_playing() && s.playing_flag(), "P1 {p1:02x}");
+        let d = check(50002, &s.to_bytes());
+        assert_eq!(d.field("playing"), Some(&Value::Bool(false)));
+        assert_eq!(d.field("playing_flag"), Some(&Value::Bool(true)));
+    }
+    // Looping and emergency loop play; cue play and searching follow the bit.
+    assert!(status(0x04, false).is_playing() && status(0x12, false).is_playing());
+    for p1 in [0x07, 0x08, 0x09, 0x42] {
+        assert!(status(p1, true).is_playing(), "P1 {p1:02x}");
+        assert!(!status(p1, false).is_playing(), "P1 {p1:02x}");
+    }
+}

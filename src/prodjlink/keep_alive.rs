@@ -252,7 +252,8 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     let d = w.uint("device_number", DEVICE);
     if let Some(d) = d {
         w.out().device = Some(d as u32);
-        if let Some(deck) = super::header::opus_deck(d as u8) {
+        let name = w.out().name.clone();
+        if let Some(deck) = super::header::opus_deck(name.as_deref(), d as u8) {
             w.derived("deck", crate::dissect::Value::U(deck as u64));
         }
     }
