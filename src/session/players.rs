@@ -62,8 +62,19 @@ pub struct Player {
     pub events: Vec<PlayerEvent>,
     /// Events beyond [`super::limits::MAX_EVENTS`], not kept.
     pub omitted_events: u64,
+    /// The tempo the last tempo event (or the first reading) reported, and the track it was
+    /// read on; a tempo change is measured from it.
     #[serde(skip)]
-    reported_bpm: Option<f64>,
+    reported: Option<TempoBase>,
+}
+
+/// The reading a tempo change is measured from.
+#[derive(Debug, Clone, Copy)]
+struct TempoBase {
+    effective: f64,
+    /// The track's own BPM at that reading, when the packet carried it.
+    bpm: Option<f64>,
+    pitch: Option<f64>,
 }
 
 /// A one-byte code named as the dissector names it: the reference's name, or `0x..` for a code
@@ -133,13 +144,13 @@ impl Tempo {
     }
 }
 
-/// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
+/// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12; other
+/// models keep their number, see `prodjlink::opus_deck`).
 pub fn deck_of(device: u32, name: Option<&str>) -> u32 {
-    if (9..=12).contains(&device) && name.is_some_and(|n| n.contains("OPUS")) {
-        device - 8
-    } else {
-        device
-    }
+    u8::try_from(device)
+        .ok()
+        .and_then(|d| crate::prodjlink::opus_deck(name, d))
+        .map_or(device, u32::from)
 }
 
 fn play_event(state: &str) -> &'static str {
@@ -166,7 +177,7 @@ impl Player {
             state: PlayerState::default(),
             events: Vec::new(),
             omitted_events: 0,
-            reported_bpm: None,
+            reported: None,
         }
     }
 
@@ -235,6 +246,8 @@ impl Player {
                 None => out.push(("track_unloaded", format!("{label} unloaded its track"))),
             }
             self.state.track = track;
+            // A new track's BPM is no tempo change: measure from its first reading.
+            self.reported = None;
         } else if self.state.title.is_none() {
             // Metadata may arrive after the load (the dbserver lookup follows it).
             if let Some(info) = self.state.track.as_ref().and_then(|k| tracks.get(k)) {
@@ -304,6 +317,13 @@ impl Player {
     }
 
     /// `from_status`: a CDJ status, whose tempo means nothing while no track is loaded.
+    ///
+    /// A tempo event is the DJ (or sync) moving the tempo of the same track: the effective BPM
+    /// moves by [`TEMPO_EVENT_BPM`] while the track's own BPM stays. When the track's BPM
+    /// changes (a new track, whose status may keep the old BPM for a few packets after the
+    /// load, or a grid with several tempos), or, for packets that carry no track BPM (precise
+    /// position), when the effective BPM moves with the pitch unchanged, the reading becomes
+    /// the new reference without an event (issue 11: a load told as "tempo 119.00 -> 127.00").
     fn tempo(&mut self, t: Tempo, from_status: bool, out: &mut Vec<(&'static str, String)>) {
         self.state.bpm = t.bpm.or(self.state.bpm);
         self.state.pitch = t.pitch.or(self.state.pitch);
@@ -315,20 +335,39 @@ impl Player {
         if self.state.track.is_none() && from_status {
             return;
         }
-        match self.reported_bpm {
-            None => self.reported_bpm = Some(eff),
-            Some(prev) if (eff - prev).abs() >= TEMPO_EVENT_BPM => {
-                out.push((
-                    "tempo",
-                    format!(
-                        "{} tempo {prev:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
-                        self.label(),
-                        self.state.pitch.unwrap_or(0.0)
-                    ),
-                ));
-                self.reported_bpm = Some(eff);
-            }
-            _ => {}
+        let reading = TempoBase {
+            effective: eff,
+            bpm: t.bpm,
+            pitch: t.pitch,
+        };
+        let Some(base) = self.reported else {
+            self.reported = Some(reading);
+            return;
+        };
+        let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some((a - b).abs() >= 0.005),
+            _ => None,
+        };
+        let track_bpm_moved = differ(t.bpm, base.bpm) == Some(true)
+            || (t.bpm.is_none() && differ(t.pitch, base.pitch) == Some(false));
+        if track_bpm_moved {
+            self.reported = Some(reading);
+            return;
+        }
+        if (eff - base.effective).abs() >= TEMPO_EVENT_BPM {
+            out.push((
+                "tempo",
+                format!(
+                    "{} tempo {:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
+                    self.label(),
+                    base.effective,
+                    self.state.pitch.unwrap_or(0.0)
+                ),
+            ));
+            self.reported = Some(reading);
+        } else if base.bpm.is_none() && t.bpm.is_some() {
+            // Learn the track's BPM for the reference without moving it.
+            self.reported = Some(TempoBase { bpm: t.bpm, ..base });
         }
     }
 
@@ -458,3 +497,7 @@ impl Players {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "players_tests.rs"]
+mod tests;
