@@ -119,7 +119,15 @@ fn check(p: Packet) -> Result<(), TestCaseError> {
     prop_assert_eq!(Packet::parse(p.port(), &b), Ok(p.clone()));
     let d = prodjlink::dissect(p.port(), &b, true);
     prop_assert_eq!(d.type_name.as_ref(), p.type_name());
-    prop_assert!(d.malformed.is_none(), "{:?}", d.malformed);
+    // Random headers carry random length fields: a claim beyond the datagram is the only
+    // malformation a Repr's own bytes may show (prodjlink/length.rs).
+    prop_assert!(
+        d.malformed
+            .as_deref()
+            .is_none_or(|m| m.starts_with("length field claims")),
+        "{:?}",
+        d.malformed
+    );
     Ok(())
 }
 

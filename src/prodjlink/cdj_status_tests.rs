@@ -302,14 +302,17 @@ fn truncated_and_lying_status() {
     assert!(d.field("bpm").is_none());
     crate::prodjlink::testutil::assert_covers(&dissect(50002, &b[..0x90], true), 0x90);
 
-    // A length field that disagrees with the datagram is shown, never rejected (1.3).
+    // A length field that disagrees with the datagram is shown, never rejected (1.3): here it
+    // counts fewer bytes than the packet has, a note (length.rs).
     let mut lying = b.clone();
+    lying[0x22] = 0;
     lying[0x23] = 0x10;
     let d = check(50002, &lying);
     assert!(dissect(50002, &lying, true)
         .fields
         .iter()
-        .any(|f| f.name == "length" && f.meaning.as_deref().unwrap_or("").contains("tolerated")));
+        .any(|f| f.name == "length" && f.meaning.as_deref().unwrap_or("").contains("length_note")));
+    assert!(d.malformed.is_none() && d.field("length_note").is_some());
     assert_eq!(d.field("bpm"), Some(&Value::F(145.0)));
 }
 

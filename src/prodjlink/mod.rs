@@ -13,6 +13,7 @@ mod classify;
 mod discovery;
 mod header;
 mod keep_alive;
+mod length;
 mod lighting;
 mod load;
 mod media;
@@ -510,10 +511,16 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
     if has_magic(bytes) {
         out.kind = kind.map(u32::from);
     }
-    // The most frequent packets, when long enough that no field can be missing, are identified
-    // from their status header without a walk over their fields (and a CDJ status's summary is
-    // read straight from its bytes).
-    if complete_status(t, bytes.len()) {
+    // A length field that disagrees with the datagram is told at every depth (length.rs).
+    let disagreement = if has_magic(bytes) {
+        length::check(port, t, bytes)
+    } else {
+        None
+    };
+    // The most frequent packets, when long enough that no field can be missing and with a
+    // length field that agrees, are identified from their status header without a walk over
+    // their fields (and a CDJ status's summary is read straight from its bytes).
+    if disagreement.is_none() && complete_status(t, bytes.len()) {
         match detail {
             Depth::Identity => {
                 walker::status_identity(bytes, &mut out);
@@ -590,6 +597,9 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
         }
         // Each dissector ends with its own `finish`; this one only guarantees coverage.
         w.finish();
+        if let Some(d) = disagreement {
+            length::annotate(w, d);
+        }
     }
     out
 }

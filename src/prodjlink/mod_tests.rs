@@ -300,9 +300,14 @@ fn random_bytes_never_panic_and_round_trip() {
             match Packet::parse(port, &b) {
                 Ok(p) => {
                     assert_eq!(p.to_bytes(), b, "{name} round trip, len {len}");
-                    assert_eq!(
-                        d.malformed, None,
-                        "{name}: parsed but dissected as malformed"
+                    // A Repr keeps a packet whose length field claims more than it holds (so
+                    // that replay is faithful); the dissection says so (length.rs).
+                    assert!(
+                        d.malformed
+                            .as_deref()
+                            .is_none_or(|m| m.starts_with("length field claims")),
+                        "{name}: parsed but dissected as malformed: {:?}",
+                        d.malformed
                     );
                 }
                 Err(e) => {

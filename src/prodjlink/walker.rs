@@ -289,7 +289,7 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
         Some(if v as usize == n {
             format!("len_p: {v} bytes, matches the packet")
         } else {
-            format!("len_p: {v} bytes, but the packet has {n}")
+            format!("len_p: {v} bytes, but the packet has {n} (see length_note or malformed)")
         })
     });
 }
@@ -340,7 +340,7 @@ fn length_meaning(v: usize, n: usize) -> String {
     } else if v == n {
         format!("len_p: {v} bytes in all, matches the packet")
     } else {
-        format!("declares {v}, but the packet has {n} bytes (tolerated, 1.3)")
+        format!("declares {v}, but the packet has {n} bytes (see length_note or malformed)")
     }
 }
 
