@@ -550,9 +550,17 @@ impl CdjStatus {
         pitch_percent(self.pitch)
     }
 
-    /// BPM x pitch: the tempo the player is actually playing at (4.2).
+    /// BPM x pitch: the tempo the player is actually playing at (4.2); None without a BPM or
+    /// with a pitch no player sends (plausible.rs).
     pub fn effective_bpm(&self) -> Option<f64> {
-        self.bpm().map(|b| b * self.pitch as f64 / 1_048_576.0)
+        self.bpm()
+            .filter(|_| super::plausible::pitch_raw(self.pitch))
+            .map(|b| b * self.pitch as f64 / 1_048_576.0)
+    }
+
+    /// Whether the effective pitch is one a player can send (plausible.rs).
+    pub fn pitch_is_plausible(&self) -> bool {
+        super::plausible::pitch_raw(self.pitch)
     }
 
     /// Set BPM, effective pitch and pitch-fader pitch together.

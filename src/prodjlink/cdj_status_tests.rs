@@ -362,3 +362,29 @@ fn playing_decides_from_flag_and_play_state() {
         assert!(!status(p1, false).is_playing(), "P1 {p1:02x}");
     }
 }
+
+/// A status whose pitch no player sends: flagged in the summary, the field's meaning and the
+/// `implausible` field; no effective tempo is made from it.
+#[test]
+fn implausible_pitches_are_flagged() {
+    let mut s = CdjStatus::new("CDJ-2000nexus", 2, 0xd4);
+    s.set_tempo(Some(128.0), 0.0);
+    s.pitch = 0xffff_fff0;
+    assert_eq!(s.effective_bpm(), None);
+    assert!(!s.pitch_is_plausible());
+    let b = s.to_bytes();
+    for depth in [
+        crate::dissect::Depth::Head,
+        crate::dissect::Depth::Fields,
+        crate::dissect::Depth::Detail,
+    ] {
+        let d = dissect(50002, &b, depth);
+        assert_eq!(
+            d.summary, "no_track 128.00 BPM [implausible: pitch]",
+            "{depth:?}"
+        );
+    }
+    let d = check(50002, &b);
+    assert_eq!(d.field("implausible"), Some(&Value::Str("pitch".into())));
+    assert_eq!(d.field("effective_bpm"), Some(&Value::Null));
+}

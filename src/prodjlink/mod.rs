@@ -20,6 +20,7 @@ mod media;
 mod mixer_control;
 mod mixer_status;
 mod number_assign;
+mod plausible;
 mod stagehand;
 mod stagehand_mixer;
 mod touch_audio;
@@ -46,6 +47,9 @@ pub use mixer_control::{
 };
 pub use mixer_status::MixerStatus;
 pub use number_assign::{ChannelConflict, MixerAssign, MixerAssignIntent};
+pub use plausible::{
+    pitch as plausible_pitch, MAX_EFFECTIVE_BPM, MAX_PITCH_PERCENT, MAX_TRACK_SECONDS,
+};
 pub use stagehand::{PeerFrame, StagehandCommand, StagehandPrefWrite, StagehandTransport};
 pub use stagehand_mixer::{ChannelState, StagehandMixerState};
 pub use touch_audio::{TouchAudioData, TouchAudioHandover, TouchAudioTiming};

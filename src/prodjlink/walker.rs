@@ -361,7 +361,8 @@ pub(crate) fn dissect_peer(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
 }
 
-/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM.
+/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM or with a pitch no
+/// player sends (plausible.rs).
 pub(crate) fn effective_bpm(
     b: &[u8],
     bpm: std::ops::Range<usize>,
@@ -371,7 +372,7 @@ pub(crate) fn effective_bpm(
         b.get(bpm).map(crate::dissect::be_uint),
         b.get(pitch).map(|p| crate::dissect::be_uint(p) as u32),
     ) {
-        (Some(bpm), Some(pitch)) if bpm != 0xffff => {
+        (Some(bpm), Some(pitch)) if bpm != 0xffff && super::plausible::pitch_raw(pitch) => {
             Value::round(bpm as f64 / 100.0 * pitch as f64 / 1_048_576.0, 2)
         }
         _ => Value::Null,

@@ -110,7 +110,8 @@ fn shown(v: f64, digits: i32) -> f64 {
     Value::round(v, digits).as_f64().unwrap_or(v)
 }
 
-/// The tempo a status, beat or precise-position packet reports, as the dissection shows it.
+/// The tempo a status, beat or precise-position packet reports, as the dissection shows it;
+/// a pitch no player sends (prodjlink `plausible.rs`) is left out, with the tempo it makes.
 #[derive(Debug, Clone, Copy)]
 struct Tempo {
     bpm: Option<f64>,
@@ -122,7 +123,7 @@ impl Tempo {
     fn of_status(s: &CdjStatus) -> Self {
         Tempo {
             bpm: s.bpm().map(|b| shown(b, 2)),
-            pitch: Some(shown(s.pitch_percent(), 2)),
+            pitch: s.pitch_is_plausible().then(|| shown(s.pitch_percent(), 2)),
             effective: s.effective_bpm().map(|e| shown(e, 2)),
         }
     }
@@ -130,7 +131,8 @@ impl Tempo {
     fn of_beat(b: &Beat) -> Self {
         Tempo {
             bpm: Some(shown(b.bpm(), 2)),
-            pitch: Some(shown(b.pitch_percent(), 2)),
+            pitch: crate::prodjlink::plausible_pitch(b.pitch_percent())
+                .then(|| shown(b.pitch_percent(), 2)),
             effective: b.effective_bpm().map(|e| shown(e, 2)),
         }
     }
@@ -138,7 +140,8 @@ impl Tempo {
     fn of_position(p: &PrecisePosition) -> Self {
         Tempo {
             bpm: None,
-            pitch: Some(shown(p.pitch_percent(), 2)),
+            pitch: crate::prodjlink::plausible_pitch(p.pitch_percent())
+                .then(|| shown(p.pitch_percent(), 2)),
             effective: p.effective_bpm().map(|e| shown(e, 1)),
         }
     }
@@ -379,6 +382,10 @@ impl Player {
     }
 
     fn position(&mut self, p: &PrecisePosition) -> Vec<(&'static str, String)> {
+        // A playhead, length or pitch no player sends is not taken as the player's state.
+        if !p.is_plausible() {
+            return Vec::new();
+        }
         self.state.position_ms = Some(p.position_ms as u64);
         let mut out = Vec::new();
         self.tempo(Tempo::of_position(p), false, &mut out);

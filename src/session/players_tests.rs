@@ -105,3 +105,17 @@ fn decks_9_to_12_are_renumbered_only_for_the_opus_quad() {
     assert_eq!(deck_of(9, None), 9);
     assert_eq!(deck_of(3, Some("OPUS-QUAD")), 3);
 }
+
+/// A precise position no player sends is not taken as the player's playhead or tempo.
+#[test]
+fn implausible_positions_are_not_taken() {
+    let mut p = Player::new("10.0.0.2".parse().unwrap(), 2, Some("CDJ-3000".into()));
+    let good = PrecisePosition::new("CDJ-3000", 2, 300, 61_000, 0.0, Some(128.0));
+    p.position(&good);
+    assert_eq!(p.state.position_ms, Some(61_000));
+    let mut bad = PrecisePosition::new("CDJ-3000", 2, 1_500_000_000, 62_000, 0.0, Some(128.0));
+    bad.pitch = -900_000_000;
+    assert!(p.position(&bad).is_empty());
+    assert_eq!(p.state.position_ms, Some(61_000));
+    assert_eq!(p.state.pitch, Some(0.0));
+}
