@@ -141,11 +141,11 @@ pub(crate) fn annotate(w: &mut super::walker::Walker<'_>, d: Disagreement) {
     if let Some(note) = d.note() {
         let out = w.out();
         if !out.summary.is_empty() {
-            out.summary.push_str(" ");
+            out.summary.push(' ');
         }
-        out.summary.push_str("(");
+        out.summary.push('(');
         out.summary.push_str(&note);
-        out.summary.push_str(")");
+        out.summary.push(')');
         w.derived("length_note", Value::Str(note.into()));
     }
 }
