@@ -462,6 +462,15 @@ proptest! {
         })?;
     }
 
+    /// rekordbox LINK control (0x30, 0x31, 0x46, 0x47, 0x80): header and payload kept whole.
+    #[test]
+    fn rekordbox_link(i in 0..5usize, header in status(), payload in tail(64)) {
+        let kind = [0x30, 0x31, 0x46, 0x47, 0x80][i];
+        let v = RekordboxLink { kind, header, payload };
+        prop_assert_eq!(RekordboxLink::parse(&v.to_bytes()), Ok(v.clone()));
+        check(Packet::RekordboxLink(v))?;
+    }
+
     /// Any bytes on 50003, or a kind nobody described, or no magic: kept whole.
     #[test]
     fn unknown(port in 50000u16..=50004, kind in any::<u8>(), body in tail(64), magic in any::<bool>()) {

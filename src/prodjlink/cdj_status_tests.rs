@@ -388,3 +388,32 @@ fn implausible_pitches_are_flagged() {
     assert_eq!(d.field("implausible"), Some(&Value::Str("pitch".into())));
     assert_eq!(d.field("effective_bpm"), Some(&Value::Null));
 }
+
+/// The CDJ-3000X (firmware 1.31) status as libdjlink measured it (key2/libdjlink
+/// `ARCHITECTURE.md` 1.4.1): 0x480 bytes, subtype `08`, no settings blocks, the packet counter
+/// counting, the CDJ-3000 fields at their offsets. Built from that description: every field
+/// is read, nothing is malformed, the settings blocks are not invented.
+#[test]
+fn cdj_3000x_status_layout() {
+    let mut b = CdjStatus::new("CDJ-3000X", 1, 0x480).to_bytes();
+    b[0x20] = 0x08;
+    b[0xd0..0xd8].fill(0);
+    b[0xf0..0xf8].fill(0);
+    b[0x7b] = 0x11; // P1 ended
+    b[0xc8..0xcc].copy_from_slice(&0x6942_8259u32.to_be_bytes()); // counter counts on the X
+    b[0xcc] = 0x1f;
+    b[0x15c] = 1; // key note
+    b[0x15d] = 1; // major
+    let s = CdjStatus::parse(&b).unwrap();
+    assert_eq!(s.to_bytes(), b);
+    assert_eq!((s.header.subtype, s.header.length), (8, 0x480 - 0x24));
+    assert_eq!((s.waveform_1, s.waveform_2), (None, None));
+    assert_eq!(s.packet_counter, 0x6942_8259);
+    let d = check(50002, &b);
+    assert_eq!(d.name.as_deref(), Some("CDJ-3000X"));
+    assert!(d.field("length_note").is_none() && d.field("settings_marker_1").is_none());
+    assert_eq!(d.field("key_mode").and_then(Value::as_u64), Some(1));
+    assert_eq!(d.field("loop_beats").and_then(Value::as_u64), Some(0));
+    assert_eq!(d.field("play_state").and_then(Value::as_str), Some("ended"));
+    assert_eq!(d.field("deck"), None);
+}

@@ -21,6 +21,7 @@ mod mixer_control;
 mod mixer_status;
 mod number_assign;
 mod plausible;
+mod rekordbox_link;
 mod stagehand;
 mod stagehand_mixer;
 mod touch_audio;
@@ -50,6 +51,7 @@ pub use number_assign::{ChannelConflict, MixerAssign, MixerAssignIntent};
 pub use plausible::{
     pitch as plausible_pitch, MAX_EFFECTIVE_BPM, MAX_PITCH_PERCENT, MAX_TRACK_SECONDS,
 };
+pub use rekordbox_link::RekordboxLink;
 pub use stagehand::{PeerFrame, StagehandCommand, StagehandPrefWrite, StagehandTransport};
 pub use stagehand_mixer::{ChannelState, StagehandMixerState};
 pub use touch_audio::{TouchAudioData, TouchAudioHandover, TouchAudioTiming};
@@ -134,6 +136,7 @@ to_bytes!(
     StagehandCommand,
     StagehandPrefWrite,
     OpaqueStatus,
+    RekordboxLink,
     UnknownPacket,
 );
 
@@ -205,6 +208,8 @@ pub enum Packet {
     TouchAudioTiming(TouchAudioTiming),
     TouchAudioData(TouchAudioData),
     TouchAudioHandover(TouchAudioHandover),
+    /// rekordbox 6/7 LINK control on 50002: 0x30, 0x31, 0x46, 0x47, 0x80.
+    RekordboxLink(RekordboxLink),
     /// Any (port, kind) nobody described, and everything on 50003 (section 5).
     Unknown(UnknownPacket),
 }
@@ -279,6 +284,7 @@ impl Packet {
             T::TouchAudioTiming => Packet::TouchAudioTiming(TouchAudioTiming::parse(bytes)?),
             T::TouchAudioData => Packet::TouchAudioData(TouchAudioData::parse(bytes)?),
             T::TouchAudioHandover => Packet::TouchAudioHandover(TouchAudioHandover::parse(bytes)?),
+            T::RekordboxLink => Packet::RekordboxLink(RekordboxLink::parse(bytes)?),
             T::Unknown => Packet::Unknown(unknown()),
         })
     }
@@ -320,6 +326,7 @@ impl Packet {
             Packet::TouchAudioTiming(p) => p.buffer_len(),
             Packet::TouchAudioData(p) => p.buffer_len(),
             Packet::TouchAudioHandover(p) => p.buffer_len(),
+            Packet::RekordboxLink(p) => p.buffer_len(),
             Packet::MixerBinding(p)
             | Packet::LightingHello(p)
             | Packet::LightingMount(p)
@@ -374,6 +381,7 @@ impl Packet {
             Packet::TouchAudioTiming(p) => p.emit(buf),
             Packet::TouchAudioData(p) => p.emit(buf),
             Packet::TouchAudioHandover(p) => p.emit(buf),
+            Packet::RekordboxLink(p) => p.emit(buf),
             Packet::MixerBinding(p)
             | Packet::LightingHello(p)
             | Packet::LightingMount(p)
@@ -426,62 +434,6 @@ impl Packet {
             Packet::Unknown(p) => p.port,
             _ => 50002,
         }
-    }
-
-    /// The snake_case type name, as [`dissect`] reports it.
-    pub fn type_name(&self) -> &'static str {
-        use MessageType as T;
-        let (t, kind) = match self {
-            Packet::Hello(_) => (T::Hello, 0),
-            Packet::ClaimMac(_) => (T::ClaimMac, 0),
-            Packet::MixerAssignIntent(_) => (T::MixerAssignIntent, 0),
-            Packet::ClaimIp(_) => (T::ClaimIp, 0),
-            Packet::MixerAssign(_) => (T::MixerAssign, 0),
-            Packet::ClaimFinal(_) => (T::ClaimFinal, 0),
-            Packet::AssignmentFinished(_) => (T::AssignmentFinished, 0),
-            Packet::KeepAlive(_) => (T::KeepAlive, 0),
-            Packet::ChannelConflict(_) => (T::ChannelConflict, 0),
-            Packet::Beat(_) => (T::Beat, 0),
-            Packet::PrecisePosition(_) => (T::PrecisePosition, 0),
-            Packet::FaderStart(_) => (T::FaderStart, 0),
-            Packet::ChannelsOnAir(_) => (T::ChannelsOnAir, 0),
-            Packet::MixerBinding(_) => (T::MixerBinding, 0),
-            Packet::MasterHandoffRequest(_) => (T::MasterHandoffRequest, 0),
-            Packet::MasterHandoffResponse(_) => (T::MasterHandoffResponse, 0),
-            Packet::SyncControl(_) => (T::SyncControl, 0),
-            Packet::StagehandTransport(_) => (T::StagehandTransport, 0),
-            Packet::StagehandTelemetry(_) => (T::StagehandTelemetry, 0),
-            Packet::StagehandVuMeters(_) => (T::StagehandVuMeters, 0),
-            Packet::StagehandHeartbeat(_) => (T::StagehandHeartbeat, 0),
-            Packet::CdjStatus(_) => (T::CdjStatus, 0),
-            Packet::MixerStatus(_) => (T::MixerStatus, 0),
-            Packet::MediaQuery(_) => (T::MediaQuery, 0),
-            Packet::MediaResponse(_) => (T::MediaResponse, 0),
-            Packet::DjmFileList(_) => (T::DjmFileList, 0),
-            Packet::LightingHello(_) => (T::LightingHello, 0),
-            Packet::LightingReply(_) => (T::LightingReply, 0),
-            Packet::LightingMount(_) => (T::LightingMount, 0),
-            Packet::LoadTrack(_) => (T::LoadTrack, 0),
-            Packet::LoadTrackAck(_) => (T::LoadTrackAck, 0),
-            Packet::LoadTrackRefused(_) => (T::LoadTrackRefused, 0),
-            Packet::CuePointsChanged(_) => (T::CuePointsChanged, 0),
-            Packet::LoadSettings(_) => (T::LoadSettings, 0),
-            Packet::DeviceSettingsRequest(_) => (T::DeviceSettingsRequest, 0),
-            Packet::DeviceSettingsReply(_) => (T::DeviceSettingsReply, 0),
-            Packet::StagehandMixerState(_) => (T::StagehandMixerState, 0),
-            Packet::StagehandCommand(_) => (T::StagehandCommand, 0),
-            Packet::StagehandShortHeartbeat(_) => (T::StagehandShortHeartbeat, 0),
-            Packet::StagehandTrackMetadata(_) => (T::StagehandTrackMetadata, 0),
-            Packet::BinaryDataRequest(_) => (T::BinaryDataRequest, 0),
-            Packet::BinaryDataReply(_) => (T::BinaryDataReply, 0),
-            Packet::StagehandPrefWrite(_) => (T::StagehandPrefWrite, 0),
-            Packet::StagehandPanel(p) => (T::StagehandPanel, p.kind),
-            Packet::TouchAudioTiming(_) => (T::TouchAudioTiming, 0),
-            Packet::TouchAudioData(_) => (T::TouchAudioData, 0),
-            Packet::TouchAudioHandover(_) => (T::TouchAudioHandover, 0),
-            Packet::Unknown(_) => (T::Unknown, 0),
-        };
-        t.type_name(kind)
     }
 }
 
@@ -597,6 +549,7 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
             T::TouchAudioTiming => touch_audio::dissect_timing(w),
             T::TouchAudioData => touch_audio::dissect_data(w),
             T::TouchAudioHandover => touch_audio::dissect_handover(w),
+            T::RekordboxLink => rekordbox_link::dissect(w, kind.unwrap_or(0)),
             T::Unknown => unknown::dissect_unknown(w, port),
         }
         // Each dissector ends with its own `finish`; this one only guarantees coverage.

@@ -203,6 +203,31 @@ fn samples() -> Vec<(u16, &'static str, Vec<u8>)> {
             "touch_audio_handover",
             TouchAudioHandover::new("DJM-A9", 0x21).to_bytes(),
         ),
+        (
+            50002,
+            "mixer_rekordbox_notify",
+            RekordboxLink::mixer_notify("DJM-A9", 33).to_bytes(),
+        ),
+        (
+            50002,
+            "rekordbox_mixer_reply",
+            RekordboxLink::mixer_reply(0x11, [0; 8]).to_bytes(),
+        ),
+        (
+            50002,
+            "player_config_reply",
+            RekordboxLink::config_reply("CDJ-3000X", 1, [2, 4, 0, 0xa0]).to_bytes(),
+        ),
+        (
+            50002,
+            "rekordbox_config_request",
+            RekordboxLink::config_request(0x11, [1; 32]).to_bytes(),
+        ),
+        (
+            50002,
+            "player_rekordbox_notify",
+            RekordboxLink::player_notify("CDJ-3000X", 2, [0; 8]).to_bytes(),
+        ),
         (50003, "unknown", opaque(0x0a)),
         (50000, "unknown", {
             let mut b = MAGIC.to_vec();
