@@ -214,10 +214,15 @@ impl Player {
         let player = s.track_device as u32;
         let slot = CodeName::new(s.track_slot, s.slot_name());
         let slot = slot.as_str();
-        let same = match &self.state.track {
-            Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
-            None => id == 0,
-        };
+        // The CDJ-3000X (fw 1.31) zeroes the track reference when a track ends (P1 `11`)
+        // while keeping its beat and BPM (key2/libdjlink ARCHITECTURE.md 1.4.1): the track is
+        // still loaded, not unloaded.
+        let ended_blank = id == 0 && s.play_state == 0x11 && self.state.track.is_some();
+        let same = ended_blank
+            || match &self.state.track {
+                Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
+                None => id == 0,
+            };
         if !same {
             let label = self.label();
             let track = (id != 0).then(|| TrackKey {

@@ -119,3 +119,22 @@ fn implausible_positions_are_not_taken() {
     assert_eq!(p.state.position_ms, Some(61_000));
     assert_eq!(p.state.pitch, Some(0.0));
 }
+
+/// A CDJ-3000X at the end of a track reports no track reference (libdjlink 1.4.1): the track
+/// stays loaded; the end is told, no unload.
+#[test]
+fn a_track_end_without_reference_is_no_unload() {
+    let mut ended = status(0, 0x11, 128.0, 0.0);
+    ended.track_device = 0;
+    ended.track_slot = 0;
+    ended.track_type = 0;
+    let events = story(&[status(182, 0x03, 128.0, 0.0), ended]);
+    let names: Vec<&str> = events.iter().map(|(e, _)| *e).collect();
+    assert!(names.contains(&"end_of_track"), "{names:?}");
+    assert!(!names.contains(&"track_unloaded"), "{names:?}");
+    // An empty deck (P1 no track) still unloads.
+    let mut empty = status(0, 0x00, 128.0, 0.0);
+    empty.track_device = 0;
+    let events = story(&[status(182, 0x03, 128.0, 0.0), empty]);
+    assert!(events.iter().any(|(e, _)| *e == "track_unloaded"));
+}
