@@ -427,9 +427,9 @@ proptest! {
 
     /// The containers: undescribed status kinds, Stagehand frames, unknown kinds.
     #[test]
-    fn opaque_status(i in 0..6usize, header in status(), body in tail(64)) {
+    fn opaque_status(i in 0..7usize, header in status(), body in tail(64)) {
         let (port, kind) = [(50001, 0x04), (50002, 0x10), (50002, 0x16), (50002, 0x1a),
-                            (50002, 0x1c), (50002, 0x1d)][i];
+                            (50002, 0x1c), (50002, 0x1d), (50002, 0x40)][i];
         let v = OpaqueStatus { kind, header, body };
         let p = match kind {
             0x04 => Packet::MixerBinding(v),
@@ -437,6 +437,7 @@ proptest! {
             0x16 => Packet::LightingMount(v),
             0x1a => Packet::LoadTrackAck(v),
             0x1c => Packet::LoadTrackRefused(v),
+            0x40 => Packet::KuvoGateway(v),
             _ => Packet::CuePointsChanged(v),
         };
         prop_assert_eq!(p.port(), port);

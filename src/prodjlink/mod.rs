@@ -188,6 +188,10 @@ pub enum Packet {
     LoadTrackAck(OpaqueStatus),
     /// 0x1c "cannot load track" (PDJL only).
     LoadTrackRefused(OpaqueStatus),
+    /// 0x40, the heartbeat of the Kuvo gateway (`NXS-GW`) a CDJ-3000 runs, about every three
+    /// minutes (key2/libdjlink ARCHITECTURE.md 1.3 "Port 50002", `src/wire.c`
+    /// `DJL_PKT_KUVO_GATEWAY`); undescribed beyond the header.
+    KuvoGateway(OpaqueStatus),
     /// 0x1d "cue points modified" (PDJL only).
     CuePointsChanged(OpaqueStatus),
     LoadSettings(LoadSettings),
@@ -263,6 +267,7 @@ impl Packet {
             T::LoadTrack => Packet::LoadTrack(LoadTrack::parse(bytes)?),
             T::LoadTrackAck => Packet::LoadTrackAck(OpaqueStatus::parse(bytes)?),
             T::LoadTrackRefused => Packet::LoadTrackRefused(OpaqueStatus::parse(bytes)?),
+            T::KuvoGateway => Packet::KuvoGateway(OpaqueStatus::parse(bytes)?),
             T::CuePointsChanged => Packet::CuePointsChanged(OpaqueStatus::parse(bytes)?),
             T::LoadSettings => Packet::LoadSettings(LoadSettings::parse(bytes)?),
             T::DeviceSettingsRequest => {
@@ -332,6 +337,7 @@ impl Packet {
             | Packet::LightingMount(p)
             | Packet::LoadTrackAck(p)
             | Packet::LoadTrackRefused(p)
+            | Packet::KuvoGateway(p)
             | Packet::CuePointsChanged(p) => p.buffer_len(),
             Packet::StagehandTelemetry(p)
             | Packet::StagehandVuMeters(p)
@@ -387,6 +393,7 @@ impl Packet {
             | Packet::LightingMount(p)
             | Packet::LoadTrackAck(p)
             | Packet::LoadTrackRefused(p)
+            | Packet::KuvoGateway(p)
             | Packet::CuePointsChanged(p) => p.emit(buf),
             Packet::StagehandTelemetry(p)
             | Packet::StagehandVuMeters(p)
@@ -537,6 +544,7 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
             T::LoadTrack => load::dissect_load_track(w),
             T::LoadTrackAck => unknown::dissect_opaque(w, "load track ack"),
             T::LoadTrackRefused => unknown::dissect_opaque(w, "cannot load track"),
+            T::KuvoGateway => unknown::dissect_opaque(w, "Kuvo gateway heartbeat"),
             T::CuePointsChanged => unknown::dissect_opaque(w, "cue points changed"),
             T::LoadSettings => load::dissect_load_settings(w),
             T::DeviceSettingsRequest => load::dissect_device_settings(w, false),

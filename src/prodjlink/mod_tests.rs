@@ -142,6 +142,7 @@ fn samples() -> Vec<(u16, &'static str, Vec<u8>)> {
         ),
         (50002, "load_track_ack", opaque(0x1a)),
         (50002, "load_track_refused", opaque(0x1c)),
+        (50002, "kuvo_gateway_heartbeat", opaque(0x40)),
         (50002, "cue_points_changed", opaque(0x1d)),
         (
             50002,
