@@ -485,61 +485,6 @@ impl CdjStatus {
         put!(self.loop_beats, LOOP_BEATS, set_u16);
     }
 
-    /// A plausible status of `len` bytes (at least 0xd0) for player `device`, built from the
-    /// documented values: no track loaded, stopped, pitch 0%, on-air off, media slots empty,
-    /// bytes 68/75/b6 set as a virtual CDJ needs them (4.2, 9.3), settings blocks where the
-    /// length has room for them. Every other byte is zero.
-    pub fn new(name: &str, device: u8, len: usize) -> Self {
-        let len = len.max(field::MIN_LEN);
-        let mut b = vec![0u8; len];
-        // The 0xd0/0xd4 samples carry subtype 03, the 0x11c ones 04 (CAP, 15); 0x200 is unknown.
-        let subtype = if len <= 0xd4 { 3 } else { 4 };
-        StatusHeader::with_len_r(name, subtype, device, len).emit(Self::KIND, &mut b);
-        // Byte 0x26 is `01` in every sample (15).
-        b[0x26] = 1;
-        b[0x8a] = 0xff;
-        let mut s = match CdjStatus::parse(&b) {
-            Ok(s) => s,
-            Err(_) => unreachable!("template is at least MIN_LEN bytes"),
-        };
-        s.device_copy = device;
-        s.flag_68 = 1;
-        s.usb_activity = 4;
-        s.sd_activity = 4;
-        s.usb_state = 4;
-        s.sd_state = 4;
-        s.link_media = 1;
-        s.firmware = *b"1.00";
-        s.flags = flag::ALWAYS;
-        s.play_state_2 = 0x7e;
-        s.pitch = 0x100000;
-        s.bpm_validity = 0x7fff;
-        s.bpm = 0xffff;
-        s.slip_bpm_validity = 0x7fff;
-        s.slip_bpm = 0xffff;
-        s.fader_pitch = 0x100000;
-        s.master_handoff = 0xff;
-        s.beat = 0xffff_ffff;
-        s.cue_countdown = 0x01ff;
-        s.flag_b6 = 1;
-        s.pitch_3 = 0x100000;
-        s.pitch_4 = 0x100000;
-        s.generation = if len >= 0x200 { 0x1f } else { 0x0f };
-        let default_waveform = WaveformSettings {
-            color: 1,
-            position: 1,
-        };
-        s.waveform_1 = (len >= 0xf0).then_some(default_waveform);
-        s.waveform_2 = (len >= 0x110).then_some(default_waveform);
-        if len >= 0x160 {
-            // 0x15f follows the key and is `01` (4.2).
-            s.image[0x15f] = 1;
-        }
-        // Bring the image in line with the fields, so that parsing the emitted bytes gives `s`.
-        s.image = s.to_bytes();
-        s
-    }
-
     /// Track BPM, None when the player reports none (`ffff`).
     pub fn bpm(&self) -> Option<f64> {
         (self.bpm != 0xffff).then(|| self.bpm as f64 / 100.0)

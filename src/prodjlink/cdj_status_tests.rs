@@ -395,10 +395,10 @@ fn implausible_pitches_are_flagged() {
 /// is read, nothing is malformed, the settings blocks are not invented.
 #[test]
 fn cdj_3000x_status_layout() {
-    let mut b = CdjStatus::new("CDJ-3000X", 1, 0x480).to_bytes();
-    b[0x20] = 0x08;
-    b[0xd0..0xd8].fill(0);
-    b[0xf0..0xf8].fill(0);
+    let x = CdjStatus::cdj3000x(1);
+    assert_eq!(CdjStatus::parse(&x.to_bytes()).unwrap(), x);
+    let mut b = x.to_bytes();
+    assert_eq!((b.len(), b[0x20], &b[0x7c..0x80]), (0x480, 8, &b"1.31"[..]));
     b[0x7b] = 0x11; // P1 ended
     b[0xc8..0xcc].copy_from_slice(&0x6942_8259u32.to_be_bytes()); // counter counts on the X
     b[0xcc] = 0x1f;

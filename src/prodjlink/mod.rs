@@ -9,6 +9,7 @@
 mod beat;
 mod cdj_status;
 mod cdj_status_dissect;
+mod cdj_status_eras;
 mod classify;
 mod discovery;
 mod header;
