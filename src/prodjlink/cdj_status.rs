@@ -1,11 +1,12 @@
 //! CDJ status 0x0a on port 50002 (`prodjlink.md` 4.2): every known length (0xd0 pre-nexus,
-//! 0xd4 nexus, 0x11b XDJ-1000, 0x11c, 0x124, 0x200 CDJ-3000 and anything longer).
+//! 0xd4 nexus, 0x11b XDJ-1000, 0x11c, 0x124, 0x200 CDJ-3000, 0x480 CDJ-3000X with subtype `08`
+//! and no settings blocks per key2/libdjlink ARCHITECTURE.md 1.4.1, and anything longer).
 //!
 //! The packet has dozens of undescribed gaps, so the Repr keeps the whole packet image in
 //! [`CdjStatus::image`]: it fixes the length and supplies every byte no typed field covers, and
 //! `emit` writes the typed fields over it. Fields past 0xd0 are `Option`s, present when the
-//! packet is long enough. [`CdjStatus::new`] builds a plausible image of any length from the
-//! documented values (4.2, 9.3, 15). The dissector and the value names are in
+//! packet is long enough. The constructors per era (`cdj_status_eras.rs`) build plausible
+//! images from the documented values (4.2, 9.3, 15). The dissector and the value names are in
 //! `cdj_status_dissect.rs`.
 
 use super::header::{
