@@ -75,6 +75,21 @@ pub struct Track {
 }
 
 impl Track {
+    /// What a player's deck needs of the track (the UDP side of the device models).
+    pub fn info(&self) -> crate::device::prodjlink::track::TrackInfo {
+        crate::device::prodjlink::track::TrackInfo {
+            rekordbox_id: self.rekordbox_id,
+            bpm_x100: self.bpm_x100,
+            duration_s: self.duration_s,
+            first_beat_ms: self.first_beat_ms,
+            key: Some(self.key.cdj3000()),
+            source_player: self.source_player,
+            slot: USB_SLOT,
+            artwork: Vec::new().into(),
+            phrases: Vec::new().into(),
+        }
+    }
+
     pub fn bpm(&self) -> f64 {
         self.bpm_x100 as f64 / 100.0
     }
