@@ -312,7 +312,7 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
     w.uint_with("subtype", SUBTYPE, |v| {
         Some(format!(
-            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status"
+            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status, 08 on the CDJ-3000X's"
         ))
     });
     if let Some(d) = w.uint("device", DEVICE) {
