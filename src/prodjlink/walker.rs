@@ -289,7 +289,7 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
         Some(if v as usize == n {
             format!("len_p: {v} bytes, matches the packet")
         } else {
-            format!("len_p: {v} bytes, but the packet has {n}")
+            format!("len_p: {v} bytes, but the packet has {n} (see length_note or malformed)")
         })
     });
 }
@@ -312,7 +312,7 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
     w.uint_with("subtype", SUBTYPE, |v| {
         Some(format!(
-            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status"
+            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status, 08 on the CDJ-3000X's"
         ))
     });
     if let Some(d) = w.uint("device", DEVICE) {
@@ -340,7 +340,7 @@ fn length_meaning(v: usize, n: usize) -> String {
     } else if v == n {
         format!("len_p: {v} bytes in all, matches the packet")
     } else {
-        format!("declares {v}, but the packet has {n} bytes (tolerated, 1.3)")
+        format!("declares {v}, but the packet has {n} bytes (see length_note or malformed)")
     }
 }
 
@@ -361,7 +361,8 @@ pub(crate) fn dissect_peer(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
 }
 
-/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM.
+/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM or with a pitch no
+/// player sends (plausible.rs).
 pub(crate) fn effective_bpm(
     b: &[u8],
     bpm: std::ops::Range<usize>,
@@ -371,7 +372,7 @@ pub(crate) fn effective_bpm(
         b.get(bpm).map(crate::dissect::be_uint),
         b.get(pitch).map(|p| crate::dissect::be_uint(p) as u32),
     ) {
-        (Some(bpm), Some(pitch)) if bpm != 0xffff => {
+        (Some(bpm), Some(pitch)) if bpm != 0xffff && super::plausible::pitch_raw(pitch) => {
             Value::round(bpm as f64 / 100.0 * pitch as f64 / 1_048_576.0, 2)
         }
         _ => Value::Null,
