@@ -218,7 +218,7 @@ fn device_type_meaning(v: u64) -> Option<String> {
         _ => "not in the enum",
     };
     Some(format!(
-        "{enum_name}; read as PPL's flags: {}{}{}{}",
+        "{enum_name}; as flag bits: {}{}{}{}",
         if v & 1 != 0 { "player " } else { "" },
         if v & 2 != 0 { "mixer " } else { "" },
         if v & 4 != 0 { "rekordbox " } else { "" },
@@ -246,7 +246,7 @@ fn model_meaning(v: u64) -> Option<String> {
 
 fn role_meaning(v: u64) -> Option<String> {
     Some(format!(
-        "{v:02x}: CDJ/mixer per dysentery, or 'booted alone' per UE (unexplained, 13)"
+        "{v:02x}: meaning unsettled: a CDJ or a mixer by one account, a device that started alone by another"
     ))
 }
 

@@ -167,7 +167,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
             0xffff => Value::Null,
             v => Value::round(v as f64 / 100.0, 2),
         },
-        |_| Some("valid only for rekordbox-analysed sources (4.3)".into()),
+        |_| Some("valid only for tracks rekordbox analysed".into()),
     );
     w.uint_with("master_handoff", MASTER_HANDOFF, |v| {
         Some(match v {
@@ -177,7 +177,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         })
     });
     let bib = w.uint_with("beat_in_bar", BEAT_IN_BAR, |_| {
-        Some("not aligned with the players (4.3)".into())
+        Some("counted by the mixer itself, not aligned with the players".into())
     });
     w.derived("effective_bpm", effective_bpm(w.s.bytes, BPM, PITCH));
     implausible.record(w);

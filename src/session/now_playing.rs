@@ -135,6 +135,34 @@ impl NowPlaying {
         changed
     }
 
+    /// The placeholders [`NowPlaying::render`] fills.
+    pub const PLACEHOLDERS: [&'static str; 7] = [
+        "artist", "title", "deck", "device", "bpm", "protocol", "text",
+    ];
+
+    /// A `{word}` that is not a placeholder would be written as it is, every time: an error
+    /// naming it and the known ones.
+    pub fn check_template(template: &str) -> Result<(), String> {
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            let word = &after[..close];
+            if !Self::PLACEHOLDERS.contains(&word) {
+                let known: Vec<String> = Self::PLACEHOLDERS
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect();
+                return Err(format!(
+                    "unknown placeholder {{{word}}} (known: {})",
+                    known.join(" ")
+                ));
+            }
+            rest = &after[close + 1..];
+        }
+        Ok(())
+    }
+
     /// Render with a template: `{artist}`, `{title}`, `{deck}`, `{device}`, `{bpm}`,
     /// `{protocol}`; empty when nothing plays.
     pub fn render(&self, template: &str) -> String {

@@ -1,10 +1,28 @@
 //! Renderings of a [`Session`]: `--summary` tables, the `--summary --format json` document
 //! (schema in docs/json.md) and the `--timeline` story.
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 use serde_json::{json, Value as Json};
 
 use super::Session;
+
+/// Columns whose values are never wrapped: addresses, times, numbers and counts (a split IP or
+/// MAC address cannot be copied, and reads as two).
+const WHOLE: [&str; 13] = [
+    "ip",
+    "mac",
+    "from",
+    "client",
+    "server",
+    "frame",
+    "#",
+    "time",
+    "first seen",
+    "last seen",
+    "left",
+    "master",
+    "number",
+];
 
 fn table(header: &[&str], width: u16) -> Table {
     let mut t = Table::new();
@@ -13,7 +31,52 @@ fn table(header: &[&str], width: u16) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
         .set_header(header.to_vec());
+    for (i, h) in header.iter().enumerate() {
+        let Some(c) = t.column_mut(i) else { continue };
+        if WHOLE.contains(h) {
+            c.set_constraint(ColumnConstraint::ContentWidth);
+        } else {
+            // A header word is never cut in two either (the width counts the padding).
+            let longest = h.split(' ').map(str::len).max().unwrap_or(1) as u16;
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(longest + 2)));
+        }
+    }
     t
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Players in number order (deck, then device number), whatever their addresses.
+fn players_in_order(s: &Session) -> Vec<&super::players::Player> {
+    let mut v: Vec<_> = s.players.players.values().collect();
+    v.sort_by_key(|p| (p.deck, p.device, p.ip));
+    v
+}
+
+/// `2017-07-14 01:00:58 UTC`, or the span `from ... to ...` with the second date only when it
+/// differs: the tables give times of day, this line gives their date.
+fn span_utc(first: i128, last: i128) -> String {
+    let (a, b) = (super::ts(first), super::ts(last));
+    let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
+    let time = |t: &str| t.get(11..23).unwrap_or(t).to_string();
+    if day(&a) == day(&b) {
+        format!(
+            "Captured on {} from {} to {} UTC",
+            day(&a),
+            time(&a),
+            time(&b)
+        )
+    } else {
+        format!(
+            "Captured from {} {} to {} {} UTC",
+            day(&a),
+            time(&a),
+            day(&b),
+            time(&b)
+        )
+    }
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -26,7 +89,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 pub fn summary_text(s: &Session, width: u16) -> String {
     let mut out = String::new();
     let span = match (s.first_ns, s.last_ns) {
-        (Some(a), Some(b)) => format!("{:.3} s", (b - a) as f64 / 1e9),
+        (Some(a), Some(b)) => format!("{:.3} s\n{}", (b - a) as f64 / 1e9, span_utc(a, b)),
         _ => "empty".into(),
     };
     out.push_str(&format!(
@@ -34,7 +97,7 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         s.records, s.duplicates
     ));
 
-    out.push_str("Devices\n");
+    out.push_str("Devices (times UTC)\n");
     let mut t = table(
         &[
             "ip",
@@ -80,7 +143,7 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     out.push('\n');
 
     if !s.devices.claims.is_empty() {
-        out.push_str("\nNumber claims\n");
+        out.push_str("\nNumber claims (times UTC)\n");
         let mut t = table(&["frame", "time", "from", "step", "number", "what"], width);
         for c in &s.devices.claims {
             t.add_row(vec![
@@ -96,14 +159,14 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         out.push('\n');
     }
 
-    for p in s.players.players.values() {
+    for p in players_in_order(s) {
         out.push_str(&format!(
-            "\nPlayer {} ({} #{} at {}): {} events\n",
+            "\nPlayer {} ({} #{} at {}): {} (times UTC)\n",
             p.deck,
             p.name.as_deref().unwrap_or("?"),
             p.device,
             p.ip,
-            p.events.len()
+            plural(p.events.len(), "event", "events")
         ));
         if p.events.is_empty() {
             continue;
@@ -122,7 +185,7 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     }
 
     if !s.master_history.is_empty() {
-        out.push_str("\nTempo master\n");
+        out.push_str("\nTempo master (times UTC)\n");
         let mut t = table(&["frame", "time", "master", "what"], width);
         for m in &s.master_history {
             t.add_row(vec![
@@ -277,7 +340,7 @@ pub fn summary_json(s: &Session) -> Json {
         "last": s.last_ns.map(super::ts),
         "devices": devices,
         "claims": s.devices.claims,
-        "players": s.players.players.values().collect::<Vec<_>>(),
+        "players": players_in_order(s),
         "tempo_master": s.master_history,
         "dbserver": s.dbserver.values().collect::<Vec<_>>(),
         "tracks": s.tracks.iter().map(|(k, v)| json!({"track": k, "info": v})).collect::<Vec<_>>(),
