@@ -281,6 +281,9 @@ impl Session {
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
         let events_before = self.timeline.total();
+        // A dbserver exchange is a timeline line, but only a track title it brings changes
+        // what the players show.
+        let mut titles_changed = false;
         // Each message is parsed once, with its protocol's Reprs, for every tracker: the session
         // reads typed values and the head of the dissection (type, device, name, summary),
         // never its field list. The parsed message stays where it was made (a Pro DJ Link
@@ -294,7 +297,7 @@ impl Session {
                 }
                 self.prodjlink(r, packet);
             }
-            Proto::DbServer => self.dbserver(r),
+            Proto::DbServer => titles_changed = self.dbserver(r),
             Proto::StageLinq => {
                 let message = stagelinq::parse(r);
                 if let Some(text) = self.devices.observe_stagelinq(r, message.as_ref()) {
@@ -307,8 +310,11 @@ impl Session {
         }
         // What plays only changes with an event (load, play, on air, master...) or a StageLinQ
         // deck value; re-deciding on every status packet would dominate the session's cost.
-        let moved =
-            self.timeline.total() != events_before || std::mem::take(&mut self.stagelinq.dirty);
+        let lines = match r.dissection.proto {
+            Proto::DbServer => titles_changed,
+            _ => self.timeline.total() != events_before,
+        };
+        let moved = lines || std::mem::take(&mut self.stagelinq.dirty);
         moved
             && self
                 .now_playing
@@ -377,7 +383,8 @@ impl Session {
         }
     }
 
-    fn dbserver(&mut self, r: &Record<'_>) {
+    /// A dbserver record; true when a track it described renamed what a player shows.
+    fn dbserver(&mut self, r: &Record<'_>) -> bool {
         let key = if r.port == r.dst.port() {
             (r.src, r.dst)
         } else {
@@ -445,12 +452,15 @@ impl Session {
             let text = text.to_string();
             self.line(r, text);
         }
+        let mut titles_changed = false;
         if let Some((key, info)) = r.extra("track").and_then(tracks::TrackInfo::from_value) {
             self.describe_track(key, info);
             for (_, _, text) in self.players.refresh_titles(r, &self.tracks) {
                 self.line(r, text);
+                titles_changed = true;
             }
         }
+        titles_changed
     }
 
     /// Before a new dbserver connection is followed: when the table is full, the oldest
