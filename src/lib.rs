@@ -20,4 +20,5 @@ pub mod record;
 pub mod session;
 pub mod stagelinq;
 pub mod synth;
+pub mod transport;
 pub mod util;

@@ -14,6 +14,9 @@ Scenarios:
              two-track crossfade.
   long       hours of mixed traffic (4 players, mixer, StageLinQ units, NFS, mDNS, ARP, HTTP);
              size it with --size and/or --duration (default 10m), it stops at the first limit.
+  rig        the emulator's device models on a simulated network: CDJ-3000, CDJ-2000NXS2,
+             DJM-900NXS2 and rekordbox negotiate numbers, two players alternate tracks at
+             124 BPM, the tempo master hands over each turn; --duration (default 90s).
 
 The output is byte-identical on every run (fixed start time, seeded jitter).
 
@@ -55,10 +58,12 @@ pub fn run(args: &SynthArgs) -> i32 {
             }
         }
     }
-    if scenario != Scenario::Long
-        && (limits.max_bytes.is_some() || limits.max_duration_ns.is_some())
-    {
-        eprintln!("djdissect: --size and --duration only apply to --scenario long");
+    if scenario != Scenario::Long && limits.max_bytes.is_some() {
+        eprintln!("djdissect: --size only applies to --scenario long");
+        return 2;
+    }
+    if !matches!(scenario, Scenario::Long | Scenario::Rig) && limits.max_duration_ns.is_some() {
+        eprintln!("djdissect: --duration only applies to --scenario long and rig");
         return 2;
     }
     let to_stdout = args.output.as_os_str() == "-";

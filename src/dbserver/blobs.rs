@@ -1,8 +1,39 @@
-//! What the blobs of artwork, beat-grid, cue-list and waveform responses mean.
+//! What the blobs of artwork, beat-grid, cue-list and waveform responses mean, and how to write
+//! them.
 //!
 //! Unlike the rest of the protocol these blobs are little-endian (`prodjlink.md` 1.4). Readers
 //! here never fail: they decode whole entries and ignore a short tail, which stays visible in
-//! the raw bytes the message keeps.
+//! the raw bytes the message keeps. Writers (`emit`) write exactly `buffer_len()` bytes and
+//! return [`Error::ShortBuffer`] when the buffer is smaller; they never panic.
+//!
+//! * this file: artwork ([`image_info`]) and beat grids ([`BeatGrid`]);
+//! * [`cues`]: nexus and extended cue lists;
+//! * [`waveform`]: blue waveform preview and detail.
+
+pub mod cues;
+pub mod waveform;
+
+pub use cues::{extended_cues, nexus_cues, Cue, ExtendedCue, ExtendedCues, NexusCues};
+pub use waveform::{WaveColumn, WaveformDetail, WaveformPreview};
+
+use super::Error;
+
+/// Little-endian u16 at `at`; callers have checked the length.
+fn le_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+/// Little-endian u32 at `at`; callers have checked the length.
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// The first `len` bytes of `buf`, or the error `emit` returns for a short buffer.
+fn exact_mut(buf: &mut [u8], len: usize) -> Result<&mut [u8], Error> {
+    let have = buf.len();
+    buf.get_mut(..len)
+        .ok_or(Error::ShortBuffer { need: len, have })
+}
 
 /// Image format and size of an artwork blob (`4002`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,16 +169,45 @@ impl BeatGrid {
         beat_field::PREFIX.end + self.beats.len() * beat_field::ENTRY_LEN + self.trailing.len()
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.buffer_len());
-        v.extend_from_slice(&self.prefix);
-        for beat in &self.beats {
-            v.extend_from_slice(&beat.beat_in_bar.to_le_bytes());
-            v.extend_from_slice(&beat.bpm_x100.to_le_bytes());
-            v.extend_from_slice(&beat.time_ms.to_le_bytes());
-            v.extend_from_slice(&beat.unknown);
+    /// A grid to send. The prefix is S10j's: two words of unknown meaning, the entry bytes
+    /// that follow (little-endian), 1, and an unknown word kept non-zero (UE F33: a deck does
+    /// not draw the grid when word 5 is zero).
+    pub fn new(beats: Vec<Beat>) -> BeatGrid {
+        let mut prefix = [0u8; 0x14];
+        prefix[0..8].copy_from_slice(&[0x00, 0x00, 0x08, 0x00, 0x03, 0x04, 0x00, 0x00]);
+        let entry_bytes = (beats.len() * beat_field::ENTRY_LEN) as u32;
+        prefix[8..12].copy_from_slice(&entry_bytes.to_le_bytes());
+        prefix[12..16].copy_from_slice(&1u32.to_le_bytes());
+        prefix[16..20].copy_from_slice(&[0xce, 0x4f, 0x0c, 0x06]);
+        BeatGrid {
+            prefix,
+            beats,
+            trailing: Vec::new(),
         }
-        v.extend_from_slice(&self.trailing);
+    }
+
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+        let len = self.buffer_len();
+        let out = exact_mut(buf, len)?;
+        let (prefix, rest) = out.split_at_mut(beat_field::PREFIX.end);
+        prefix.copy_from_slice(&self.prefix);
+        let (entries, trailing) = rest.split_at_mut(self.beats.len() * beat_field::ENTRY_LEN);
+        for (e, beat) in entries
+            .chunks_exact_mut(beat_field::ENTRY_LEN)
+            .zip(&self.beats)
+        {
+            e[beat_field::BEAT_IN_BAR].copy_from_slice(&beat.beat_in_bar.to_le_bytes());
+            e[beat_field::BPM_X100].copy_from_slice(&beat.bpm_x100.to_le_bytes());
+            e[beat_field::TIME_MS].copy_from_slice(&beat.time_ms.to_le_bytes());
+            e[beat_field::UNKNOWN].copy_from_slice(&beat.unknown);
+        }
+        trailing.copy_from_slice(&self.trailing);
+        Ok(len)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![0; self.buffer_len()];
+        let _ = self.emit(&mut v);
         v
     }
 
@@ -166,151 +226,6 @@ impl BeatGrid {
     }
 }
 
-/// Offsets inside one 36-byte entry of a nexus cue list (`4702`; `prodjlink.md` 7.3, BL
-/// `CueList.parseNexusEntries`).
-mod cue_field {
-    use std::ops::Range;
-    pub const ENTRY_LEN: usize = 0x24;
-    pub const LOOP_FLAG: usize = 0;
-    pub const CUE_FLAG: usize = 1;
-    pub const HOT_CUE: usize = 2;
-    /// Cue (or loop start) position, little-endian, in 1/150 s.
-    pub const POSITION: Range<usize> = 0x0c..0x10;
-    /// Loop end position, little-endian, in 1/150 s.
-    pub const LOOP_END: Range<usize> = 0x10..0x14;
-}
-
-/// One entry of a cue list. Positions are in 1/150 s ("half frames").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cue {
-    /// 0 for a memory point, 1-3 for hot cues A-C (1-8 in extended lists).
-    pub hot_cue: u8,
-    pub is_loop: bool,
-    pub position: u32,
-    pub loop_end: Option<u32>,
-}
-
-impl Cue {
-    /// "A 0:00.25", "memory 1:19.70", "loop 0:10.00-0:12.00".
-    pub fn describe(&self, units_per_second: u32) -> String {
-        let t = |v: u32| {
-            let hundredths = v as u64 * 100 / units_per_second.max(1) as u64;
-            format!(
-                "{}:{:02}.{:02}",
-                hundredths / 6000,
-                hundredths / 100 % 60,
-                hundredths % 100
-            )
-        };
-        let what = match self.hot_cue {
-            0 if self.is_loop => "loop".to_string(),
-            0 => "memory".to_string(),
-            n => ((b'A' + (n - 1).min(25)) as char).to_string(),
-        };
-        match self.loop_end {
-            Some(end) if self.is_loop => format!("{what} {}-{}", t(self.position), t(end)),
-            _ => format!("{what} {}", t(self.position)),
-        }
-    }
-}
-
-/// Non-empty entries of a nexus cue-list blob (empty ones have no cue flag and no hot cue).
-pub fn nexus_cues(b: &[u8]) -> Vec<Cue> {
-    b.chunks_exact(cue_field::ENTRY_LEN)
-        .filter(|e| e[cue_field::CUE_FLAG] != 0 || e[cue_field::HOT_CUE] != 0)
-        .map(|e| {
-            let le = |r: std::ops::Range<usize>| {
-                u32::from_le_bytes([e[r.start], e[r.start + 1], e[r.start + 2], e[r.start + 3]])
-            };
-            let is_loop = e[cue_field::LOOP_FLAG] != 0;
-            Cue {
-                hot_cue: e[cue_field::HOT_CUE],
-                is_loop,
-                position: le(cue_field::POSITION),
-                loop_end: is_loop.then(|| le(cue_field::LOOP_END)),
-            }
-        })
-        .collect()
-}
-
-/// Offsets inside one variable-length entry of an extended cue list (`4e02`; `prodjlink.md`
-/// 7.3; BL `CueList.parseNxs2Entries`).
-mod ext_cue_field {
-    use std::ops::Range;
-    /// Entry length, little-endian.
-    pub const LEN: Range<usize> = 0..4;
-    pub const HOT_CUE: usize = 4;
-    /// 1 memory point, 2 loop.
-    pub const KIND: usize = 6;
-    pub const POSITION: Range<usize> = 0x0c..0x10;
-    pub const LOOP_END: Range<usize> = 0x10..0x14;
-    pub const COLOR_ID: usize = 0x22;
-    /// Comment length in bytes including its NUL, then UTF-16LE text.
-    pub const COMMENT_LEN: Range<usize> = 0x48..0x4a;
-    pub const COMMENT: usize = 0x4a;
-}
-
-/// One entry of an extended (nxs2) cue list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtendedCue {
-    pub cue: Cue,
-    /// Colour table id of a memory point or loop.
-    pub color_id: u8,
-    pub comment: String,
-}
-
-/// Entries of an extended cue-list blob; `count` is the response's entry count. Positions are
-/// taken in milliseconds, as BL reads them; `prodjlink.md` 7.3 says 1/150 s (see the report).
-pub fn extended_cues(b: &[u8], count: u32) -> Vec<ExtendedCue> {
-    let mut out = Vec::new();
-    let mut at = 0usize;
-    for _ in 0..count {
-        let Some(len_bytes) = b.get(at + ext_cue_field::LEN.start..at + ext_cue_field::LEN.end)
-        else {
-            break;
-        };
-        let len =
-            u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
-        // A length that does not cover the fixed part or runs past the blob ends the walk.
-        let Some(e) = b.get(at..at.saturating_add(len)) else {
-            break;
-        };
-        if len < ext_cue_field::LOOP_END.end {
-            break;
-        }
-        let le = |r: std::ops::Range<usize>| {
-            u32::from_le_bytes([e[r.start], e[r.start + 1], e[r.start + 2], e[r.start + 3]])
-        };
-        let is_loop = e[ext_cue_field::KIND] == 2;
-        let comment = e
-            .get(ext_cue_field::COMMENT_LEN)
-            .map(|n| u16::from_le_bytes([n[0], n[1]]) as usize)
-            .and_then(|n| {
-                e.get(ext_cue_field::COMMENT..ext_cue_field::COMMENT + n.saturating_sub(2))
-            })
-            .map(|t| {
-                let units: Vec<u16> = t
-                    .chunks_exact(2)
-                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
-                    .collect();
-                String::from_utf16_lossy(&units)
-            })
-            .unwrap_or_default();
-        out.push(ExtendedCue {
-            cue: Cue {
-                hot_cue: e[ext_cue_field::HOT_CUE],
-                is_loop,
-                position: le(ext_cue_field::POSITION),
-                loop_end: is_loop.then(|| le(ext_cue_field::LOOP_END)),
-            },
-            color_id: e.get(ext_cue_field::COLOR_ID).copied().unwrap_or(0),
-            comment,
-        });
-        at += len;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,8 +233,6 @@ mod tests {
 
     // usr-ein S10j: first entries of a real beat grid (prefix, beats 1-3 at 145.00 BPM).
     const GRID: &str = "00000800030400003040000001000000ce4f0c06 0100a43802010000ffffffffffffffff 0200a438a0020000ffffffffffffffff 0300a4383d040000ffffffffffffffff";
-    // usr-ein S10j: the cue blob of a 4702 answer (hot cues A-C).
-    const CUES: &str = "000101000000000000000000260000000000000000000000000000000000000000000000000102000000000000000000b32e00000000000000000000000000000000000000000000000103000000000000000000405d00000000000000000000000000000000000000000000";
 
     #[test]
     fn beat_grid_decodes_little_endian_and_round_trips() {
@@ -341,56 +254,24 @@ mod tests {
         assert!(BeatGrid::parse(&b[..0x13]).is_none());
         let g = BeatGrid::parse(&b[..0x14 + 20]).unwrap();
         assert_eq!((g.beats.len(), g.trailing.len()), (1, 4));
+        assert_eq!(g.to_bytes(), &b[..0x14 + 20]);
     }
 
     #[test]
-    fn nexus_cues_from_real_blob() {
-        let cues = nexus_cues(&parse_hex(CUES).unwrap());
-        assert_eq!(cues.len(), 3);
+    fn beat_grid_built_like_s10j() {
+        let b = parse_hex(GRID).unwrap();
+        let real = BeatGrid::parse(&b).unwrap();
+        // S10j's prefix counts 1027 beats; ours counts the three kept here.
+        let built = BeatGrid::new(real.beats.clone());
+        assert_eq!(&built.prefix[..8], &real.prefix[..8]);
+        assert_eq!(&built.prefix[12..], &real.prefix[12..]);
         assert_eq!(
-            cues[0],
-            Cue {
-                hot_cue: 1,
-                is_loop: false,
-                position: 0x26,
-                loop_end: None
-            }
+            u32::from_le_bytes(built.prefix[8..12].try_into().unwrap()),
+            48
         );
-        assert_eq!(cues[1].describe(150), "B 1:19.70");
-        assert_eq!(cues[2].position, 0x5d40);
-        let l = Cue {
-            hot_cue: 0,
-            is_loop: true,
-            position: 1500,
-            loop_end: Some(1800),
-        };
-        assert_eq!(l.describe(150), "loop 0:10.00-0:12.00");
-    }
-
-    #[test]
-    fn extended_cues_follow_entry_lengths() {
-        // Built from BL's layout: a hot-cue loop with a comment "hi", then a memory point.
-        let mut e1 = vec![0u8; 0x58];
-        e1[0] = 0x58;
-        e1[4] = 2;
-        e1[6] = 2;
-        e1[0x0c..0x10].copy_from_slice(&1000u32.to_le_bytes());
-        e1[0x10..0x14].copy_from_slice(&3000u32.to_le_bytes());
-        e1[0x48] = 6;
-        e1[0x4a..0x50].copy_from_slice(&[b'h', 0, b'i', 0, 0, 0]);
-        let mut e2 = vec![0u8; 0x38];
-        e2[0] = 0x38;
-        e2[6] = 1;
-        e2[0x22] = 3;
-        let blob = [e1, e2].concat();
-        let cues = extended_cues(&blob, 2);
-        assert_eq!(cues.len(), 2);
-        assert_eq!(cues[0].comment, "hi");
-        assert_eq!(cues[0].cue.describe(1000), "B 0:01.00-0:03.00");
-        assert_eq!(cues[1].color_id, 3);
-        // A zero length or a count larger than the entries never loops or panics.
-        assert!(extended_cues(&[0u8; 8], 5).is_empty());
-        assert_eq!(extended_cues(&blob, 9).len(), 2);
+        assert_eq!(&built.to_bytes()[0x14..], &b[0x14..]);
+        let mut short = vec![0u8; built.buffer_len() - 1];
+        assert!(built.emit(&mut short).is_err());
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub enum Error {
     /// A port query (TCP 12523) whose length prefix does not match what follows.
     #[error("port query: {0}")]
     PortQuery(&'static str),
+    /// `emit` was handed a buffer shorter than `buffer_len()`.
+    #[error("buffer of {have} bytes is too short: {need} bytes needed")]
+    ShortBuffer { need: usize, have: usize },
 }
 
 impl Error {

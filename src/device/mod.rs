@@ -12,7 +12,16 @@
 //! The transport boundary is at message level: datagrams and byte streams. TCP handshakes and
 //! ACKs live below it (simulated in `transport::sim`, the kernel's for sockets).
 
+pub mod dbserver;
+pub mod library;
+
 use std::net::{Ipv4Addr, SocketAddrV4};
+
+pub mod command;
+pub mod prodjlink;
+pub mod scenario;
+
+pub use command::Command;
 
 /// Time as nanoseconds since an epoch the transport chooses (the capture's start for the
 /// simulated transport, the process start for sockets). Signed and wide like the capture
@@ -46,7 +55,9 @@ pub enum Destination {
 /// What a device asks its transport to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
-    /// Send `payload` from the device's own address and `from_port`.
+    /// Send `payload` from the device's own address and `from_port`; `from_port` 0 means any
+    /// ephemeral port the transport picks (real decks send status and beats from ever new
+    /// source ports, `prodjlink.md` 4).
     Datagram {
         from_port: u16,
         to: Destination,
@@ -126,6 +137,14 @@ pub enum StreamEvent<'a> {
     Closed,
 }
 
+/// Something notable a device did or saw (peer joined, number taken, query answered), for
+/// the one log line per exchange a transport prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub at: Nanos,
+    pub text: String,
+}
+
 /// Where a device lives on its network: what it puts in keep-alives and claims
 /// (`prodjlink.md` 2), what StageLinQ announcements carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +185,16 @@ pub trait Device {
 
     /// Something happened on one of the device's TCP connections.
     fn on_stream(&mut self, now: Nanos, conn: ConnId, event: StreamEvent<'_>, out: &mut Outbox);
+
+    /// Do what a DJ (or a scenario) asks: load, play, faders... Returns false when the model
+    /// has no such control (a mixer asked to play), so a scenario can say so; the device
+    /// state is then unchanged. Default: no controls.
+    fn command(&mut self, _now: Nanos, _command: &Command, _out: &mut Outbox) -> bool {
+        false
+    }
+
+    /// Move the notes gathered since the last call into `into` (default: none kept).
+    fn take_notes(&mut self, _into: &mut Vec<Note>) {}
 
     /// Leave the network the way the model does when switched off (StageLinQ sends EXIT; Pro
     /// DJ Link devices just fall silent). Default: nothing to send.

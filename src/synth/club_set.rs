@@ -7,13 +7,19 @@
 
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use super::dblookup::{DbLookups, MusicalKey, Track};
-use super::net::{link_local_from_mac, Net};
-use super::pdl::{PdlTimer, Rig, UnitSpec, MIXER_NUMBER};
+use super::net::{link_local_from_mac, LINK_LOCAL_BROADCAST};
+use super::pdl::MIXER_NUMBER;
 use super::pdl_deck::Model;
-use super::wire::{Rng, Sched, Wire, MS, SEC};
-use super::{Cx, Summary};
+use super::wire::{Rng, MS, SEC};
+use super::Summary;
+use crate::device::prodjlink::track::{TrackList, Tracks, USB_SLOT};
+use crate::device::prodjlink::{build, Numbering, Setup};
+use crate::device::scenario::TimedCommand;
+use crate::device::{Command, HostAddress};
+use crate::transport::sim::{Sim, LATENCY, SPACING};
 
 /// 2024-05-17 22:00:00 UTC: the capture's first instant (no wall clock is ever read).
 pub const START_NS: i128 = 1_715_983_200 * SEC;
@@ -150,9 +156,10 @@ impl Script {
             .collect()
     }
 
-    fn device(&self, number: u8) -> &ScriptDevice {
-        match self.devices.iter().find(|d| d.number == number) {
-            Some(d) => d,
+    /// The index of device `number` in [`Script::devices`] (its node on the network).
+    fn node(&self, number: u8) -> usize {
+        match self.devices.iter().position(|d| d.number == number) {
+            Some(i) => i,
             None => panic!("script step names device {number}, which is not in the script"),
         }
     }
@@ -332,22 +339,32 @@ pub fn club_set_script() -> Script {
                 master: 1,
             },
         ),
+        // The master answers when the request reaches it, with the 0x27 first and then its
+        // status naming the requester; the requester takes the role when that status reaches
+        // it, and the old master lets go when the new one's status arrives (9.4). Each hop
+        // is the transport's delay; each second packet of a reaction one spacing later.
         (
-            handoff + 2 * MS,
+            handoff + LATENCY,
             HandoffResponse {
                 master: 1,
                 requester: 2,
             },
         ),
         (
-            handoff + 15 * MS,
+            handoff + LATENCY + SPACING,
             HandoffYield {
                 master: 1,
                 requester: 2,
             },
         ),
-        (handoff + 60 * MS, HandoffTake { requester: 2 }),
-        (handoff + 125 * MS, HandoffRelease { old_master: 1 }),
+        (
+            handoff + 2 * LATENCY + SPACING,
+            HandoffTake { requester: 2 },
+        ),
+        (
+            handoff + 3 * LATENCY + SPACING,
+            HandoffRelease { old_master: 1 },
+        ),
         (
             s(40.0),
             MetadataLookup {
@@ -381,121 +398,109 @@ pub fn club_set_script() -> Script {
     }
 }
 
-enum Timer {
-    Pdl(PdlTimer),
-    Step(usize),
-}
-
-impl From<PdlTimer> for Timer {
-    fn from(t: PdlTimer) -> Self {
-        Timer::Pdl(t)
-    }
-}
-
 /// Write the club set as pcapng.
 pub fn write<W: Write>(out: W) -> io::Result<Summary> {
     run(&club_set_script(), out)
 }
 
-/// Play `script` on a rig built from its devices.
+/// Play `script` with the device models on the simulated transport.
+///
+/// The DJ's steps become commands to the models; the handoff's answer steps (response, yield,
+/// take, release) are what the models do by themselves, at the times the script computed from
+/// the transport's delays. dbserver lookups are still scripted on both ends ([`DbLookups`])
+/// and written into the same network.
 pub fn run<W: Write>(script: &Script, out: W) -> io::Result<Summary> {
-    let mut wire = Wire::new(out, "eth0")?;
-    let mut net = Net::default();
-    let mut sched: Sched<Timer> = Sched::default();
-    let mut rng = Rng::new(SEED);
-    let spec = |d: &ScriptDevice| UnitSpec {
-        number: d.number,
-        model: d.model,
-        mac: d.mac,
-        boot_ns: script.power_on(d.number),
-        has_usb: d.has_usb,
-    };
-    let mixer = spec(script.device(MIXER_NUMBER));
-    let players: Vec<UnitSpec> = script
-        .devices
-        .iter()
-        .filter(|d| d.number != MIXER_NUMBER)
-        .map(spec)
-        .collect();
-    let mut rig = Rig::new(&mut net, &mut sched, mixer, &players);
+    let tracks: Tracks = Arc::new(TrackList(
+        script.tracks.iter().map(Track::info).collect(),
+        None,
+    ));
+    let mut sim = Sim::new(out, LINK_LOCAL_BROADCAST)?;
+    for d in &script.devices {
+        sim.add(build(Setup {
+            persona: d.model.persona(),
+            host: HostAddress {
+                ip: d.ip,
+                mac: d.mac,
+            },
+            // Every unit of the set is on AUTO and remembers its number (9.1).
+            numbering: Numbering::Auto(d.number),
+            power_on: script.power_on(d.number),
+            has_usb: d.has_usb,
+            tracks: tracks.clone(),
+        }));
+    }
+    let node = |number: u8| script.node(number);
+    let mut commands = Vec::new();
     for (i, s) in script.steps.iter().enumerate() {
-        sched.at(s.at_ns, Timer::Step(i));
-    }
-    let mut db = DbLookups::default();
-    let end = script.end_ns();
-    while let Some((t, timer)) = sched.pop() {
-        if t > end {
-            break;
-        }
-        wire.flush_through(t)?;
-        let mut cx = Cx {
-            net: &mut net,
-            wire: &mut wire,
-            sched: &mut sched,
-            rng: &mut rng,
+        let mut command = |device, command| {
+            commands.push(TimedCommand {
+                at: s.at_ns,
+                device,
+                command,
+            })
         };
-        match timer {
-            Timer::Pdl(p) => rig.fire(&mut cx, t, p),
-            Timer::Step(i) => apply(
-                &mut rig,
-                &mut db,
-                &mut cx,
-                &script.tracks,
-                t,
-                &script.steps[i].step,
-            ),
+        match s.step {
+            Step::Load { deck, track } => {
+                let t = &script.tracks[track];
+                let load = Command::Load {
+                    source: t.source_player,
+                    slot: USB_SLOT,
+                    track_id: t.rekordbox_id,
+                };
+                command(node(deck), load)
+            }
+            Step::Sync { deck } => command(node(deck), Command::Sync(true)),
+            Step::TakeMaster { deck } => command(node(deck), Command::BecomeMaster),
+            Step::HandoffRequest { requester, .. } => {
+                command(node(requester), Command::BecomeMaster)
+            }
+            Step::Play { deck } => command(node(deck), Command::Play),
+            Step::Pause { deck } => command(node(deck), Command::Pause),
+            Step::Fader { channel, on_air } => {
+                command(node(MIXER_NUMBER), Command::Fader { channel, on_air })
+            }
+            Step::MetadataLookup { .. } | Step::CloseConnections => sim.at_hook(s.at_ns, i),
+            Step::PowerOn { .. }
+            | Step::HandoffResponse { .. }
+            | Step::HandoffYield { .. }
+            | Step::HandoffTake { .. }
+            | Step::HandoffRelease { .. }
+            | Step::End => {}
         }
     }
-    let (_, frames, bytes) = wire.finish()?;
-    Ok(Summary {
-        frames,
-        bytes,
-        duration_ns: end - script.start_ns,
-    })
-}
-
-/// Carry out one step at `t` on the rig (and its dbserver connections).
-pub(crate) fn apply<W: Write, T: From<PdlTimer>>(
-    rig: &mut Rig,
-    db: &mut DbLookups,
-    cx: &mut Cx<'_, W, T>,
-    tracks: &[Track],
-    t: i128,
-    step: &Step,
-) {
-    match *step {
-        // Boots were scheduled from the devices' power-on times.
-        Step::PowerOn { .. } | Step::End => {}
+    sim.schedule(commands);
+    let mut db = DbLookups::default();
+    let mut rng = Rng::new(SEED);
+    let end = script.end_ns();
+    sim.run_with(end + 1, |sim, t, i| match script.steps[i].step {
         Step::MetadataLookup {
             client,
             server,
             track,
         } => {
+            let (c, s) = (sim.host_of(node(client)), sim.host_of(node(server)));
             db.lookup(
-                cx.net,
-                cx.wire,
-                cx.rng,
+                &mut sim.net,
+                &mut sim.wire,
+                &mut rng,
                 t,
-                (client, rig.host_of(client)),
-                (server, rig.host_of(server)),
-                &tracks[track],
+                (client, c),
+                (server, s),
+                &script.tracks[track],
             );
         }
-        Step::Load { deck, track } => {
-            rig.load(cx, t, deck, tracks[track].clone(), track as u16 + 1)
-        }
-        Step::Sync { deck } => rig.sync(cx, t, deck, true),
-        Step::TakeMaster { deck } => rig.take_master(cx, t, deck),
-        Step::Play { deck } => rig.play(cx, t, deck),
-        Step::Pause { deck } => rig.pause(cx, t, deck),
-        Step::Fader { channel, on_air } => rig.fader(cx, t, channel, on_air),
-        Step::HandoffRequest { requester, master } => rig.handoff_request(cx, t, requester, master),
-        Step::HandoffResponse { master, requester } => {
-            rig.handoff_response(cx, t, master, requester)
-        }
-        Step::HandoffYield { master, requester } => rig.handoff_yield(cx, t, master, requester),
-        Step::HandoffTake { requester } => rig.handoff_take(cx, t, requester),
-        Step::HandoffRelease { old_master } => rig.handoff_release(cx, t, old_master),
-        Step::CloseConnections => db.close_all(cx.net, cx.wire, t),
+        Step::CloseConnections => db.close_all(&mut sim.net, &mut sim.wire, t),
+        _ => {}
+    })?;
+    if let Some((at, device, command)) = sim.refused.first() {
+        return Err(io::Error::other(format!(
+            "the club set's step at {at} ns asked device {device} to {command}, which it cannot"
+        )));
     }
+    let (_, frames, bytes) = sim.finish()?;
+    Ok(Summary {
+        frames,
+        bytes,
+        duration_ns: end - script.start_ns,
+    })
 }

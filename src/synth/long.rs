@@ -10,10 +10,11 @@
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
-use super::club_set::{apply as apply_pdl, Step};
+use super::club_set::Step;
 use super::dblookup::{DbLookups, MusicalKey, Track};
 use super::net::{Dir, HostId, Net, Raw, TcpFlow, To};
 use super::noise::{self, NFS_READ_SIZE};
+use super::pdl::apply as apply_pdl;
 use super::pdl::{PdlTimer, Rig, UnitSpec, MIXER_NUMBER};
 use super::pdl_deck::Model;
 use super::slq::{SlqRig, SlqSpec, SlqTimer};

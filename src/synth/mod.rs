@@ -6,10 +6,12 @@
 //!   [`club_set::club_set_script`] is the ground truth the session tests compare against.
 //! * [`stagelinq_set`]: an SC6000 and an X1800 mixer over StageLinQ (discovery, directory,
 //!   StateMap, BeatInfo) playing two tracks with a crossfade; also scripted.
+//! * [`rig`]: the emulator's default scenario played by the device models on the simulated
+//!   transport (CDJ-3000, CDJ-2000NXS2, DJM-900NXS2, rekordbox); `--duration` sets its length.
 //! * [`long`]: hours of mixed traffic (four players, a mixer, StageLinQ units, NFS, mDNS, ARP,
 //!   HTTP) sized by `--size` and/or `--duration`, written fast enough for gigabyte files.
 //!
-//! Shared parts: [`wire`] (time-ordered frame queue into pcapng, scheduler, seeded jitter),
+//! Shared parts (the first two in `transport::sim`): [`wire`] (time-ordered frame queue into pcapng, scheduler, seeded jitter),
 //! [`net`] (hosts, UDP and TCP frames via etherparse), [`pdl`]/[`pdl_deck`] (Pro DJ Link units
 //! and what the DJ does to them), [`dblookup`] (tracks and dbserver metadata lookups), [`slq`]
 //! (StageLinQ units), [`noise`] (the non-DJ traffic of `long`). Timestamps start at a fixed
@@ -24,14 +26,17 @@
 pub mod club_set;
 pub mod dblookup;
 pub mod long;
-pub mod net;
 pub mod noise;
 pub mod pdl;
 pub mod pdl_deck;
+pub mod rig;
 pub mod slq;
 pub mod slq_deck;
 pub mod stagelinq_set;
-pub mod wire;
+
+/// The virtual network and the pcapng output moved to the simulated transport; scenarios
+/// reach them under their old names.
+pub use crate::transport::sim::{net, wire};
 
 #[cfg(test)]
 mod tests;
@@ -55,16 +60,19 @@ pub enum Scenario {
     ClubSet,
     StageLinq,
     Long,
+    /// The emulator's default scenario on the device models (`rig`).
+    Rig,
 }
 
 impl Scenario {
-    pub const NAMES: [&'static str; 3] = ["club-set", "stagelinq", "long"];
+    pub const NAMES: [&'static str; 4] = ["club-set", "stagelinq", "long", "rig"];
 
     pub fn from_name(name: &str) -> Option<Scenario> {
         match name {
             "club-set" => Some(Scenario::ClubSet),
             "stagelinq" => Some(Scenario::StageLinq),
             "long" => Some(Scenario::Long),
+            "rig" => Some(Scenario::Rig),
             _ => None,
         }
     }
@@ -92,6 +100,7 @@ pub fn generate<W: Write>(scenario: Scenario, limits: Limits, out: W) -> io::Res
         Scenario::ClubSet => club_set::write(out),
         Scenario::StageLinq => stagelinq_set::write(out),
         Scenario::Long => long::write(limits, out),
+        Scenario::Rig => rig::write(limits.max_duration_ns, out),
     }
 }
 

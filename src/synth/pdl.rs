@@ -152,7 +152,7 @@ impl Rig {
                     host: host(net, p),
                     boot_ns: p.boot_ns,
                     deck: Deck::default(),
-                    status: status_template(p.model, p.number, p.has_usb),
+                    status: status_template(p.model.persona(), p.number, p.has_usb),
                     packet_counter: 0,
                     beat_gen: 0,
                     pos_gen: 0,
@@ -261,7 +261,7 @@ impl Rig {
                 if gen != p.pos_gen || p.deck.track.is_none() {
                     return;
                 }
-                let pos = position_packet(p.number, &p.deck, t);
+                let pos = position_packet(p.model.name(), p.number, &p.deck, t);
                 let sport = cx.net.ephemeral_port(p.host);
                 cx.net
                     .udp(cx.wire, t, p.host, sport, To::Subnet, BEAT_PORT, &[&pos]);
@@ -448,7 +448,13 @@ impl Rig {
             Unit::Player(i) => {
                 let p = &mut self.players[i];
                 p.packet_counter += 1;
-                fill_status(&mut p.status, p.model, &p.deck, t, p.packet_counter);
+                fill_status(
+                    &mut p.status,
+                    p.model.persona(),
+                    &p.deck,
+                    t,
+                    p.packet_counter,
+                );
                 for (j, peer) in peers.iter().enumerate() {
                     let ts = t + j as i128 * 25 * US;
                     let sport = cx.net.ephemeral_port(p.host);
@@ -494,7 +500,7 @@ impl Rig {
             return;
         }
         let k = p.deck.next_beat_from(t - MS);
-        let beat = beat_packet(p.model, p.number, &p.deck, k);
+        let beat = beat_packet(p.model.name(), p.number, &p.deck, k);
         // A few hundred µs of network and CPU jitter on each beat, never accumulating.
         let sent = t + cx.rng.below(200) as i128 * US;
         self.broadcast_beat(cx, sent, Unit::Player(player), &beat);
@@ -549,3 +555,4 @@ impl Rig {
 
 #[path = "pdl_actions.rs"]
 mod actions;
+pub(crate) use actions::apply;

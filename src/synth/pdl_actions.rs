@@ -6,7 +6,8 @@ use std::io::Write;
 
 use crate::prodjlink::{MasterHandoffRequest, MasterHandoffResponse};
 
-use super::super::dblookup::Track;
+use super::super::club_set::Step;
+use super::super::dblookup::{DbLookups, Track};
 use super::super::net::To;
 use super::super::pdl_deck::{beat_in_bar, Model};
 use super::super::wire::MS;
@@ -46,7 +47,7 @@ impl Rig {
         p.deck.paused = false;
         p.deck.pitch_pct = 0.0;
         p.deck.cue_to(t, track.first_beat_ms as f64);
-        p.deck.track = Some(track);
+        p.deck.track = Some(track.info());
         p.deck.track_number = track_number;
         p.deck.loading = true;
         p.deck.load_marker = true;
@@ -99,7 +100,7 @@ impl Rig {
         let d = &mut self.players[i].deck;
         d.reanchor(t);
         d.sync = on;
-        if let (true, Some(target), Some(bpm)) = (on, target, d.track.as_ref().map(Track::bpm)) {
+        if let (true, Some(target), Some(bpm)) = (on, target, d.track.as_ref().map(|t| t.bpm())) {
             d.pitch_pct = (target / bpm - 1.0) * 100.0;
         }
         self.restart_streams(cx, t, i);
@@ -207,5 +208,52 @@ impl Rig {
             p.deck.on_air = on;
         }
         self.send_on_air(cx, t);
+    }
+}
+
+/// Carry out one club-set step at `t` on the scripted rig (and its dbserver connections): the
+/// `long` scenario's Pro DJ Link part.
+pub(crate) fn apply<W: Write, T: From<PdlTimer>>(
+    rig: &mut Rig,
+    db: &mut DbLookups,
+    cx: &mut Cx<'_, W, T>,
+    tracks: &[Track],
+    t: i128,
+    step: &Step,
+) {
+    match *step {
+        // Boots were scheduled from the devices' power-on times.
+        Step::PowerOn { .. } | Step::End => {}
+        Step::MetadataLookup {
+            client,
+            server,
+            track,
+        } => {
+            db.lookup(
+                cx.net,
+                cx.wire,
+                cx.rng,
+                t,
+                (client, rig.host_of(client)),
+                (server, rig.host_of(server)),
+                &tracks[track],
+            );
+        }
+        Step::Load { deck, track } => {
+            rig.load(cx, t, deck, tracks[track].clone(), track as u16 + 1)
+        }
+        Step::Sync { deck } => rig.sync(cx, t, deck, true),
+        Step::TakeMaster { deck } => rig.take_master(cx, t, deck),
+        Step::Play { deck } => rig.play(cx, t, deck),
+        Step::Pause { deck } => rig.pause(cx, t, deck),
+        Step::Fader { channel, on_air } => rig.fader(cx, t, channel, on_air),
+        Step::HandoffRequest { requester, master } => rig.handoff_request(cx, t, requester, master),
+        Step::HandoffResponse { master, requester } => {
+            rig.handoff_response(cx, t, master, requester)
+        }
+        Step::HandoffYield { master, requester } => rig.handoff_yield(cx, t, master, requester),
+        Step::HandoffTake { requester } => rig.handoff_take(cx, t, requester),
+        Step::HandoffRelease { old_master } => rig.handoff_release(cx, t, old_master),
+        Step::CloseConnections => db.close_all(cx.net, cx.wire, t),
     }
 }

@@ -111,6 +111,8 @@ pub enum To {
 pub struct Net {
     pub hosts: Vec<Host>,
     scratch: Vec<u8>,
+    /// The subnet's broadcast address ([`To::Subnet`]); None: 169.254.255.255.
+    pub subnet_broadcast: Option<Ipv4Addr>,
 }
 
 impl Net {
@@ -146,7 +148,10 @@ impl Net {
     fn dest(&self, to: To) -> ([u8; 6], Ipv4Addr) {
         match to {
             To::Host(h) => (self.hosts[h.0].mac, self.hosts[h.0].ip),
-            To::Subnet => (BROADCAST_MAC, LINK_LOCAL_BROADCAST),
+            To::Subnet => (
+                BROADCAST_MAC,
+                self.subnet_broadcast.unwrap_or(LINK_LOCAL_BROADCAST),
+            ),
             To::Limited => (BROADCAST_MAC, Ipv4Addr::BROADCAST),
             To::Multicast(ip) => {
                 let o = ip.octets();
