@@ -59,8 +59,9 @@ pub struct Player {
     pub deck: u32,
     pub name: Option<String>,
     pub state: PlayerState,
-    pub events: Vec<PlayerEvent>,
-    /// Events beyond [`super::limits::MAX_EVENTS`], not kept.
+    /// The first and the newest events ([`super::limits::PlayerEvents`]).
+    pub events: super::limits::PlayerEvents<PlayerEvent>,
+    /// Events that fell out between the first and the newest.
     pub omitted_events: u64,
     /// The tempo the last tempo event (or the first reading) reported, and the track it was
     /// read on; a tempo change is measured from it.
@@ -178,24 +179,21 @@ impl Player {
             deck: deck_of(device, name.as_deref()),
             name,
             state: PlayerState::default(),
-            events: Vec::new(),
+            events: Default::default(),
             omitted_events: 0,
             reported: None,
         }
     }
 
     fn push(&mut self, r: &Record<'_>, event: &'static str, text: String) {
-        if self.events.len() >= super::limits::MAX_EVENTS {
-            self.omitted_events += 1;
-            return;
-        }
-        self.events.push(PlayerEvent {
+        let fell_out = self.events.push(PlayerEvent {
             frame: r.frame,
             ts: super::ts(r.ts_ns),
             ts_ns: r.ts_ns,
             event,
             text,
         });
+        self.omitted_events += u64::from(fell_out);
     }
 
     fn label(&self) -> String {
