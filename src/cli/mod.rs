@@ -6,6 +6,7 @@
 
 mod progress;
 mod read;
+mod replay;
 mod shell;
 mod story;
 mod synth;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Write a made-up capture of a DJ set, built with the same message types `read` decodes.
     #[command(after_help = synth::AFTER_HELP)]
     Synth(SynthArgs),
+    /// Emulated DJ gear on the network: `--as cdj-3000,cdj-3000,djm-900nxs2`.
+    #[command(after_help = replay::AFTER_HELP)]
+    Replay(replay::ReplayArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
     Completions {
         #[arg(value_enum)]
@@ -175,6 +179,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Read(args) => read::run(&args, cli.color),
         Command::TcpStreams { file } => tcp_streams::run(&file),
         Command::Synth(args) => synth::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
     }

@@ -290,7 +290,9 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
         Some(if v as usize == n {
             format!("{v} bytes in all, as received")
         } else {
-            format!("declares {v} bytes in all, but the packet has {n}")
+            format!(
+                "declares {v} bytes in all, but the packet has {n} (see length_note or malformed)"
+            )
         })
     });
 }
@@ -313,7 +315,7 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
     w.uint_with("subtype", SUBTYPE, |v| {
         Some(format!(
-            "{v:02x}: tells whether the length counts the whole packet or what follows the header (03-06 on CDJ status)"
+            "{v:02x}: tells whether the length counts the whole packet or what follows the header (03-06 on CDJ status, 08 on the CDJ-3000X's)"
         ))
     });
     if let Some(d) = w.uint("device", DEVICE) {
@@ -341,7 +343,7 @@ fn length_meaning(v: usize, n: usize) -> String {
     } else if v == n {
         format!("{v} bytes in all, as received")
     } else {
-        format!("declares {v}, but the packet has {n} bytes (tolerated)")
+        format!("declares {v}, but the packet has {n} bytes (see length_note or malformed)")
     }
 }
 
@@ -362,7 +364,8 @@ pub(crate) fn dissect_peer(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
 }
 
-/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM.
+/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM or with a pitch no
+/// player sends (plausible.rs).
 pub(crate) fn effective_bpm(
     b: &[u8],
     bpm: std::ops::Range<usize>,
@@ -372,7 +375,7 @@ pub(crate) fn effective_bpm(
         b.get(bpm).map(crate::dissect::be_uint),
         b.get(pitch).map(|p| crate::dissect::be_uint(p) as u32),
     ) {
-        (Some(bpm), Some(pitch)) if bpm != 0xffff => {
+        (Some(bpm), Some(pitch)) if bpm != 0xffff && super::plausible::pitch_raw(pitch) => {
             Value::round(bpm as f64 / 100.0 * pitch as f64 / 1_048_576.0, 2)
         }
         _ => Value::Null,

@@ -28,8 +28,9 @@ pub struct NowPlayingChange {
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct NowPlaying {
     pub current: Option<NowPlayingEntry>,
-    pub history: Vec<NowPlayingChange>,
-    /// Changes beyond [`super::limits::MAX_EVENTS`], not kept in `history`.
+    /// The first and the newest changes ([`super::limits::Changes`]).
+    pub history: super::limits::Changes<NowPlayingChange>,
+    /// Changes that fell out of `history` between the first and the newest.
     #[serde(skip)]
     pub omitted: u64,
 }
@@ -123,12 +124,7 @@ impl NowPlaying {
                 ts: super::ts(ts_ns),
                 entry: best.clone(),
             };
-            super::limits::push(
-                &mut self.history,
-                change,
-                super::limits::MAX_EVENTS,
-                &mut self.omitted,
-            );
+            self.omitted += u64::from(self.history.push(change));
         }
         // Keep the tempo fresh without calling it a change.
         self.current = best;

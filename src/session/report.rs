@@ -4,6 +4,7 @@
 use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 use serde_json::{json, Value as Json};
 
+use super::limits::Shown;
 use super::Session;
 
 /// Columns whose values are never wrapped: addresses, times, numbers and counts (a split IP or
@@ -145,15 +146,18 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     if !s.devices.claims.is_empty() {
         out.push_str("\nNumber claims (times UTC)\n");
         let mut t = table(&["frame", "time", "from", "step", "number", "what"], width);
-        for c in &s.devices.claims {
-            t.add_row(vec![
-                c.frame.to_string(),
-                short_ts(&c.ts),
-                c.ip.to_string(),
-                c.step.clone(),
-                opt(&c.number),
-                c.text.clone(),
-            ]);
+        for c in s.devices.claims.shown() {
+            t.add_row(match c {
+                Shown::Entry(c) => vec![
+                    c.frame.to_string(),
+                    short_ts(&c.ts),
+                    c.ip.to_string(),
+                    c.step.clone(),
+                    opt(&c.number),
+                    c.text.clone(),
+                ],
+                Shown::Gap(n) => gap_row(6, n, "claims"),
+            });
         }
         out.push_str(&t.to_string());
         out.push('\n');
@@ -166,19 +170,22 @@ pub fn summary_text(s: &Session, width: u16) -> String {
             p.name.as_deref().unwrap_or("?"),
             p.device,
             p.ip,
-            plural(p.events.len(), "event", "events")
+            plural(p.events.total() as usize, "event", "events")
         ));
         if p.events.is_empty() {
             continue;
         }
         let mut t = table(&["frame", "time", "event", "what"], width);
-        for e in &p.events {
-            t.add_row(vec![
-                e.frame.to_string(),
-                short_ts(&e.ts),
-                e.event.to_string(),
-                e.text.clone(),
-            ]);
+        for e in p.events.shown() {
+            t.add_row(match e {
+                Shown::Entry(e) => vec![
+                    e.frame.to_string(),
+                    short_ts(&e.ts),
+                    e.event.to_string(),
+                    e.text.clone(),
+                ],
+                Shown::Gap(n) => gap_row(4, n, "events"),
+            });
         }
         out.push_str(&t.to_string());
         out.push('\n');
@@ -187,13 +194,16 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     if !s.master_history.is_empty() {
         out.push_str("\nTempo master (times UTC)\n");
         let mut t = table(&["frame", "time", "master", "what"], width);
-        for m in &s.master_history {
-            t.add_row(vec![
-                m.frame.to_string(),
-                short_ts(&m.ts),
-                opt(&m.player),
-                m.text.clone(),
-            ]);
+        for m in s.master_history.shown() {
+            t.add_row(match m {
+                Shown::Entry(m) => vec![
+                    m.frame.to_string(),
+                    short_ts(&m.ts),
+                    opt(&m.player),
+                    m.text.clone(),
+                ],
+                Shown::Gap(n) => gap_row(4, n, "changes"),
+            });
         }
         out.push_str(&t.to_string());
         out.push('\n');
@@ -201,6 +211,13 @@ pub fn summary_text(s: &Session, width: u16) -> String {
 
     if !s.dbserver.is_empty() {
         out.push_str("\ndbserver sessions\n");
+        if s.connections_left_out > 0 {
+            out.push_str(&format!(
+                "({} more connections left out: the first {} and the newest are kept)\n",
+                s.connections_left_out,
+                super::limits::FIRST_CONNECTIONS
+            ));
+        }
         let mut t = table(
             &[
                 "client", "server", "requests", "answers", "errors", "mean ms", "worst ms",
@@ -294,10 +311,15 @@ pub fn summary_text(s: &Session, width: u16) -> String {
     let omitted = s.omitted_total();
     if omitted > 0 {
         out.push_str(&format!(
-            "\n{omitted} devices, events or entries were not kept: the story's bounds (devices {}, players {}, events {}) were reached\n",
+            "\n{omitted} devices, events or entries were not kept: the story's bounds were reached (devices {}, players {}, dbserver connections {}, tracks {}; of each list of events the first and the newest are kept: timeline {}, claims and changes {}, events per player {}, exchanges per connection {})\n",
             super::limits::MAX_DEVICES,
             super::limits::MAX_PLAYERS,
-            super::limits::MAX_EVENTS
+            super::limits::MAX_CONNECTIONS,
+            super::limits::MAX_TRACKS,
+            super::limits::Timeline::<()>::CAPACITY,
+            super::limits::Changes::<()>::CAPACITY,
+            super::limits::PlayerEvents::<()>::CAPACITY,
+            super::limits::Exchanges::<()>::CAPACITY,
         ));
     }
 
@@ -307,6 +329,15 @@ pub fn summary_text(s: &Session, width: u16) -> String {
         None => out.push_str("nothing on air\n"),
     }
     out
+}
+
+/// The table row standing for `n` entries left out between the first and the newest.
+fn gap_row(columns: usize, n: u64, what: &str) -> Vec<String> {
+    let mut row = vec!["...".to_string(); columns - 1];
+    row.push(format!(
+        "{n} {what} left out (the first and the newest are kept)"
+    ));
+    row
 }
 
 /// `2017-07-14T01:00:58.466175000Z` -> `01:00:58.466`
@@ -354,13 +385,18 @@ pub fn summary_json(s: &Session) -> Json {
 pub fn timeline_text(s: &Session) -> String {
     let start = s.first_ns.unwrap_or(0);
     let mut out = String::new();
-    for e in &s.timeline {
-        out.push_str(&format!(
-            "{:>11.6}  {}  {}\n",
-            (e.ts_ns - start) as f64 / 1e9,
-            short_ts(&e.ts),
-            e.text
-        ));
+    for e in s.timeline.shown() {
+        match e {
+            Shown::Entry(e) => out.push_str(&format!(
+                "{:>11.6}  {}  {}\n",
+                (e.ts_ns - start) as f64 / 1e9,
+                short_ts(&e.ts),
+                e.text
+            )),
+            Shown::Gap(n) => out.push_str(&format!(
+                "        ...  ...           {n} lines left out (the first and the newest are kept)\n"
+            )),
+        }
     }
     out
 }
@@ -370,6 +406,14 @@ pub fn conversations_text(s: &Session) -> String {
     let mut out = String::new();
     if s.dbserver.is_empty() {
         out.push_str("no dbserver conversations in this capture\n");
+    }
+    if s.connections_left_out > 0 {
+        out.push_str(&format!(
+            "{} dbserver connections left out: the first {} and the newest {} are shown\n\n",
+            s.connections_left_out,
+            super::limits::FIRST_CONNECTIONS,
+            super::limits::MAX_CONNECTIONS - super::limits::FIRST_CONNECTIONS
+        ));
     }
     for d in s.dbserver.values() {
         out.push_str(&format!(
@@ -386,7 +430,16 @@ pub fn conversations_text(s: &Session) -> String {
                 .map(|v| format!("{v:.2} ms"))
                 .unwrap_or_else(|| "-".into()),
         ));
-        for e in &d.exchanges {
+        for e in d.exchanges.shown() {
+            let e = match e {
+                Shown::Entry(e) => e,
+                Shown::Gap(n) => {
+                    out.push_str(&format!(
+                        "  ...  {n} exchanges left out (the first and the newest are kept)\n"
+                    ));
+                    continue;
+                }
+            };
             let lat = e
                 .latency_ms
                 .map(|l| format!(" ({l:.1} ms)"))

@@ -410,7 +410,10 @@ pub fn write<W: Write>(out: W) -> io::Result<Summary> {
 /// the transport's delays. dbserver lookups are still scripted on both ends ([`DbLookups`])
 /// and written into the same network.
 pub fn run<W: Write>(script: &Script, out: W) -> io::Result<Summary> {
-    let tracks: Tracks = Arc::new(TrackList(script.tracks.iter().map(Track::info).collect()));
+    let tracks: Tracks = Arc::new(TrackList(
+        script.tracks.iter().map(Track::info).collect(),
+        None,
+    ));
     let mut sim = Sim::new(out, LINK_LOCAL_BROADCAST)?;
     for d in &script.devices {
         sim.add(build(Setup {

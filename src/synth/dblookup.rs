@@ -14,43 +14,8 @@ use crate::dbserver::{port_query, DbString, Greeting, Message, PortAnswer, PortQ
 use super::net::{Dir, HostId, Net, Payload, TcpFlow};
 use super::wire::{Rng, Wire, MS, US};
 
-/// A musical key as rekordbox names it and the CDJ-3000 status encodes it (prodjlink.md 4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MusicalKey {
-    /// 0 = C ... 11 = B.
-    pub note: u8,
-    pub minor: bool,
-}
-
-const NOTE_NAMES: [&str; 12] = [
-    "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
-];
-
-impl MusicalKey {
-    /// `Am`, `F#`, `Eb`...
-    pub fn text(self) -> String {
-        let name = NOTE_NAMES[(self.note % 12) as usize];
-        format!("{name}{}", if self.minor { "m" } else { "" })
-    }
-
-    /// The CDJ-3000 key fields: note, `00` minor / `01` major, accidental `01` sharp / `ff`
-    /// flat / `00` natural.
-    pub fn cdj3000(self) -> crate::prodjlink::Key {
-        let name = NOTE_NAMES[(self.note % 12) as usize];
-        let accidental = if name.ends_with('#') {
-            0x01
-        } else if name.len() > 1 {
-            0xff
-        } else {
-            0x00
-        };
-        crate::prodjlink::Key {
-            note: self.note % 12,
-            mode: u8::from(!self.minor),
-            accidental,
-        }
-    }
-}
+/// The library's key type, shared with the device models (`device::library`).
+pub use crate::device::library::MusicalKey;
 
 /// A track on some player's USB stick, with what rekordbox knows about it.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::net::SocketAddrV4;
 use super::persona::{MIXER_NUMBER, STATUS_EVERY};
 use super::presence::Presence;
 use super::{
-    parse, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT,
+    receive, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT,
 };
 use crate::device::{
     Command, ConnId, Destination, Device, HostAddress, Nanos, Note, Outbox, StreamEvent, MS,
@@ -243,17 +243,11 @@ impl Device for Mixer {
         payload: &[u8],
         out: &mut Outbox,
     ) {
-        let Some(packet) = parse(to.port(), payload) else {
+        let Some(packet) = receive(&mut self.presence, now, from, to, payload, out) else {
             return;
         };
         if to.port() == ANNOUNCE_PORT {
-            self.presence.on_announce(now, from, &packet, out);
-            if self.presence.is_up() && *from.ip() != self.presence.host.ip {
-                self.assign(now, from, &packet, out);
-            }
-            return;
-        }
-        if !self.presence.is_up() || *from.ip() == self.presence.host.ip {
+            self.assign(now, from, &packet, out);
             return;
         }
         match packet {

@@ -15,18 +15,21 @@
 //! reaches a model is parsed with [`crate::prodjlink::Packet::parse`]: garbage is dropped
 //! without a panic, a truncated packet likewise.
 
+pub mod db_service;
 pub mod deck;
 pub mod mixer;
 pub mod opus_quad;
 pub mod peers;
 pub mod persona;
+pub mod phrases;
 pub mod player;
 mod player_input;
-pub mod port_query;
 pub mod presence;
 pub mod rekordbox;
 pub mod track;
 
+#[cfg(test)]
+mod player_tests;
 #[cfg(test)]
 mod tests;
 
@@ -46,13 +49,31 @@ pub const BEAT_PORT: u16 = 50001;
 pub const STATUS_PORT: u16 = 50002;
 /// The dbserver port query (7.1).
 pub const DB_QUERY_PORT: u16 = 12523;
-/// The port the query answers with: 1051 on every player seen (7.1).
-pub const DB_PORT: u16 = 1051;
+/// The port a player's query answers with: 1051 on every player seen (7.1).
+pub const DB_PORT: u16 = crate::device::dbserver::rules::CDJ_PORT;
 
 /// Parse a datagram that reached a device on `port`; None for anything that is not a
 /// well-formed Pro DJ Link packet (garbage, truncation): dropped as a real unit drops it.
 pub(crate) fn parse(port: u16, payload: &[u8]) -> Option<Packet> {
     Packet::parse(port, payload).ok()
+}
+
+/// The front of every model's `on_datagram`: parse (garbage and truncation dropped, 0 bytes
+/// kept), hand port-50000 packets to the presence. Returns the packet when the model itself
+/// should look at it: once the model is up, and never its own broadcasts.
+pub(crate) fn receive(
+    presence: &mut presence::Presence,
+    now: Nanos,
+    from: SocketAddrV4,
+    to: SocketAddrV4,
+    payload: &[u8],
+    out: &mut Outbox,
+) -> Option<Packet> {
+    let packet = parse(to.port(), payload)?;
+    if to.port() == ANNOUNCE_PORT {
+        presence.on_announce(now, from, &packet, out);
+    }
+    (presence.is_up() && *from.ip() != presence.host.ip).then_some(packet)
 }
 
 pub(crate) fn unicast(to: std::net::Ipv4Addr, port: u16) -> Destination {

@@ -10,8 +10,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use super::deck::{fill_status, status_template, Deck};
 use super::persona::STATUS_EVERY;
 use super::presence::Presence;
-use super::track::{TrackInfo, USB_SLOT};
-use super::{parse, unicast, Numbering, Setup, Tracks, ANNOUNCE_PORT, STATUS_PORT};
+use super::track::{resolve_load, TrackInfo};
+use super::{receive, unicast, Numbering, Setup, Tracks, ANNOUNCE_PORT, STATUS_PORT};
 use crate::device::{
     Command, ConnId, Device, HostAddress, Nanos, Note, Outbox, Output, StreamEvent, MS,
 };
@@ -122,14 +122,9 @@ impl OpusQuad {
                 slot,
                 track_id,
             } => {
-                let slot = if slot == 0 { USB_SLOT } else { slot };
-                // Source 0: the unit's own media.
-                let source = if source == 0 {
-                    self.presence.number()
-                } else {
-                    source
-                };
-                let Some(t) = self.tracks.track(source, slot, track_id) else {
+                let own = self.presence.number();
+                let Some(t) = resolve_load(self.tracks.as_ref(), own, source, slot, track_id)
+                else {
                     return false;
                 };
                 let art: TrackInfo = t.clone();
@@ -209,21 +204,17 @@ impl Device for OpusQuad {
         payload: &[u8],
         out: &mut Outbox,
     ) {
-        let Some(packet) = parse(to.port(), payload) else {
+        let Some(packet) = receive(&mut self.presence, now, from, to, payload, out) else {
             return;
         };
         if to.port() == ANNOUNCE_PORT {
-            self.presence.on_announce(now, from, &packet, out);
+            // A rekordbox (lighting) peer: start the handshake (9.5).
             if let Packet::KeepAlive(k) = &packet {
-                // A rekordbox (lighting) peer: start the handshake (9.5).
-                if k.device_type == 4 && self.client.is_none() && self.presence.is_up() {
+                if k.device_type == 4 && self.client.is_none() {
                     self.client = Some((k.ip, false));
                     self.hello_due = Some(now);
                 }
             }
-            return;
-        }
-        if !self.presence.is_up() {
             return;
         }
         match packet {

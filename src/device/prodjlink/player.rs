@@ -9,11 +9,11 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+use super::db_service::DbService;
 use super::deck::{beat_in_bar, beat_packet, fill_status, position_packet, status_template, Deck};
 use super::persona::{PRECISE_POSITION_EVERY, STATUS_EVERY};
-use super::port_query::PortQueries;
 use super::presence::Presence;
-use super::track::{TrackInfo, Tracks, USB_SLOT};
+use super::track::{resolve_load, TrackInfo, Tracks, USB_SLOT};
 use super::{send_to_peers, unicast, Numbering, Setup, BEAT_PORT, STATUS_PORT};
 use crate::device::{
     Command, ConnId, Destination, Device, HostAddress, Nanos, Note, Outbox, StreamEvent, MS,
@@ -53,8 +53,10 @@ pub struct Player {
     /// The master we asked for the role (9.4 step 1), until we hold it.
     pub(crate) asked_master: Option<u8>,
     pub(crate) has_usb: bool,
+    media_announced: bool,
     listening: bool,
-    query: PortQueries,
+    /// The dbserver, when the tracks come with a library to serve (7).
+    db: Option<DbService>,
     /// My Settings last pushed by rekordbox (4.1 kind 34).
     pub(crate) my_settings: Option<[u8; 0x24]>,
 }
@@ -63,6 +65,10 @@ impl Player {
     pub fn new(s: Setup) -> Self {
         let number = s.numbering.number();
         let fixed = matches!(s.numbering, Numbering::Fixed(_));
+        let db = s
+            .tracks
+            .library()
+            .and_then(|lib| DbService::new(s.persona, number, lib));
         Player {
             presence: Presence::new(s.persona, s.host, number, fixed, s.power_on),
             tracks: s.tracks,
@@ -76,8 +82,9 @@ impl Player {
             others: Vec::new(),
             asked_master: None,
             has_usb: s.has_usb,
+            media_announced: false,
             listening: false,
-            query: PortQueries::default(),
+            db,
             my_settings: None,
         }
     }
@@ -305,12 +312,13 @@ impl Device for Player {
             // Status starts with the keep-alives, each unit at its own phase.
             let phase = 20 * MS + (self.presence.host.mac[5] as Nanos % 150) * MS;
             self.status_due = Some(now + phase);
-            if !self.listening {
+            if let (false, Some(db)) = (self.listening, self.db.as_mut()) {
                 // The dbserver answers once the player is on the network (7.1).
                 self.listening = true;
-                out.push(crate::device::Output::Listen {
-                    port: super::DB_QUERY_PORT,
-                });
+                db.renumber(self.presence.number());
+                for port in db.ports() {
+                    out.push(crate::device::Output::Listen { port });
+                }
             }
         }
         if self.load_done_at.is_some_and(|t| t <= now) {
@@ -333,6 +341,14 @@ impl Device for Player {
             }
         }
         if let Some(t) = self.status_due.filter(|t| *t <= now) {
+            if !self.media_announced {
+                // The stick was in at power-on: it is announced with the first status round.
+                self.media_announced = true;
+                if self.has_usb && self.presence.persona.announces_media {
+                    let r = self.media_response(USB_SLOT);
+                    out.datagram(0, Destination::Broadcast(STATUS_PORT), r.to_bytes());
+                }
+            }
             self.send_status(now, out);
             self.status_due = Some(t + STATUS_EVERY);
         }
@@ -349,8 +365,15 @@ impl Device for Player {
         self.input(now, from, to.port(), payload, out);
     }
 
-    fn on_stream(&mut self, _now: Nanos, conn: ConnId, event: StreamEvent<'_>, out: &mut Outbox) {
-        self.query.on_stream(conn, event, out);
+    fn on_stream(&mut self, now: Nanos, conn: ConnId, event: StreamEvent<'_>, out: &mut Outbox) {
+        match self.db.as_mut() {
+            Some(db) => db.on_stream(now, conn, event, out, &mut self.presence.notes),
+            None => {
+                if let StreamEvent::Accepted { .. } = event {
+                    out.push(crate::device::Output::Close { conn });
+                }
+            }
+        }
     }
 
     fn command(&mut self, now: Nanos, command: &Command, out: &mut Outbox) -> bool {
@@ -360,14 +383,8 @@ impl Device for Player {
                 slot,
                 track_id,
             } => {
-                let slot = if slot == 0 { USB_SLOT } else { slot };
-                // Source 0: the unit's own media.
-                let source = if source == 0 {
-                    self.presence.number()
-                } else {
-                    source
-                };
-                match self.tracks.track(source, slot, track_id) {
+                let own = self.presence.number();
+                match resolve_load(self.tracks.as_ref(), own, source, slot, track_id) {
                     Some(t) => {
                         self.load(now, t, out);
                         true

@@ -6,11 +6,13 @@
 
 use std::net::SocketAddrV4;
 
+use super::db_service::DbService;
+use super::opus_quad::FIRST_DECK as FIRST_OPUS_DECK;
 use super::persona::{REKORDBOX_NUMBER, STATUS_EVERY};
 use super::presence::Presence;
-use super::{parse, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, STATUS_PORT};
+use super::{receive, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, STATUS_PORT};
 use crate::device::{ConnId, Device, HostAddress, Nanos, Note, Outbox, Output, StreamEvent, MS};
-use crate::prodjlink::{LightingReply, MixerStatus, Packet};
+use crate::prodjlink::{BinaryDataRequest, LightingReply, MixerStatus, Packet};
 
 /// The host name rekordbox puts in its 0x11 reply.
 const HOST_NAME: &str = "djdissect";
@@ -21,8 +23,10 @@ pub struct Rekordbox {
     /// The tempo rekordbox reports: the master's, once a status says who it is (4.3 "only valid
     /// for rekordbox-analysed sources").
     bpm: f64,
-    /// The port-query connections (7.1), answered as a player answers them.
-    query: super::port_query::PortQueries,
+    /// The dbserver over the collection (9.5: "runs dbserver"), when there is a library.
+    db: Option<DbService>,
+    /// The track each OPUS-QUAD deck last reported, so each load is asked about once.
+    opus_tracks: [u32; 4],
 }
 
 impl Rekordbox {
@@ -34,7 +38,11 @@ impl Rekordbox {
             presence: Presence::new(s.persona, s.host, number, fixed, s.power_on),
             status_due: None,
             bpm: 120.0,
-            query: Default::default(),
+            db: s
+                .tracks
+                .library()
+                .and_then(|lib| DbService::new(s.persona, number, lib)),
+            opus_tracks: [0; 4],
         }
     }
 
@@ -64,9 +72,12 @@ impl Device for Rekordbox {
         self.presence.on_timer(now, out);
         if !was_up && self.presence.is_up() {
             self.status_due = Some(now + 50 * MS);
-            out.push(Output::Listen {
-                port: super::DB_QUERY_PORT,
-            });
+            if let Some(db) = self.db.as_mut() {
+                db.renumber(self.presence.number());
+                for port in db.ports() {
+                    out.push(Output::Listen { port });
+                }
+            }
         }
         if let Some(t) = self.status_due.filter(|t| *t <= now) {
             let s = MixerStatus::rekordbox(self.presence.number(), self.bpm, 0);
@@ -89,14 +100,10 @@ impl Device for Rekordbox {
         payload: &[u8],
         out: &mut Outbox,
     ) {
-        let Some(packet) = parse(to.port(), payload) else {
+        let Some(packet) = receive(&mut self.presence, now, from, to, payload, out) else {
             return;
         };
         if to.port() == ANNOUNCE_PORT {
-            self.presence.on_announce(now, from, &packet, out);
-            return;
-        }
-        if !self.presence.is_up() || *from.ip() == self.presence.host.ip {
             return;
         }
         match packet {
@@ -105,6 +112,28 @@ impl Device for Rekordbox {
                 out.datagram(STATUS_PORT, unicast(*from.ip(), STATUS_PORT), r.to_bytes());
                 let text = format!("answered the lighting hello of {}", h.header.name.text());
                 self.presence.notes.push(Note { at: now, text });
+            }
+            // An OPUS-QUAD deck (9-12) loaded a track: ask for its phrases, as a lighting
+            // client does (4.1 kind 55; BL `VirtualRekordbox`).
+            Packet::CdjStatus(s)
+                if (FIRST_OPUS_DECK..FIRST_OPUS_DECK + 4).contains(&s.header.device) =>
+            {
+                let i = (s.header.device - FIRST_OPUS_DECK) as usize;
+                if s.rekordbox_id != 0 && self.opus_tracks[i] != s.rekordbox_id {
+                    self.opus_tracks[i] = s.rekordbox_id;
+                    let q = BinaryDataRequest::pssi(
+                        self.presence.number(),
+                        s.header.device,
+                        s.rekordbox_id,
+                    );
+                    out.datagram(STATUS_PORT, unicast(*from.ip(), STATUS_PORT), q.to_bytes());
+                    let text = format!(
+                        "asked deck {} for the phrases of track {}",
+                        i + 1,
+                        s.rekordbox_id
+                    );
+                    self.presence.notes.push(Note { at: now, text });
+                }
             }
             Packet::CdjStatus(s) if s.is_master() => {
                 if let Some(b) = s.effective_bpm() {
@@ -115,8 +144,15 @@ impl Device for Rekordbox {
         }
     }
 
-    fn on_stream(&mut self, _now: Nanos, conn: ConnId, event: StreamEvent<'_>, out: &mut Outbox) {
-        self.query.on_stream(conn, event, out);
+    fn on_stream(&mut self, now: Nanos, conn: ConnId, event: StreamEvent<'_>, out: &mut Outbox) {
+        match self.db.as_mut() {
+            Some(db) => db.on_stream(now, conn, event, out, &mut self.presence.notes),
+            None => {
+                if let StreamEvent::Accepted { .. } = event {
+                    out.push(Output::Close { conn });
+                }
+            }
+        }
     }
 
     fn take_notes(&mut self, into: &mut Vec<Note>) {

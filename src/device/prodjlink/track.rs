@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::device::library::{Library, MusicalKey, Track};
 use crate::prodjlink::Key;
 
 /// The USB slot (status Sr `03`, DMST byte 2; `prodjlink.md` 4.2).
@@ -42,20 +43,96 @@ impl TrackInfo {
     }
 }
 
+impl TrackInfo {
+    /// A library track as a deck sees it, on every player's media (source 0), with its small
+    /// cover as album art and PSSI phrases made from its grid.
+    pub fn from_library(lib: &Library, t: &Track) -> TrackInfo {
+        let mut info = TrackInfo {
+            rekordbox_id: t.id,
+            bpm_x100: t.bpm_x100,
+            duration_s: t.duration_s,
+            first_beat_ms: t.first_beat_ms,
+            key: Some(t.key.cdj3000()),
+            source_player: 0,
+            slot: USB_SLOT,
+            artwork: lib
+                .artwork(t.artwork_id)
+                .map_or_else(|| Arc::from(&[][..]), |a| Arc::from(&a.small[..])),
+            phrases: Arc::from(&[][..]),
+        };
+        info.phrases = super::phrases::pssi(&info).into();
+        info
+    }
+}
+
+impl MusicalKey {
+    /// The CDJ-3000 key fields (4.2 0x15c-0x15e): note, `00` minor / `01` major, accidental
+    /// `01` sharp / `ff` flat / `00` natural, as the key's name spells it.
+    pub fn cdj3000(self) -> Key {
+        let name = self.text();
+        let name = name.trim_end_matches('m');
+        let accidental = if name.ends_with('#') {
+            0x01
+        } else if name.len() > 1 {
+            0xff
+        } else {
+            0x00
+        };
+        Key {
+            note: self.note % 12,
+            mode: u8::from(!self.minor),
+            accidental,
+        }
+    }
+}
+
+/// The track a load names (4.1 kind 19): `source` 0 is the loading unit's own media (`own`),
+/// `slot` 0 its USB slot.
+pub fn resolve_load(
+    tracks: &dyn TrackSource,
+    own: u8,
+    source: u8,
+    slot: u8,
+    rekordbox_id: u32,
+) -> Option<TrackInfo> {
+    let source = if source == 0 { own } else { source };
+    let slot = if slot == 0 { USB_SLOT } else { slot };
+    tracks.track(source, slot, rekordbox_id)
+}
+
 /// Where players find tracks by id: the demo library, a synth scenario's track list.
 pub trait TrackSource: Send + Sync {
     /// The track with `rekordbox_id` on `slot` of player `source`.
     fn track(&self, source: u8, slot: u8, rekordbox_id: u32) -> Option<TrackInfo>;
     /// How many tracks the media of player `source` holds (media response 0xa6).
     fn count(&self, source: u8) -> usize;
+    /// The full library behind the tracks, for the dbserver (None: the tracks have no
+    /// titles, menus or artwork to serve, and the units run no dbserver).
+    fn library(&self) -> Option<Arc<Library>> {
+        None
+    }
 }
 
 /// A shared track source.
 pub type Tracks = Arc<dyn TrackSource>;
 
-/// A fixed list of tracks, each tagged with the player whose media holds it.
+/// A fixed list of tracks, each tagged with the player whose media holds it, and the library
+/// they come from when there is one.
 #[derive(Debug, Clone, Default)]
-pub struct TrackList(pub Vec<TrackInfo>);
+pub struct TrackList(pub Vec<TrackInfo>, pub Option<Arc<Library>>);
+
+impl TrackList {
+    /// Every track of `lib`, on every player's media.
+    pub fn from_library(lib: Arc<Library>) -> Self {
+        TrackList(
+            lib.tracks
+                .iter()
+                .map(|t| TrackInfo::from_library(&lib, t))
+                .collect(),
+            Some(lib.clone()),
+        )
+    }
+}
 
 impl TrackSource for TrackList {
     fn track(&self, source: u8, slot: u8, rekordbox_id: u32) -> Option<TrackInfo> {
@@ -77,6 +154,10 @@ impl TrackSource for TrackList {
                 }
                 t
             })
+    }
+
+    fn library(&self) -> Option<Arc<Library>> {
+        self.1.clone()
     }
 
     fn count(&self, source: u8) -> usize {
