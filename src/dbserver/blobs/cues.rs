@@ -6,7 +6,7 @@
 //! exactly `buffer_len()` bytes and return [`Error::ShortBuffer`] when the buffer is smaller.
 
 use super::super::Error;
-use super::{exact_mut, le_u16, le_u32};
+use super::{exact_mut, le_u16, le_u32, Emit};
 
 /// Offsets inside one 36-byte entry of a nexus cue list (`4702`; `prodjlink.md` 7.3, BL
 /// `CueList.parseNexusEntries`).
@@ -91,11 +91,26 @@ impl NexusCues {
         }
     }
 
-    pub fn buffer_len(&self) -> usize {
+    /// The second blob of a `4702` answer: per entry, the position and the loop end in ms
+    /// (`ffffffff` when not a loop), both little-endian. Read from S10j, whose three hot cues
+    /// at 0x26, 0x2eb3 and 0x5d40 half frames come with 256, 79 704 and 159 152 ms; dysentery
+    /// and BL leave this blob undescribed.
+    pub fn millisecond_blob(cues_ms: &[(u32, Option<u32>)]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(cues_ms.len() * 8);
+        for &(position, end) in cues_ms {
+            v.extend_from_slice(&position.to_le_bytes());
+            v.extend_from_slice(&end.unwrap_or(u32::MAX).to_le_bytes());
+        }
+        v
+    }
+}
+
+impl Emit for NexusCues {
+    fn buffer_len(&self) -> usize {
         self.cues.len() * cue_field::ENTRY_LEN
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
         out.fill(0);
@@ -109,25 +124,6 @@ impl NexusCues {
             }
         }
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
-    }
-
-    /// The second blob of a `4702` answer: per entry, the position and the loop end in ms
-    /// (`ffffffff` when not a loop), both little-endian. Read from S10j, whose three hot cues
-    /// at 0x26, 0x2eb3 and 0x5d40 half frames come with 256, 79 704 and 159 152 ms; dysentery
-    /// and BL leave this blob undescribed.
-    pub fn millisecond_blob(cues_ms: &[(u32, Option<u32>)]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(cues_ms.len() * 8);
-        for &(position, end) in cues_ms {
-            v.extend_from_slice(&position.to_le_bytes());
-            v.extend_from_slice(&end.unwrap_or(u32::MAX).to_le_bytes());
-        }
-        v
     }
 }
 
@@ -242,12 +238,14 @@ impl ExtendedCues {
             cues: extended_cues(b, count),
         }
     }
+}
 
-    pub fn buffer_len(&self) -> usize {
+impl Emit for ExtendedCues {
+    fn buffer_len(&self) -> usize {
         self.cues.iter().map(ExtendedCue::buffer_len).sum()
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         use ext_cue_field::*;
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
@@ -275,12 +273,6 @@ impl ExtendedCues {
             at += n;
         }
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
     }
 }
 

@@ -5,7 +5,8 @@
 //! the extended list with its entry count.
 
 use crate::dbserver::blobs::{
-    Beat, BeatGrid, Cue, ExtendedCue, ExtendedCues, NexusCues, WaveformDetail, WaveformPreview,
+    Beat, BeatGrid, Cue, Emit, ExtendedCue, ExtendedCues, NexusCues, WaveformDetail,
+    WaveformPreview,
 };
 use crate::dbserver::responses::{BlobResponse, CueListResponse};
 use crate::dbserver::Message;

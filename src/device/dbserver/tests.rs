@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::dbserver::blobs::{
-    extended_cues, nexus_cues, BeatGrid, WaveformDetail, WaveformPreview,
+    extended_cues, nexus_cues, BeatGrid, Emit, WaveformDetail, WaveformPreview,
 };
 use crate::dbserver::requests::*;
 use crate::dbserver::responses::*;
