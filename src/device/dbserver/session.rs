@@ -120,6 +120,8 @@ pub struct DbServerSession {
     requester: Option<u8>,
     /// Most recently prepared first.
     menus: Vec<Menu>,
+    /// The rows of the latest menu, for the render that usually follows it at once.
+    latest_rows: Option<(u8, Vec<MenuItem>)>,
     log: Vec<Exchange>,
     close_reason: Option<CloseReason>,
 }
@@ -138,6 +140,7 @@ impl DbServerSession {
             state: State::Greeting,
             requester: None,
             menus: Vec::new(),
+            latest_rows: None,
             log: Vec::new(),
             close_reason: None,
         }
@@ -204,6 +207,7 @@ impl DbServerSession {
         self.state = State::Closed;
         self.close_reason.get_or_insert(reason);
         self.menus = Vec::new();
+        self.latest_rows = None;
         Verdict::Close
     }
 
@@ -258,18 +262,18 @@ impl DbServerSession {
                 unavailable(tx, m.message_type)
             }
             Some(Body::Menu(r)) => match menus::menu(&self.library, &r) {
-                Some(items) => self.prepare(m, r.dmst, Source::Menu(r), items.len()),
+                Some(items) => self.prepare(m, r.dmst, Source::Menu(r), items),
                 None => unavailable(tx, m.message_type),
             },
             Some(Body::Search(r)) => {
                 let text = r.text.text();
-                let count = menus::search(&self.library, &text).len();
-                self.prepare(m, r.dmst, Source::Search(text), count)
+                let items = menus::search(&self.library, &text);
+                self.prepare(m, r.dmst, Source::Search(text), items)
             }
             Some(Body::Metadata(r)) => match self.library.track(r.rekordbox_id) {
                 Some(t) => {
-                    let count = menus::metadata(&self.library, t).len();
-                    self.prepare(m, r.dmst, Source::Metadata(t.id), count)
+                    let items = menus::metadata(&self.library, t);
+                    self.prepare(m, r.dmst, Source::Metadata(t.id), items)
                 }
                 None => self.not_found(m, r.dmst),
             },
@@ -315,11 +319,12 @@ impl DbServerSession {
         Verdict::Keep
     }
 
-    /// Keep `source` for the renders at the request's menu location and say how many rows
-    /// it has.
-    fn prepare(&mut self, m: &Message, dmst: Dmst, source: Source, count: usize) -> Message {
-        let count = count as u32;
+    /// Keep `source` for the renders at the request's menu location (and its rows for the
+    /// next one) and say how many rows it has.
+    fn prepare(&mut self, m: &Message, dmst: Dmst, source: Source, rows: Vec<MenuItem>) -> Message {
+        let count = rows.len() as u32;
         self.keep_menu(dmst.menu, source);
+        self.latest_rows = Some((dmst.menu, rows));
         MenuAvailable {
             request_type: m.message_type as u32,
             count,
@@ -337,6 +342,7 @@ impl DbServerSession {
     }
 
     fn keep_menu(&mut self, location: u8, source: Source) {
+        self.latest_rows = None;
         self.menus.retain(|menu| menu.location != location);
         self.menus.truncate(self.limits.max_menus.saturating_sub(1));
         self.menus.insert(0, Menu { location, source });
@@ -352,8 +358,8 @@ impl DbServerSession {
         };
         match r.message_type {
             0x2102 => {
-                let count = menus::track_info(t).len();
-                self.prepare(m, r.dmst, Source::TrackInfo(t.id), count)
+                let items = menus::track_info(t);
+                self.prepare(m, r.dmst, Source::TrackInfo(t.id), items)
             }
             0x2104 => answers::cue_list(tx, t),
             0x2204 => answers::beat_grid(tx, t),
@@ -371,7 +377,12 @@ impl DbServerSession {
         self.record(m, Some(MenuHeader::TYPE));
         put(out, &MenuHeader::default().to_message(tx));
         if let Some(menu) = self.menus.iter().find(|menu| menu.location == r.dmst.menu) {
-            let items = self.rows(&menu.source);
+            let items = match &self.latest_rows {
+                Some((location, rows)) if *location == menu.location => {
+                    std::borrow::Cow::Borrowed(rows)
+                }
+                _ => std::borrow::Cow::Owned(self.rows(&menu.source)),
+            };
             let from = (r.offset as usize).min(items.len());
             let to = from.saturating_add(r.limit as usize).min(items.len());
             for item in &items[from..to] {
