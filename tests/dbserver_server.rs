@@ -236,3 +236,41 @@ fn every_recorded_request_gets_an_answer_of_the_right_kind() {
         "{totals:?}"
     );
 }
+
+/// prolink-connect's own recording of its dbserver client against a real rekordbox: the bytes
+/// it sends get the very bytes rekordbox answered (port `ff f2`, the greeting).
+#[test]
+fn prolink_connect_fixture_gets_rekordbox_answers() {
+    use base64::Engine as _;
+    let Some(dir) = common::shared_captures("prolink_connect_fixture_gets_rekordbox_answers")
+    else {
+        return;
+    };
+    let text =
+        std::fs::read_to_string(dir.join("fixtures/prolink-connect__dbserver-rekordbox.ndjson"))
+            .unwrap();
+    let lib = Arc::new(Library::demo());
+    let rules = ServerRules::rekordbox(17);
+    let mut query = PortQuerySession::new(rules.port);
+    let mut db = DbServerSession::new(lib, rules);
+    let mut answered = Vec::new();
+    let mut checked = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["bytes"].as_str().unwrap())
+            .unwrap();
+        let phase = v["phase"].as_str().unwrap();
+        if v["dir"] == "send" {
+            answered.clear();
+            match phase {
+                "dbserver-port-query" => query.on_bytes(&bytes, &mut answered),
+                _ => db.on_bytes(&bytes, &mut answered),
+            };
+        } else {
+            assert_eq!(answered, bytes, "{phase}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2);
+}

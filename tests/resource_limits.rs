@@ -309,3 +309,126 @@ fn the_session_and_detail_view_stay_bounded_on_a_flood_of_distinct_devices() {
     eprintln!("peak {} MiB", peak / MIB);
     assert!(peak < 48 * MIB, "peak {} MiB", peak / MIB);
 }
+
+#[path = "common/real_mix.rs"]
+#[allow(dead_code)] // `write` serves examples/real_mix.rs
+mod real_mix;
+
+/// Issue 11, "Memory that never grows": the project's own club set and StageLinQ set (players
+/// booting and claiming numbers, loads with dbserver lookups, master handoffs, a StageLinQ
+/// pair), repeated with new connections for as long as `live` might run, fed to the engine and
+/// the session as `--summary` reads them. Every list stays within its bound, keeps its first
+/// and its newest entries, and counts what it left out; the heap in use stops growing once the
+/// bounds are reached (by round 100: the timeline gets ~110 lines a round), and the peak (the
+/// `--summary` JSON document included) stays small.
+#[test]
+fn the_story_of_an_endless_capture_keeps_its_first_and_newest_entries_in_bounded_memory() {
+    use djdissect::dissect::Depth;
+    use djdissect::session::{limits, report, Session};
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let sources: Vec<real_mix::Source> = ["club-set.pcapng", "stagelinq-set.pcapng"]
+        .iter()
+        .map(|f| real_mix::read_source(CaptureReader::open(&dir.join(f)).unwrap()).unwrap())
+        .collect();
+    let (rounds, checkpoints) = (120, [100u64, 120]);
+    let start = CURRENT.with(Cell::get);
+    let ((s, retained), peak) = peak_of(|| {
+        let mut e = Engine::new(EngineOptions {
+            depth: Depth::Identity,
+            ..Default::default()
+        });
+        let mut s = Session::new();
+        let mut mixer = real_mix::Mixer::new(&sources);
+        let mut number = 0;
+        let mut retained = Vec::new();
+        for _ in 0..rounds {
+            mixer
+                .round(|link_type, interface, ts_ns, data| {
+                    number += 1;
+                    let f = djdissect::capture::Frame {
+                        number,
+                        ts_ns,
+                        link_type,
+                        interface,
+                        orig_len: data.len() as u32,
+                        data,
+                    };
+                    let _ = e.frame(&f, &mut |rec| {
+                        s.observe(rec);
+                        ControlFlow::Continue(())
+                    });
+                    Ok::<_, ()>(true)
+                })
+                .unwrap();
+            if checkpoints.contains(&mixer.rounds) {
+                retained.push(CURRENT.with(Cell::get) - start);
+            }
+        }
+        let _ = e.finish(&mut |rec| {
+            s.observe(rec);
+            ControlFlow::Continue(())
+        });
+        s.finish();
+        // The largest rendering is built inside the measured span.
+        let json = serde_json::to_string(&report::summary_json(&s)).unwrap();
+        assert!(json.contains("\"omitted\""));
+        (s, retained)
+    });
+
+    // Every list reached its bound, kept the first and the newest, and counted the rest.
+    assert_eq!(s.timeline.len(), limits::Timeline::<()>::CAPACITY);
+    assert!(s.timeline.left_out() > 0);
+    let first = s.timeline.iter().next().unwrap();
+    let newest = s.timeline.last().unwrap();
+    assert!(
+        first.frame < 4681,
+        "the first line is from the first round: {first:?}"
+    );
+    assert!(
+        newest.frame > (rounds - 1) * 7000,
+        "the newest line is from the last round: {newest:?}"
+    );
+    assert_eq!(s.devices.claims.len(), limits::Changes::<()>::CAPACITY);
+    assert!(s.devices.claims.left_out() > 0);
+    assert!(s.dbserver.len() <= limits::MAX_CONNECTIONS);
+    assert!(s.connections_left_out > 0);
+    for p in s.players.players.values() {
+        assert!(p.events.len() <= limits::PlayerEvents::<()>::CAPACITY);
+        assert_eq!(p.events.left_out(), p.omitted_events);
+    }
+    assert!(s.players.players.values().any(|p| p.omitted_events > 0));
+    for d in s.dbserver.values() {
+        assert!(d.exchanges.len() <= limits::Exchanges::<()>::CAPACITY);
+    }
+    assert!(s.omitted_total() > s.timeline.left_out() + s.devices.claims.left_out());
+
+    // The renderings say what they left out.
+    let timeline = report::timeline_text(&s);
+    assert!(timeline.contains(&format!("{} lines left out", s.timeline.left_out())));
+    assert_eq!(timeline.lines().count(), s.timeline.len() + 1);
+    let summary = report::summary_text(&s, 120);
+    assert!(summary.contains("claims left out"), "{summary}");
+    assert!(summary.contains("were not kept"));
+    let conversations = report::conversations_text(&s);
+    assert!(conversations.contains("dbserver connections left out"));
+
+    // Memory: what the session holds stops growing once the bounds are reached, and the peak
+    // stays far below the 64 MiB of BENCHMARKS.md.
+    let (half, full) = (retained[0], retained[1]);
+    eprintln!(
+        "retained {} KiB after {} rounds, {} KiB after {}; peak {} MiB",
+        half / 1024,
+        checkpoints[0],
+        full / 1024,
+        checkpoints[1],
+        peak / MIB
+    );
+    assert!(
+        full <= half + half / 16,
+        "grew from {half} to {full} bytes between rounds {} and {}",
+        checkpoints[0],
+        checkpoints[1]
+    );
+    assert!(peak < 32 * MIB, "peak {} MiB", peak / MIB);
+}

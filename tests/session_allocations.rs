@@ -119,7 +119,12 @@ fn the_steady_state_of_status_packets_allocates_only_the_status_image() {
         s.observe(r);
     }
     let made = allocations() - before;
-    assert_eq!(s.timeline.len(), events, "{:#?}", &s.timeline[events..]);
+    assert_eq!(
+        s.timeline.len(),
+        events,
+        "{:#?}",
+        s.timeline.iter().skip(events).collect::<Vec<_>>()
+    );
     let statuses = ROUNDS as u64;
     // The status Repr keeps its packet image (one allocation); the duplicate window's table
     // may grow once or twice.

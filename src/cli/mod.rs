@@ -7,8 +7,11 @@
 mod progress;
 mod read;
 mod replay;
+mod shell;
+mod story;
 mod synth;
 mod tcp_streams;
+mod write_frames;
 
 use std::path::PathBuf;
 
@@ -59,6 +62,13 @@ pub enum Command {
     /// Emulated DJ gear on the network: `--as cdj-3000,cdj-3000,djm-900nxs2`.
     #[command(after_help = replay::AFTER_HELP)]
     Replay(replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `djdissect man > djdissect.1`.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -71,10 +81,12 @@ pub struct ReadArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-    /// Only show messages matching EXPR (e.g. 'beat and device=2', 'status or keepalive').
+    /// Only show messages matching EXPR (e.g. 'beat and device=2', 'status or keepalive'); with
+    /// --summary/--timeline/--conversations the story is built from the matching records.
     #[arg(short = 'Y', long, value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Stop after N records have been shown.
+    /// Stop after N records have been shown (with --summary/--timeline/--conversations: build
+    /// the story from the first N records).
     #[arg(short = 'c', long = "count", value_name = "N")]
     pub max_records: Option<u64>,
     /// Don't print the closing statistics line on stderr.
@@ -84,10 +96,12 @@ pub struct ReadArgs {
     /// sessions and StageLinQ devices (with --format json: one JSON document).
     #[arg(long, conflicts_with_all = ["timeline", "conversations"])]
     pub summary: bool,
-    /// Instead of packets: the merged story of the capture in plain words.
+    /// Instead of packets: the merged story of the capture in plain words (with --format json:
+    /// NDJSON, one event per line).
     #[arg(long, conflicts_with = "conversations")]
     pub timeline: bool,
-    /// Instead of packets: each dbserver connection with every request and its answer.
+    /// Instead of packets: each dbserver connection with every request and its answer (with
+    /// --format json: NDJSON, one exchange per line).
     #[arg(long)]
     pub conversations: bool,
     /// Write the now-playing text to FILE each time it changes (for OBS text sources).
@@ -96,9 +110,12 @@ pub struct ReadArgs {
     /// Template for --now-playing: {artist} {title} {deck} {device} {bpm} {protocol} {text}.
     #[arg(long, default_value = "{text}", requires = "now_playing")]
     pub template: String,
-    /// Width of --summary tables.
-    #[arg(long, default_value_t = 120)]
-    pub width: u16,
+    /// Width of --summary tables (default: the terminal's width, 120 when not a terminal).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+    /// Also write the frames of the records shown (after -Y and -c) to FILE as pcapng.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -161,5 +178,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::TcpStreams { file } => tcp_streams::run(&file),
         Command::Synth(args) => synth::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     }
 }

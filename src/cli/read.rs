@@ -12,15 +12,18 @@ use crate::engine::{self, Engine, FrameStamp};
 use crate::filter::{self, Filter};
 use crate::output::{self, Printer};
 use crate::record::Record;
-use crate::session::{report, Session};
+use crate::session::Session;
+
+use super::write_frames::FrameSet;
 
 pub const AFTER_HELP: &str = "\
 Filter words: prodjlink keepalive hello claim beat position onair fader sync master status mixer
 media load settings opus touch stagehand dbserver metadata artwork menu stagelinq discovery
 statemap beatinfo filetransfer malformed unknown.
 Comparisons: NAME=VALUE, !=, <, <=, >, >=, ~ (contains). NAME is device, port, kind, ip, src, dst,
-name, type, proto, frame, len, or any JSON field name (bpm, path, rekordbox_id...).
-Combine with and, or, not and parentheses.
+name, type, proto, frame, len, or any JSON field name (bpm, path, rekordbox_id...; docs/json.md).
+A comparison on a name the record lacks is false, != included: 'not device=2' also keeps the
+records without a device number, 'device!=2' does not. Combine with and, or, not and parentheses.
 
 Examples:
   djdissect read captures/club-set.pcapng
@@ -48,9 +51,15 @@ struct Consumer<W: Write> {
     out: W,
     session: Option<Session>,
     now_playing: Option<(PathBuf, String, Option<String>)>,
+    /// The story views are built from the records the filter keeps (and `-c` counts those).
+    story: bool,
     shown: u64,
     max: Option<u64>,
+    /// Frames of the records shown, for `-w`.
+    frames: Option<FrameSet>,
     error: Option<io::Error>,
+    /// A now-playing file that could not be written (reading stops there).
+    now_playing_error: Option<String>,
     progress: super::progress::Progress,
     /// Damage the reader skipped (reading went on) and the error that ended reading.
     capture_errors: Vec<CaptureError>,
@@ -77,24 +86,39 @@ impl<W: Write> engine::Consumer<CaptureError> for Consumer<W> {
 
 impl<W: Write> Consumer<W> {
     fn handle(&mut self, r: &Record<'_>) -> ControlFlow<()> {
+        // `-c 0` shows nothing; `-c N` stops once N were shown.
+        if self.max.is_some_and(|m| self.shown >= m) {
+            return ControlFlow::Break(());
+        }
+        let keep = self.filter.as_ref().is_none_or(|f| f.matches(r));
         if let Some(s) = &mut self.session {
-            let changed = s.observe(r);
-            if changed {
-                if let Err(e) = self.write_now_playing() {
-                    self.error = Some(e);
-                    return ControlFlow::Break(());
+            // A story is told from the kept records; now-playing beside the packet view
+            // follows every record.
+            if keep || !self.story {
+                let changed = s.observe(r);
+                if changed {
+                    if let Err(e) = self.write_now_playing() {
+                        self.now_playing_error = Some(e);
+                        return ControlFlow::Break(());
+                    }
                 }
             }
         }
-        let Some(printer) = &mut self.printer else {
-            return ControlFlow::Continue(());
-        };
-        if self.filter.as_ref().is_some_and(|f| !f.matches(r)) {
+        if !keep {
+            // -V marks what changed since the previous packet of a series, shown or not.
+            if let Some(p) = &mut self.printer {
+                p.observe(r);
+            }
             return ControlFlow::Continue(());
         }
-        if let Err(e) = printer.record(r, &mut self.out) {
-            self.error = Some(e);
-            return ControlFlow::Break(());
+        if let Some(printer) = &mut self.printer {
+            if let Err(e) = printer.record(r, &mut self.out) {
+                self.error = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
+        if let Some(f) = &mut self.frames {
+            f.insert(r.frame);
         }
         self.shown += 1;
         if self.max.is_some_and(|m| self.shown >= m) {
@@ -114,7 +138,8 @@ impl<W: Write> Consumer<W> {
 
     /// Rewrite the now-playing file when its text changed (write then rename, so a reader
     /// never sees half a line).
-    fn write_now_playing(&mut self) -> io::Result<()> {
+    /// The error names the file that could not be written.
+    fn write_now_playing(&mut self) -> Result<(), String> {
         let (Some((path, template, last)), Some(s)) = (&mut self.now_playing, &self.session) else {
             return Ok(());
         };
@@ -123,14 +148,76 @@ impl<W: Write> Consumer<W> {
             return Ok(());
         }
         let tmp = path.with_extension("tmp~");
-        fs::write(&tmp, format!("{text}\n"))?;
-        fs::rename(&tmp, &*path)?;
+        fs::write(&tmp, format!("{text}\n"))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::rename(&tmp, &*path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            format!("cannot write {}: {e}", path.display())
+        })?;
         *last = Some(text);
         Ok(())
     }
 }
 
+/// Options that would be silently ignored in this combination are refused instead.
+fn check_combination(args: &ReadArgs) -> Result<(), String> {
+    let story = if args.summary {
+        Some("--summary")
+    } else if args.timeline {
+        Some("--timeline")
+    } else if args.conversations {
+        Some("--conversations")
+    } else {
+        None
+    };
+    if args.width.is_some() && !(args.summary && args.format == OutputFormat::Text) {
+        return Err(
+            "--width sets the width of --summary's text tables; it has no effect here \
+                    (text lines take the terminal's width)"
+                .into(),
+        );
+    }
+    if let Some(view) = story {
+        if args.detail {
+            return Err(format!(
+                "-V shows packets in detail; {view} shows the story instead: use one or the other"
+            ));
+        }
+        if args.write.is_some() {
+            return Err(format!(
+                "-w writes the frames of the packets shown; {view} shows none: leave out {view}"
+            ));
+        }
+    }
+    if args.write.is_some() && args.file.as_os_str() == "-" {
+        return Err(
+            "-w reads the input a second time to copy its frames: give a file, not '-'".into(),
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
+    if let Err(e) = check_combination(args) {
+        eprintln!("djdissect: {e}");
+        return 2;
+    }
+    if let Err(e) = now_playing_template(args) {
+        eprintln!("djdissect: {e}");
+        return 2;
+    }
+    // The output file is created before reading, so that a path that cannot be written is
+    // reported at once.
+    let write_to = match &args.write {
+        Some(p) => match fs::File::create(p) {
+            Ok(f) => Some((p, f)),
+            Err(e) => {
+                eprintln!("djdissect: cannot write {}: {e}", p.display());
+                return 2;
+            }
+        },
+        None => None,
+    };
     let filter: Option<Filter> = match &args.filter {
         Some(expr) => match filter::parse(expr) {
             Ok(f) => Some(f),
@@ -165,6 +252,7 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
                 detail: args.detail,
                 color: color && args.format == OutputFormat::Text,
             })
+            .with_width(terminal_width(&stdout))
         }),
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),
         session: (story || args.now_playing.is_some()).then(Session::new),
@@ -172,9 +260,12 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
             .now_playing
             .clone()
             .map(|p| (p, args.template.clone(), None)),
+        story,
         shown: 0,
         max: args.max_records,
+        frames: write_to.is_some().then(FrameSet::default),
         error: None,
+        now_playing_error: None,
         progress,
         capture_errors: Vec::new(),
     };
@@ -191,12 +282,27 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if let Some(s) = &mut c.session {
         s.finish();
     }
-    if c.error.is_none() {
-        if let Err(e) = write_story(args, &mut c) {
-            c.error = Some(e);
+    if c.error.is_none() && c.now_playing_error.is_none() {
+        if let Some(s) = &c.session {
+            let width = args.width.or_else(|| {
+                terminal_width(&io::stdout()).map(|w| w.clamp(40, u16::MAX as usize) as u16)
+            });
+            if let Err(e) = super::story::write(args, s, width.unwrap_or(120), &mut c.out) {
+                c.error = Some(e);
+            }
+        }
+        // The last state when the file ends.
+        if c.now_playing_error.is_none() {
+            if let Err(e) = c.write_now_playing() {
+                c.now_playing_error = Some(e);
+            }
         }
     }
     let flushed = c.out.flush();
+    if let Some(e) = &c.now_playing_error {
+        eprintln!("djdissect: --now-playing: {e}");
+        return 2;
+    }
     if let Some(e) = c.error.take().or(flushed.err()) {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return 0;
@@ -206,6 +312,19 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     }
     if !args.quiet {
         eprintln!("djdissect: {name}: {}", engine.stats().line());
+    }
+    if let (Some((path, file)), Some(frames)) = (write_to, &c.frames) {
+        match super::write_frames::write(&args.file, frames, file) {
+            Ok(n) if !args.quiet => {
+                let s = if n == 1 { "" } else { "s" };
+                eprintln!("djdissect: wrote {n} frame{s} to {}", path.display())
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("djdissect: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
     }
     let capture_errors = c.capture_errors;
     if capture_errors.is_empty() {
@@ -244,28 +363,24 @@ fn depth_needed(args: &ReadArgs, filter: Option<&Filter>, session: bool) -> Dept
     }
 }
 
-fn is_story(args: &ReadArgs) -> bool {
-    args.summary || args.timeline || args.conversations
+/// The terminal's width in columns when standard output is one (text lines are cut to it);
+/// None for a pipe or a file, which get whole lines.
+fn terminal_width(stdout: &io::Stdout) -> Option<usize> {
+    if !stdout.is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(stdout).map(|(w, _)| w.0 as usize)
 }
 
-/// The session views, written once the whole capture has been read.
-fn write_story<W: Write>(args: &ReadArgs, c: &mut Consumer<W>) -> io::Result<()> {
-    let Some(s) = &c.session else { return Ok(()) };
-    if args.summary {
-        match args.format {
-            OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut c.out, &report::summary_json(s))?;
-                c.out.write_all(b"\n")?;
-            }
-            OutputFormat::Text => c
-                .out
-                .write_all(report::summary_text(s, args.width).as_bytes())?,
-        }
-    } else if args.timeline {
-        c.out.write_all(report::timeline_text(s).as_bytes())?;
-    } else if args.conversations {
-        c.out.write_all(report::conversations_text(s).as_bytes())?;
+/// A `--template` placeholder `render` would leave as it is is refused, naming the known ones.
+fn now_playing_template(args: &ReadArgs) -> Result<(), String> {
+    if args.now_playing.is_none() {
+        return Ok(());
     }
-    // The last state when the file ends.
-    c.write_now_playing()
+    crate::session::NowPlaying::check_template(&args.template)
+        .map_err(|e| format!("--template: {e}"))
+}
+
+fn is_story(args: &ReadArgs) -> bool {
+    args.summary || args.timeline || args.conversations
 }

@@ -25,6 +25,9 @@ const MAX_ITEMS: usize = 256;
 const MAX_HELD_BYTES: usize = 1 << 20;
 /// Items named in a menu description.
 const ITEMS_SHOWN: usize = 6;
+/// Prepared menus remembered per connection: one per (menu location, slot) a player can have
+/// open at once (main menu and right-hand submenu of a few slots, `prodjlink.md` 7.2 DMST).
+const MAX_PREPARED: usize = 8;
 
 /// Where a request was seen, as the caller numbered it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +133,10 @@ impl Pending {
 pub struct Conversation {
     pending: HashMap<u32, Pending>,
     order: VecDeque<u32>,
-    /// The last menu a `4000` prepared, with its item count.
-    prepared: Option<(Message, u32)>,
+    /// The menus `4000`s prepared, with their item counts, newest last: at most one per
+    /// (menu location, slot) of the request's DMST, since a player keeps its main menu and its
+    /// right-hand submenu open at once and renders either (`prodjlink.md` 7.2, 7.3).
+    prepared: Vec<(Message, u32)>,
     client_player: Option<u32>,
     server_player: Option<u32>,
     /// Sum of `Pending::held_bytes` over `pending`.
@@ -180,7 +185,7 @@ impl Conversation {
             _ => {}
         }
         let menu = (msg.message_type == 0x3000)
-            .then(|| self.prepared.clone())
+            .then(|| self.menu_rendered_by(msg))
             .flatten();
         let pending = Pending {
             request: Some(reference),
@@ -270,7 +275,7 @@ impl Conversation {
                     Some(req)
                         if is_menu_like(req.message_type) && count != 0 && count != NOT_FOUND =>
                     {
-                        self.prepared = Some((req.clone(), count));
+                        self.remember_prepared(req, count);
                     }
                     _ => {
                         let menu = request.is_some_and(|r| is_menu_like(r.message_type));
@@ -292,6 +297,35 @@ impl Conversation {
             }
         }
         obs
+    }
+
+    /// Keep the menu a `4000` prepared, replacing the one prepared before at the same menu
+    /// location of the same slot (the server holds one menu per location, 7.3).
+    fn remember_prepared(&mut self, req: &Message, count: u32) {
+        let place = menu_place(req);
+        self.prepared.retain(|(m, _)| menu_place(m) != place);
+        if self.prepared.len() >= MAX_PREPARED {
+            self.prepared.remove(0);
+        }
+        self.prepared.push((req.clone(), count));
+    }
+
+    /// The prepared menu a render (`3000`) fetches items of. The render's DMST names the menu
+    /// location and slot and its `total` argument repeats the count the `4000` announced
+    /// (DYS-T "render menu request"), so the menu is the newest prepared one at that place;
+    /// when the render names no known place, the newest whose count matches its total; else
+    /// the newest. Pairing with the newest alone pinned submenu renders on the main menu
+    /// (issue 11: S05 frame 711, "from 12 of 9").
+    fn menu_rendered_by(&self, render: &Message) -> Option<(Message, u32)> {
+        let place = menu_place(render);
+        let total = render.number(4);
+        let newest = |ok: &dyn Fn(&(Message, u32)) -> bool| {
+            self.prepared.iter().rev().find(|p| ok(p)).cloned()
+        };
+        newest(&|(m, n)| menu_place(m) == place && total.is_none_or(|t| t == *n))
+            .or_else(|| newest(&|(m, _)| menu_place(m) == place))
+            .or_else(|| newest(&|(_, n)| total == Some(*n)))
+            .or_else(|| self.prepared.last().cloned())
     }
 
     fn take(&mut self, tx: u32) -> Option<Pending> {
@@ -368,8 +402,12 @@ impl Conversation {
             .collect();
         let count = p.items.len() + p.more_items;
         let more = if count > ITEMS_SHOWN { ", ..." } else { "" };
-        let of = match (menu, p.message.as_ref().and_then(|m| m.number(1))) {
-            (Some((_, total)), Some(offset)) if *total as usize != count => {
+        // The render's own total (argument 4) is what the page is "of"; the prepared count
+        // stands in when the render is shorter.
+        let render = p.message.as_ref();
+        let total = render.and_then(|m| m.number(4)).or(menu.map(|(_, n)| *n));
+        let of = match (total, render.and_then(|m| m.number(1))) {
+            (Some(total), Some(offset)) if total as usize != count => {
                 format!(" (from {offset} of {total})")
             }
             _ => String::new(),
@@ -395,6 +433,14 @@ fn completed(description: String) -> Observation {
         completed: Some(description),
         ..Observation::default()
     }
+}
+
+/// (menu location, slot) of a request's DMST: which of the server's open menus it concerns.
+fn menu_place(req: &Message) -> Option<(u8, u8)> {
+    if req.arg_tags[0] != super::field::arg_tag::NUMBER_4 {
+        return None;
+    }
+    req.number(0).map(Dmst::from_u32).map(|d| (d.menu, d.slot))
 }
 
 /// Requests answered by a `4000` and then rendered (menus, metadata, track info).

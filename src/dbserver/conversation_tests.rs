@@ -390,3 +390,60 @@ fn held_messages_stay_within_the_byte_budget() {
         c.pending.values().map(Pending::held_bytes).sum::<usize>()
     );
 }
+
+/// The exchange S05 shows at frames 692-711: the main menu holds the playlist folder (27
+/// items) while the right-hand submenu opens playlist 17 (9 items); the next render asks the
+/// main menu for items 12-17 of 27. Its answer belongs to the folder, not to playlist 17.
+#[test]
+fn renders_pair_with_the_menu_at_their_location() {
+    let mut c = Conversation::new();
+    c.set_server_player(2);
+    let main = Dmst { player: 1, ..USB };
+    let sub = Dmst {
+        menu: menu_location::SUBMENU,
+        ..main
+    };
+    let playlist = |dmst, id, folder| MenuRequest {
+        message_type: 0x1105,
+        dmst,
+        params: vec![0, id, folder],
+    };
+    let available = |count| MenuAvailable {
+        request_type: 0x1105,
+        count,
+    };
+    let render = |c: &mut Conversation, frame, tx, dmst, offset, total, names: &[&str]| {
+        c.observe(
+            frame,
+            0,
+            &RenderMenuRequest::new(dmst, offset, 6, total).to_message(tx),
+        );
+        c.observe(frame + 1, 1, &MenuHeader::default().to_message(tx));
+        for (i, name) in names.iter().enumerate() {
+            c.observe(frame + 1, 1, &item_in(tx, 0, i as u32, 0x01, name));
+        }
+        c.observe(frame + 1, 1, &Body::MenuFooter.to_message(tx))
+            .completed
+            .unwrap()
+    };
+    c.observe(1, 0, &playlist(main, 0, 1).to_message(0x20));
+    c.observe(2, 0, &available(27).to_message(0x20));
+    c.observe(3, 0, &playlist(sub, 17, 0).to_message(0x21));
+    c.observe(4, 0, &available(9).to_message(0x21));
+    let submenu = render(&mut c, 5, 0x22, sub, 0, 9, &["Freaking"]);
+    assert!(submenu.contains("playlist 17"), "{submenu}");
+    let main_page = render(&mut c, 7, 0x23, main, 12, 27, &["Vocals", "PunchyBass"]);
+    assert_eq!(
+        main_page,
+        "player 1 asked player 2 for folder 0 of playlists in the USB slot -> 2 items (from 12 of 27): Vocals, PunchyBass"
+    );
+    // A new menu at the main location replaces the folder there; the submenu's stays.
+    c.observe(9, 0, &playlist(main, 3, 0).to_message(0x24));
+    c.observe(10, 0, &available(15).to_message(0x24));
+    let again = render(&mut c, 11, 0x25, sub, 6, 9, &["Clsd"]);
+    assert!(
+        again.contains("playlist 17") && again.contains("(from 6 of 9)"),
+        "{again}"
+    );
+    assert_eq!(c.prepared.len(), 2);
+}

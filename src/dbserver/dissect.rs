@@ -25,6 +25,53 @@ pub fn dissect(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
     accounted(dissect_fields(msg_bytes, detail), msg_bytes, detail)
 }
 
+/// The head of a message the framer has parsed, at [`Depth::Identity`] and [`Depth::Head`]:
+/// what the field walk of [`dissect`] puts in the head, read from the parsed message instead
+/// of walking the bytes a second time (on the real mix the walk was a third of the text run).
+/// A parsed message is never malformed for the walk: it checks what `Message::parse` checks,
+/// in the same order. Deeper depths, and bytes the message does not account for, walk.
+/// `tests/dissection_depth.rs` compares the two on every capture.
+pub fn dissect_parsed(msg_bytes: &[u8], msg: &Message, detail: impl Into<Depth>) -> Dissection {
+    let depth: Depth = detail.into();
+    if !matches!(depth, Depth::Identity | Depth::Head) || msg.buffer_len() != msg_bytes.len() {
+        return dissect(msg_bytes, depth);
+    }
+    let t = msg.message_type;
+    let mut d = Dissection::new(Proto::DbServer, "unknown");
+    d.kind = Some(t as u32);
+    d.type_name = catalog::type_name(t);
+    // As `dissect_args` (`push_dmst`): the first D-M-S-T argument present names the player.
+    if let Some(kind) = catalog::kind(t) {
+        let dmst = msg
+            .args
+            .iter()
+            .enumerate()
+            .find_map(|(i, arg)| match (kind.args.get(i), arg) {
+                (Some(&(_, Role::Dmst)), Some(f)) => Some(f),
+                _ => None,
+            });
+        if let Some(f) = dmst {
+            d.device = Some(Dmst::from_u32(f.as_number().unwrap_or(0)).player as u32);
+        }
+    }
+    set_device_of_setup(&mut d, msg);
+    if depth.wants_summary() {
+        d.summary = format!("tx {:08x} {}", msg.transaction_id, summary(msg));
+    }
+    d
+}
+
+/// The setup names the client; its answer names the server (prodjlink.md 7.3).
+fn set_device_of_setup(d: &mut Dissection, msg: &Message) {
+    match (msg.message_type, msg.number(0), msg.number(1)) {
+        (0x0000, Some(requester), _) => d.device = Some(requester),
+        (0x4000, Some(0), Some(server)) if msg.transaction_id == SETUP_TRANSACTION_ID => {
+            d.device = Some(server)
+        }
+        _ => {}
+    }
+}
+
 /// Every byte accounted for even when dissection stopped at a truncated field (the malformed
 /// path): the bytes in no field become unknown.
 pub(super) fn accounted(mut d: Dissection, b: &[u8], detail: impl Into<Depth>) -> Dissection {
@@ -370,14 +417,7 @@ fn blob_summary(b: &[u8], kind: BlobKind) -> Value {
 
 /// Values computed from a fully parsed message: menu item meanings and blob contents.
 fn add_derived(sink: &mut FieldSink, msg: &Message) {
-    match (msg.message_type, msg.number(0), msg.number(1)) {
-        // The setup names the client; its answer names the server (prodjlink.md 7.3).
-        (0x0000, Some(requester), _) => sink.out.device = Some(requester),
-        (0x4000, Some(0), Some(server)) if msg.transaction_id == SETUP_TRANSACTION_ID => {
-            sink.out.device = Some(server)
-        }
-        _ => {}
-    }
+    set_device_of_setup(sink.out, msg);
     if let Some(item) = MenuItem::from_message(msg) {
         sink.derived(
             "item_kind",

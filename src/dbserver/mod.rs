@@ -31,7 +31,7 @@ mod words;
 
 pub use body::Body;
 pub use conversation::{Conversation, Observation, RequestRef, TrackMetadata};
-pub use dissect::{dissect, dissect_port_query};
+pub use dissect::{dissect, dissect_parsed, dissect_port_query};
 pub use error::Error;
 pub use field::{DbString, Field};
 pub use framer::{Framed, MessageFramer};

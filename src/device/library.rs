@@ -103,6 +103,23 @@ pub struct Track {
     pub file_size: u32,
     pub artwork_id: u32,
     pub cues: Vec<CuePoint>,
+    /// Waveforms, derived on first use and kept (the detail of a long track takes milliseconds
+    /// to derive; a dbserver answers it many times).
+    pub derived: Derived,
+}
+
+/// Analysis derived from a track's other fields, computed once. Equal whatever it holds: it is
+/// a cache of what the other fields already say.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    preview: std::sync::OnceLock<Vec<WaveColumn>>,
+    detail: std::sync::OnceLock<Vec<WaveColumn>>,
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _: &Derived) -> bool {
+        true
+    }
 }
 
 /// One beat of a track's grid.
@@ -174,13 +191,13 @@ impl Track {
     }
 
     /// The preview waveform: [`waveform::PREVIEW_COLUMNS`] columns over the whole track.
-    pub fn waveform_preview(&self) -> Vec<WaveColumn> {
-        waveform::preview(self)
+    pub fn waveform_preview(&self) -> &[WaveColumn] {
+        self.derived.preview.get_or_init(|| waveform::preview(self))
     }
 
     /// The detail waveform: [`waveform::DETAIL_PER_SECOND`] columns per second.
-    pub fn waveform_detail(&self) -> Vec<WaveColumn> {
-        waveform::detail(self)
+    pub fn waveform_detail(&self) -> &[WaveColumn] {
+        self.derived.detail.get_or_init(|| waveform::detail(self))
     }
 
     /// Hot cues (A-H) only, in letter order.

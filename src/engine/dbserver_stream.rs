@@ -30,7 +30,7 @@ pub(super) fn dbserver_framed(
             )
         }
         Framed::Message { bytes, message, .. } => {
-            let d = dbserver::dissect(&bytes, detail);
+            let d = dbserver::dissect_parsed(&bytes, &message, detail);
             let obs = conv.observe(ctx.frame, ctx.ts_ns.max(0) as u64, &message);
             let mut r = ctx.record(&bytes, d);
             if let Some(req) = obs.request {

@@ -11,7 +11,13 @@
 //! keys (`device`, `port`, `kind`, `ip`, `src`, `dst`, `name`, `type`, `proto`, `frame`) or any
 //! field name of the JSON `fields` object (`bpm`, `path`, `rekordbox_id`...), so one vocabulary
 //! serves the output and the filter. Juxtaposed terms are not allowed: write `and`.
+//!
+//! A comparison on a name the record lacks (a `beat` has no `path`, a `menu_item` no
+//! `device`) is false whatever the operator, `!=` included: `device!=2` keeps the records
+//! that carry a device number other than 2, `not device=2` also those without one. A name no
+//! message has at all, or a word compared with a number, is an error (`names.rs`).
 
+mod names;
 mod parse;
 mod words;
 
@@ -64,7 +70,7 @@ impl FilterError {
 
 /// Names a comparison can use that are not fields: they come from the record and the head of its
 /// dissection.
-const HEAD_NAMES: [&str; 11] = [
+pub(crate) const HEAD_NAMES: [&str; 11] = [
     "ip", "src", "dst", "port", "device", "kind", "frame", "len", "name", "type", "proto",
 ];
 
@@ -91,15 +97,23 @@ impl Filter {
     }
 }
 
+/// `NAME != VALUE` is `not NAME = VALUE` among the records that have NAME; a record that lacks
+/// NAME (or has it as null: "unknown") satisfies no comparison on it, whatever the operator, as
+/// in Wireshark's display filters. `not NAME=VALUE` is what selects "everything else".
 fn compare(r: &Record<'_>, name: &str, op: Op, want: &str) -> bool {
+    match op {
+        Op::Ne => test(r, name, Op::Eq, want).is_some_and(|eq| !eq),
+        _ => test(r, name, op, want).unwrap_or(false),
+    }
+}
+
+/// The comparison on a record's value; None when the record lacks the value.
+fn test(r: &Record<'_>, name: &str, op: Op, want: &str) -> Option<bool> {
     let d = &r.dissection;
-    match name {
+    let b = match name {
+        // Addresses and ports: a message matches the ones it was sent from or to.
         "ip" => {
-            let (s, t) = (r.src.ip().to_string(), r.dst.ip().to_string());
-            match op {
-                Op::Ne => s != want && t != want,
-                _ => cmp_str(&s, op, want) || cmp_str(&t, op, want),
-            }
+            cmp_str(&r.src.ip().to_string(), op, want) || cmp_str(&r.dst.ip().to_string(), op, want)
         }
         "src" => {
             cmp_str(&r.src.to_string(), op, want) || cmp_str(&r.src.ip().to_string(), op, want)
@@ -107,40 +121,29 @@ fn compare(r: &Record<'_>, name: &str, op: Op, want: &str) -> bool {
         "dst" => {
             cmp_str(&r.dst.to_string(), op, want) || cmp_str(&r.dst.ip().to_string(), op, want)
         }
-        "port" => {
-            let p = Value::U(r.port as u64);
-            match op {
-                // A message matches a port it was sent from or to.
-                Op::Eq => [r.port, r.src.port(), r.dst.port()]
-                    .iter()
-                    .any(|p| cmp_value(&Value::U(*p as u64), op, want)),
-                _ => cmp_value(&p, op, want),
-            }
-        }
-        "device" => d
-            .device
-            .is_some_and(|v| cmp_value(&Value::U(v as u64), op, want)),
-        "kind" => d
-            .kind
-            .is_some_and(|v| cmp_value(&Value::U(v as u64), op, want)),
+        "port" => match op {
+            Op::Eq => [r.port, r.src.port(), r.dst.port()]
+                .iter()
+                .any(|p| cmp_value(&Value::U(*p as u64), op, want)),
+            _ => cmp_value(&Value::U(r.port as u64), op, want),
+        },
+        "device" => cmp_value(&Value::U(d.device? as u64), op, want),
+        "kind" => cmp_value(&Value::U(d.kind? as u64), op, want),
         "frame" => cmp_value(&Value::U(r.frame), op, want),
         "len" => cmp_value(&Value::U(r.bytes.len() as u64), op, want),
-        "name" => d.name.as_deref().is_some_and(|n| cmp_str(n, op, want)),
+        "name" => cmp_str(d.name.as_deref()?, op, want),
         "type" => cmp_str(&d.type_name, op, want),
         "proto" => cmp_str(d.proto.as_str(), op, want),
-        _ => {
-            if let Some(v) = d.field(name).or_else(|| r.extra(name)) {
-                cmp_value(v, op, want)
-            } else {
-                // A field the message does not have: only `!=` holds.
-                op == Op::Ne
-            }
-        }
-    }
+        _ => match d.field(name).or_else(|| r.extra(name))? {
+            Value::Null => return None,
+            v => cmp_value(v, op, want),
+        },
+    };
+    Some(b)
 }
 
 /// Parse a number as written in a filter: decimal, `0x` hex, or a float.
-fn number(s: &str) -> Option<f64> {
+pub(crate) fn number(s: &str) -> Option<f64> {
     if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         return u64::from_str_radix(h, 16).ok().map(|v| v as f64);
     }
@@ -159,7 +162,7 @@ fn cmp_value(v: &Value, op: Op, want: &str) -> bool {
             _ => false,
         },
         Value::Str(s) => cmp_str(s, op, want),
-        Value::Null => op == Op::Ne,
+        Value::Null => false,
         Value::Bytes(b) => cmp_str(&crate::util::hex(b), op, want.trim_start_matches("0x")),
         Value::List(items) => match op {
             Op::Ne => items.iter().all(|i| cmp_value(i, Op::Ne, want)),

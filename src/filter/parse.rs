@@ -1,7 +1,7 @@
 //! Tokenizer and recursive-descent parser for the filter language (grammar in `mod.rs`).
 
 use super::words::Word;
-use super::{Filter, FilterError, Op};
+use super::{names, Filter, FilterError, Op};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -144,11 +144,10 @@ impl Parser {
                         Some((Tok::Text(v, _), _)) => {
                             self.pos += 1;
                             check_name(&text, col)?;
-                            Ok(Filter::Compare {
-                                name: text.to_ascii_lowercase(),
-                                op,
-                                value: v,
-                            })
+                            let name = text.to_ascii_lowercase();
+                            names::check_name(&name, col)?;
+                            names::check_value(&name, &v, vcol)?;
+                            Ok(Filter::Compare { name, op, value: v })
                         }
                         _ => Err(err(
                             format!("expected a value after '{text}' and its operator"),
@@ -156,9 +155,21 @@ impl Parser {
                         )),
                     };
                 }
-                Word::parse(&text)
-                    .map(Filter::Word)
-                    .ok_or_else(|| err(format!("unknown filter word '{text}' (known: {}; or compare a field, e.g. device=2)", Word::all_names().join(", ")), col))
+                Word::parse(&text).map(Filter::Word).ok_or_else(|| {
+                    let near = names::closest(&text, Word::all_names());
+                    let hint = if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("did you mean {}? ", names::quoted(&near))
+                    };
+                    err(
+                        format!(
+                            "unknown filter word '{text}' ({hint}known: {}; or compare a field, e.g. device=2)",
+                            Word::all_names().join(", ")
+                        ),
+                        col,
+                    )
+                })
             }
             Some((Tok::RParen, _)) => Err(err("unexpected ')'", col)),
             Some((Tok::Op(_), _)) => Err(err("an operator needs a field name on its left", col)),

@@ -82,9 +82,92 @@ fn comparisons_on_record_keys_and_fields() {
     assert!(m("playing=true", &s));
     assert!(m("play_state=playing", &s));
     assert!(m("type=cdj_status", &s));
-    // A field the message does not carry only satisfies !=.
+    // A field the message does not carry satisfies no comparison, != included.
     assert!(!m("path~Deck1", &s));
-    assert!(m("path!=x", &s));
+    assert!(!m("path!=x", &s));
+    assert!(m("not path=x", &s));
+}
+
+#[test]
+fn ne_and_not_on_records_lacking_the_field_agree_for_head_names_and_fields() {
+    // A dbserver menu item: no device number, no `playing`.
+    let item = rec(Proto::DbServer, "menu_item", None, vec![]);
+    let s = status();
+    for (ne, not) in [
+        ("device!=2", "not device=2"),
+        ("playing!=true", "not playing=true"),
+        ("bpm!=120", "not bpm=120"),
+        ("name!=x", "not name=x"),
+    ] {
+        // Lacking the name: `!=` is false, `not =` is true (`device!=2` and `playing!=true`
+        // used to disagree here).
+        let mut lacking = item.clone();
+        lacking.dissection.name = None;
+        assert!(!m(ne, &lacking), "{ne}");
+        assert!(m(not, &lacking), "{not}");
+    }
+    // Having it, `!=` and `not =` are the same.
+    for v in ["2", "3"] {
+        assert_eq!(
+            m(&format!("device!={v}"), &s),
+            m(&format!("not device={v}"), &s)
+        );
+    }
+    assert!(!m("playing!=true", &s));
+    assert!(m("playing!=false", &s));
+    // A null ("unknown") value counts as lacking.
+    let no_track = rec(
+        Proto::ProDjLink,
+        "cdj_status",
+        Some(1),
+        vec![("bpm", Value::Null)],
+    );
+    assert!(!m("bpm!=120", &no_track));
+    assert!(!m("bpm<120", &no_track));
+    assert!(m("not bpm=120", &no_track));
+    // Addresses and ports: `!=` is "neither end".
+    assert!(!m("port!=50002", &s));
+    assert!(!m("src!=169.254.1.2", &s));
+    assert!(m("dst!=169.254.1.2", &s));
+    assert!(!m("ip!=169.254.1.3", &s));
+}
+
+#[test]
+fn unknown_names_and_words_for_numbers_are_errors_with_suggestions() {
+    for (expr, col, needles) in [
+        ("bmp>120", 1, vec!["no message has a field 'bmp'", "'bpm'"]),
+        (
+            "beat and fields.bpm>100",
+            10,
+            vec!["'fields.bpm'", "did you mean 'bpm'"],
+        ),
+        ("rekordboxid=5", 1, vec!["'rekordbox_id'"]),
+        (
+            "device=two",
+            8,
+            vec!["'device' is a number and 'two' is not"],
+        ),
+        ("port>high", 6, vec!["'port' is a number"]),
+        ("beet", 1, vec!["did you mean 'beat'"]),
+        ("zzqqxx=1", 1, vec!["docs/json.md"]),
+    ] {
+        let e = parse(expr).expect_err(expr);
+        assert_eq!(e.column, col, "{expr}: {e}");
+        for n in needles {
+            assert!(e.message.contains(n), "{expr}: {e}");
+        }
+        assert!(e.render(expr).lines().nth(2).unwrap().ends_with('^'));
+    }
+    for ok in [
+        "device=0x0a",
+        "frame>=10",
+        "len<1.5e3",
+        "kind=10",
+        "latency_ms>20",
+        "exchange~playlist",
+    ] {
+        parse(ok).unwrap_or_else(|e| panic!("{}", e.render(ok)));
+    }
 }
 
 #[test]

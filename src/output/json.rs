@@ -3,11 +3,12 @@
 
 use std::io::Write as _;
 
+use super::series::Changes;
 use crate::dissect::value::write_json_str;
 use crate::dissect::{Knowledge, Value};
 use crate::record::Record;
 
-pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Option<&[u8]>) {
+pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, changes: Option<&Changes>) {
     let d = &r.dissection;
     let mut ib = itoa::Buffer::new();
     out.extend_from_slice(b"{\"frame\":");
@@ -87,7 +88,7 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
     if detail {
         out.extend_from_slice(b",\"layout\":[");
         let mut first = true;
-        for f in &d.fields {
+        for (fi, f) in d.fields.iter().enumerate() {
             let Some(range) = &f.range else { continue };
             if !first {
                 out.push(b',');
@@ -111,20 +112,21 @@ pub fn write_record(out: &mut Vec<u8>, r: &Record<'_>, detail: bool, prev: Optio
                 out.extend_from_slice(b",\"meaning\":");
                 write_json_str(out, m);
             }
+            if changes.is_some_and(|c| c.fields.get(fi) == Some(&true)) {
+                out.extend_from_slice(b",\"changed\":true");
+            }
             out.push(b'}');
         }
         out.push(b']');
-        if let Some(prev) = prev {
+        if let Some(c) = changes {
             out.extend_from_slice(b",\"changed\":[");
             let mut first = true;
-            for (i, b) in r.bytes.iter().enumerate() {
-                if prev.get(i) != Some(b) {
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    out.extend_from_slice(ib.format(i).as_bytes());
+            for (i, _) in c.bytes.iter().enumerate().filter(|(_, c)| **c) {
+                if !first {
+                    out.push(b',');
                 }
+                first = false;
+                out.extend_from_slice(ib.format(i).as_bytes());
             }
             out.push(b']');
         }

@@ -8,6 +8,7 @@ use super::header::{
     get_arr, get_u16, get_u32, get_u8, need, pitch_percent, pitch_raw, put_tail, set_bytes,
     set_u16, set_u32, set_u8, tail, StatusHeader,
 };
+use super::plausible::{self, Flags};
 use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 use super::Error;
 
@@ -156,9 +157,11 @@ impl Beat {
         pitch_percent(self.pitch)
     }
 
-    /// BPM x pitch, None when the player reports no BPM (`ffff`), as for [`super::CdjStatus`].
+    /// BPM x pitch, None when the player reports no BPM (`ffff`) or a pitch no player sends
+    /// (plausible.rs), as for [`super::CdjStatus`].
     pub fn effective_bpm(&self) -> Option<f64> {
-        (self.bpm != 0xffff).then(|| self.bpm() * self.pitch as f64 / 1_048_576.0)
+        (self.bpm != 0xffff && plausible::pitch_raw(self.pitch))
+            .then(|| self.bpm() * self.pitch as f64 / 1_048_576.0)
     }
 }
 
@@ -179,11 +182,16 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     w.value("second_bar_ms", SECOND_BAR, ms_value, |_| None);
     w.value("eighth_beat_ms", EIGHTH_BEAT, ms_value, |_| None);
     w.constant("padding", PADDING, &[0xff; 24]);
+    let mut flags = Flags::new();
+    let pitch_ok =
+        w.s.bytes
+            .get(PITCH)
+            .is_none_or(|b| flags.check("pitch", plausible::pitch_raw(be_uint(b) as u32)));
     let pitch = w.value(
         "pitch",
         PITCH,
         |b| Value::round(pitch_percent(be_uint(b) as u32), 2),
-        |_| None,
+        |_| (!pitch_ok).then(pitch_meaning).flatten(),
     );
     w.uint_with("scratch", SCRATCH, |v| {
         Some(
@@ -205,6 +213,7 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     w.uint("device_copy", DEVICE_COPY);
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
+    flags.record(w);
     w.expect_len(LEN);
     w.finish();
 
@@ -212,7 +221,7 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     if let Some(Value::F(b)) = bpm {
         s.fixed(b, 2, false).text(" BPM");
     }
-    if let Some(Value::F(p)) = pitch {
+    if let (Some(Value::F(p)), true) = (pitch, pitch_ok) {
         s.text(" ").fixed(p, 2, true).text("%");
     }
     if let Value::F(e) = effective {
@@ -224,7 +233,12 @@ pub(crate) fn dissect_beat(w: &mut Walker<'_>) {
     if let Some(Value::U(n)) = next {
         s.text(" next in ").uint(n).text(" ms");
     }
-    w.out().summary = s.finish();
+    let tail = flags.summary_tail();
+    w.out().summary = s.finish() + &tail;
+}
+
+fn pitch_meaning() -> Option<String> {
+    plausible::meaning("a pitch beyond ±100 %")
 }
 
 /// Precise position 0x0b: CDJ-3000 playhead every ~30 ms.
@@ -297,22 +311,63 @@ impl PrecisePosition {
         self.pitch as f64 / 100.0
     }
 
-    /// Effective BPM, None when unknown (`ffffffff`; the wire holds BPM x 10).
+    /// Effective BPM, None when unknown (`ffffffff`; the wire holds BPM x 10) or beyond what a
+    /// player sends (plausible.rs).
     pub fn effective_bpm(&self) -> Option<f64> {
-        (self.effective_bpm != u32::MAX).then(|| self.effective_bpm as f64 / 10.0)
+        (self.effective_bpm != u32::MAX)
+            .then(|| self.effective_bpm as f64 / 10.0)
+            .filter(|&b| plausible::effective_bpm(b))
+    }
+
+    /// Whether every value is one a player can send (plausible.rs): the session takes only
+    /// those.
+    pub fn is_plausible(&self) -> bool {
+        plausible::track_seconds(self.track_length_s as u64)
+            && plausible::position_ms(self.position_ms as u64)
+            && plausible::pitch(self.pitch_percent())
     }
 }
 
 pub(crate) fn dissect_precise_position(w: &mut Walker<'_>) {
     use field::position::*;
     dissect_status(w);
-    let len = w.uint("track_length_s", TRACK_LENGTH);
-    let pos = w.uint("position_ms", POSITION);
+    let mut flags = Flags::new();
+    let b = w.s.bytes;
+    let raw = |r: std::ops::Range<usize>| b.get(r).map(be_uint);
+    let len_ok = raw(TRACK_LENGTH)
+        .is_none_or(|v| flags.check("track_length_s", plausible::track_seconds(v)));
+    let pos_ok =
+        raw(POSITION).is_none_or(|v| flags.check("position_ms", plausible::position_ms(v)));
+    let pitch_ok = raw(PITCH)
+        .is_none_or(|v| flags.check("pitch", plausible::pitch(v as u32 as i32 as f64 / 100.0)));
+    let bpm_ok = raw(EFFECTIVE_BPM).is_none_or(|v| {
+        v == 0xffff_ffff || flags.check("effective_bpm", plausible::effective_bpm(v as f64 / 10.0))
+    });
+    let len = w.value(
+        "track_length_s",
+        TRACK_LENGTH,
+        |b| Value::U(be_uint(b)),
+        |_| {
+            (!len_ok)
+                .then(|| plausible::meaning("a track longer than a day"))
+                .flatten()
+        },
+    );
+    let pos = w.value(
+        "position_ms",
+        POSITION,
+        |b| Value::U(be_uint(b)),
+        |_| {
+            (!pos_ok)
+                .then(|| plausible::meaning("a playhead past a day"))
+                .flatten()
+        },
+    );
     let pitch = w.value(
         "pitch",
         PITCH,
         |b| Value::round(be_uint(b) as u32 as i32 as f64 / 100.0, 2),
-        |_| None,
+        |_| (!pitch_ok).then(pitch_meaning).flatten(),
     );
     let bpm = w.value(
         "effective_bpm",
@@ -321,26 +376,34 @@ pub(crate) fn dissect_precise_position(w: &mut Walker<'_>) {
             0xffff_ffff => Value::Null,
             v => Value::round(v as f64 / 10.0, 1),
         },
-        |_| None,
+        |_| {
+            (!bpm_ok)
+                .then(|| plausible::meaning("a tempo beyond 1310.7 BPM"))
+                .flatten()
+        },
     );
+    flags.record(w);
     w.expect_len(LEN);
     w.finish();
 
+    // Only plausible values are printed; the flagged ones are named after the summary.
     let mut s = Summary::new();
-    if let Some(p) = pos {
+    if let (Some(Value::U(p)), true) = (pos, pos_ok) {
         s.uint(p / 60_000).text(":").padded(p / 1000 % 60, 2);
         s.text(".").padded(p % 1000, 3);
     }
-    if let Some(l) = len {
+    if let (Some(Value::U(l)), true) = (len, len_ok) {
         s.text(" of ").uint(l / 60).text(":").padded(l % 60, 2);
     }
-    if let Some(Value::F(p)) = pitch {
+    if let (Some(Value::F(p)), true) = (pitch, pitch_ok) {
         s.text(" ").fixed(p, 2, true).text("%");
     }
-    if let Some(Value::F(b)) = bpm {
+    if let (Some(Value::F(b)), true) = (bpm, bpm_ok) {
         s.text(" ").fixed(b, 1, false).text(" BPM");
     }
-    w.out().summary = s.finish();
+    let tail = flags.summary_tail();
+    let text = s.finish() + &tail;
+    w.out().summary = text.trim_start().to_string();
 }
 
 #[cfg(test)]

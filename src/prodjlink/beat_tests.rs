@@ -128,3 +128,41 @@ fn truncated_beat() {
     assert!(d.malformed.is_some());
     assert_eq!(d.field("position_ms").and_then(Value::as_u64), Some(2));
 }
+
+/// Issue 11: a track of 1.5 billion seconds and a pitch of -9 million percent are flagged, not
+/// printed as facts; the wire's numbers stay in the fields.
+#[test]
+fn implausible_positions_are_flagged() {
+    let mut p = PrecisePosition::new("CDJ-3000", 2, 1_500_000_000, 61_234, 0.0, Some(128.0));
+    p.pitch = -900_000_000;
+    assert!(!p.is_plausible());
+    let b = p.to_bytes();
+    for depth in [true, false] {
+        let d = crate::prodjlink::dissect(50001, &b, depth);
+        assert!(d.malformed.is_none());
+        assert_eq!(
+            d.summary,
+            "1:01.234 128.0 BPM [implausible: track_length_s, pitch]"
+        );
+        assert_eq!(
+            d.field("implausible"),
+            Some(&Value::Str("track_length_s, pitch".into()))
+        );
+        assert_eq!(d.field("track_length_s"), Some(&Value::U(1_500_000_000)));
+    }
+    let v = crate::prodjlink::dissect(50001, &b, true);
+    let pitch = v.fields.iter().find(|f| f.name == "pitch").unwrap();
+    assert!(pitch.meaning.as_deref().unwrap().starts_with("implausible"));
+    assert!(PrecisePosition::new("CDJ-3000", 2, 300, 1000, -3.26, Some(120.0)).is_plausible());
+}
+
+#[test]
+fn an_implausible_beat_pitch_has_no_tempo() {
+    let mut beat = Beat::new("CDJ-3000", 2, 128.0, 0.0, 1);
+    beat.pitch = u32::MAX;
+    assert_eq!(beat.effective_bpm(), None);
+    let d = crate::prodjlink::dissect(50001, &beat.to_bytes(), true);
+    assert_eq!(d.field("effective_bpm"), Some(&Value::Null));
+    assert!(d.summary.ends_with("[implausible: pitch]"), "{}", d.summary);
+    assert!(!d.summary.contains("409"), "{}", d.summary);
+}

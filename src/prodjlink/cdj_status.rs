@@ -1,11 +1,12 @@
 //! CDJ status 0x0a on port 50002 (`prodjlink.md` 4.2): every known length (0xd0 pre-nexus,
-//! 0xd4 nexus, 0x11b XDJ-1000, 0x11c, 0x124, 0x200 CDJ-3000 and anything longer).
+//! 0xd4 nexus, 0x11b XDJ-1000, 0x11c, 0x124, 0x200 CDJ-3000, 0x480 CDJ-3000X with subtype `08`
+//! and no settings blocks per key2/libdjlink ARCHITECTURE.md 1.4.1, and anything longer).
 //!
 //! The packet has dozens of undescribed gaps, so the Repr keeps the whole packet image in
 //! [`CdjStatus::image`]: it fixes the length and supplies every byte no typed field covers, and
 //! `emit` writes the typed fields over it. Fields past 0xd0 are `Option`s, present when the
-//! packet is long enough. [`CdjStatus::new`] builds a plausible image of any length from the
-//! documented values (4.2, 9.3, 15). The dissector and the value names are in
+//! packet is long enough. The constructors per era (`cdj_status_eras.rs`) build plausible
+//! images from the documented values (4.2, 9.3, 15). The dissector and the value names are in
 //! `cdj_status_dissect.rs`.
 
 use super::header::{
@@ -112,6 +113,27 @@ pub mod flag {
     pub const BPM_SYNC: u8 = 0x02;
     /// `80` and `04` are always set from nexus on (UE).
     pub const ALWAYS: u8 = 0x84;
+}
+
+/// Whether a deck is playing, from the flag byte F (0x89) and the play state P1 (0x7b)
+/// together (`prodjlink.md` 4.2; issue 11).
+///
+/// F's playing bit alone is wrong on some models: pre-nexus players send F = `00`, the
+/// OPUS-QUAD sometimes sends F = `00` or clears the bit while it plays (BL
+/// `CdjStatus.isPlaying`, which trusts F only from 0xd4 bytes on, and `PlayState2.OPUS_MOVING`:
+/// "the main status flag lies about that fact"; BL `VirtualRekordbox.buildUpdate`). P1 names
+/// the state itself, so:
+/// * P1 `03` playing, `04` looping, `12` emergency loop: playing, whatever the bit says;
+/// * P1 `00` no track, `02` loading, `05` paused, `06` cued, `0e` spun down, `11` ended:
+///   not playing, whatever the bit says (nothing can move);
+/// * any other P1 (`07` cue play and `08` cue scratch while the cue button is held, `09`
+///   searching, codes nobody described): the bit decides.
+pub fn playing(flags: u8, play_state: u8) -> bool {
+    match play_state {
+        0x03 | 0x04 | 0x12 => true,
+        0x00 | 0x02 | 0x05 | 0x06 | 0x0e | 0x11 => false,
+        _ => flags & flag::PLAYING != 0,
+    }
 }
 
 /// Waveform settings of one settings block (block offsets 0a and 0d, 4.2).
@@ -464,61 +486,6 @@ impl CdjStatus {
         put!(self.loop_beats, LOOP_BEATS, set_u16);
     }
 
-    /// A plausible status of `len` bytes (at least 0xd0) for player `device`, built from the
-    /// documented values: no track loaded, stopped, pitch 0%, on-air off, media slots empty,
-    /// bytes 68/75/b6 set as a virtual CDJ needs them (4.2, 9.3), settings blocks where the
-    /// length has room for them. Every other byte is zero.
-    pub fn new(name: &str, device: u8, len: usize) -> Self {
-        let len = len.max(field::MIN_LEN);
-        let mut b = vec![0u8; len];
-        // The 0xd0/0xd4 samples carry subtype 03, the 0x11c ones 04 (CAP, 15); 0x200 is unknown.
-        let subtype = if len <= 0xd4 { 3 } else { 4 };
-        StatusHeader::with_len_r(name, subtype, device, len).emit(Self::KIND, &mut b);
-        // Byte 0x26 is `01` in every sample (15).
-        b[0x26] = 1;
-        b[0x8a] = 0xff;
-        let mut s = match CdjStatus::parse(&b) {
-            Ok(s) => s,
-            Err(_) => unreachable!("template is at least MIN_LEN bytes"),
-        };
-        s.device_copy = device;
-        s.flag_68 = 1;
-        s.usb_activity = 4;
-        s.sd_activity = 4;
-        s.usb_state = 4;
-        s.sd_state = 4;
-        s.link_media = 1;
-        s.firmware = *b"1.00";
-        s.flags = flag::ALWAYS;
-        s.play_state_2 = 0x7e;
-        s.pitch = 0x100000;
-        s.bpm_validity = 0x7fff;
-        s.bpm = 0xffff;
-        s.slip_bpm_validity = 0x7fff;
-        s.slip_bpm = 0xffff;
-        s.fader_pitch = 0x100000;
-        s.master_handoff = 0xff;
-        s.beat = 0xffff_ffff;
-        s.cue_countdown = 0x01ff;
-        s.flag_b6 = 1;
-        s.pitch_3 = 0x100000;
-        s.pitch_4 = 0x100000;
-        s.generation = if len >= 0x200 { 0x1f } else { 0x0f };
-        let default_waveform = WaveformSettings {
-            color: 1,
-            position: 1,
-        };
-        s.waveform_1 = (len >= 0xf0).then_some(default_waveform);
-        s.waveform_2 = (len >= 0x110).then_some(default_waveform);
-        if len >= 0x160 {
-            // 0x15f follows the key and is `01` (4.2).
-            s.image[0x15f] = 1;
-        }
-        // Bring the image in line with the fields, so that parsing the emitted bytes gives `s`.
-        s.image = s.to_bytes();
-        s
-    }
-
     /// Track BPM, None when the player reports none (`ffff`).
     pub fn bpm(&self) -> Option<f64> {
         (self.bpm != 0xffff).then(|| self.bpm as f64 / 100.0)
@@ -529,9 +496,17 @@ impl CdjStatus {
         pitch_percent(self.pitch)
     }
 
-    /// BPM x pitch: the tempo the player is actually playing at (4.2).
+    /// BPM x pitch: the tempo the player is actually playing at (4.2); None without a BPM or
+    /// with a pitch no player sends (plausible.rs).
     pub fn effective_bpm(&self) -> Option<f64> {
-        self.bpm().map(|b| b * self.pitch as f64 / 1_048_576.0)
+        self.bpm()
+            .filter(|_| super::plausible::pitch_raw(self.pitch))
+            .map(|b| b * self.pitch as f64 / 1_048_576.0)
+    }
+
+    /// Whether the effective pitch is one a player can send (plausible.rs).
+    pub fn pitch_is_plausible(&self) -> bool {
+        super::plausible::pitch_raw(self.pitch)
     }
 
     /// Set BPM, effective pitch and pitch-fader pitch together.
@@ -544,7 +519,12 @@ impl CdjStatus {
         self.pitch_4 = raw;
     }
 
+    /// Whether the deck is playing, by [`playing`] from F and P1 together.
     pub fn is_playing(&self) -> bool {
+        playing(self.flags, self.play_state)
+    }
+    /// The raw playing bit of F (0x89), as sent.
+    pub fn playing_flag(&self) -> bool {
         self.flags & flag::PLAYING != 0
     }
     pub fn is_master(&self) -> bool {
@@ -597,9 +577,9 @@ impl CdjStatus {
         Some((to_ms(self.loop_start?), to_ms(self.loop_end?)))
     }
 
-    /// OPUS-QUAD deck 1-4 for device numbers 9-12 (1.5).
+    /// OPUS-QUAD deck 1-4 for device numbers 9-12 (1.5); None for other models.
     pub fn deck(&self) -> Option<u8> {
-        super::header::opus_deck(self.header.device)
+        super::header::opus_deck(Some(&self.header.name.text()), self.header.device)
     }
 }
 

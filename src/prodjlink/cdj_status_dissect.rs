@@ -6,6 +6,7 @@ use crate::dissect::Value;
 
 use super::cdj_status::{field::*, flag, SETTINGS_MARKER};
 use super::header::{opus_deck, pitch_percent};
+use super::plausible::{self, Flags};
 use super::walker::{dissect_status, effective_bpm, Summary, Walker};
 
 /// P1 play state names (4.2).
@@ -221,7 +222,8 @@ pub(crate) fn summary(b: &[u8]) -> String {
     if let Some(Value::F(bpm)) = b.get(BPM).map(bpm_value) {
         s.text(" ").fixed(bpm, 2, false).text(" BPM");
     }
-    if let Some(Value::F(p)) = b.get(PITCH).map(pitch_value) {
+    let pitch_ok = b.get(PITCH).is_none_or(|p| plausible::pitch_raw(be32(p)));
+    if let (Some(Value::F(p)), true) = (b.get(PITCH).map(pitch_value), pitch_ok) {
         s.text(" ").fixed(p, 2, true).text("%");
     }
     if let Value::F(e) = effective_bpm(b, BPM, PITCH) {
@@ -254,13 +256,37 @@ pub(crate) fn summary(b: &[u8]) -> String {
                 .uint(id);
         }
     }
-    s.finish()
+    s.finish() + &implausible_pitches(b).summary_tail()
+}
+
+/// The effective pitch Pitch1 (4.2), flagged when no player could send it (plausible.rs).
+/// Only Pitch1 is bounded: a real CDJ-2000nexus (usr-ein S10j, frames 1666-1690) sends the
+/// fader pitch and Pitch4 at up to +227 % while paused as master, so nothing is known to bound
+/// them.
+fn implausible_pitches(b: &[u8]) -> Flags {
+    let mut flags = Flags::new();
+    if let Some(p) = b.get(PITCH) {
+        flags.check("pitch", plausible::pitch_raw(be32(p)));
+    }
+    flags
+}
+
+/// A pitch field: its percentage; for Pitch1, why it cannot be when no player sends it.
+fn pitch_field(w: &mut Walker<'_>, name: &'static str, r: std::ops::Range<usize>) {
+    let bounded = r == PITCH;
+    w.value(name, r, pitch_value, |v| match v {
+        Value::F(p) if bounded && !plausible::pitch(*p) => {
+            plausible::meaning("a pitch beyond ±100 %")
+        }
+        _ => None,
+    });
 }
 
 pub(crate) fn dissect(w: &mut Walker<'_>) {
     dissect_status(w);
     let device = w.out().device;
-    if let Some(deck) = device.and_then(|d| opus_deck(d as u8)) {
+    let name = w.out().name.clone();
+    if let Some(deck) = device.and_then(|d| opus_deck(name.as_deref(), d as u8)) {
         w.derived("deck", Value::U(deck as u64));
     }
     w.uint("device_copy", DEVICE_COPY);
@@ -290,19 +316,23 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.uint("sync_counter", SYNC_COUNTER);
     let flags = w.uint_with("flags", FLAGS, flags_meaning).map(|v| v as u8);
     if let Some(f) = flags {
-        w.derived("playing", Value::Bool(f & flag::PLAYING != 0));
+        // `playing` decides from F and P1 together (the rule is `cdj_status::playing`); the
+        // raw bit stays visible as `playing_flag`.
+        let p1 = w.s.bytes[PLAY_STATE.start];
+        w.derived("playing", Value::Bool(super::cdj_status::playing(f, p1)));
+        w.derived("playing_flag", Value::Bool(f & flag::PLAYING != 0));
         w.derived("master", Value::Bool(f & flag::MASTER != 0));
         w.derived("sync", Value::Bool(f & flag::SYNC != 0));
         w.derived("on_air", Value::Bool(f & flag::ON_AIR != 0));
         w.derived("bpm_sync", Value::Bool(f & flag::BPM_SYNC != 0));
     }
     w.uint_with("play_state_2", PLAY_STATE_2, play_state_2_meaning);
-    w.value("pitch", PITCH, pitch_value, |_| None);
+    pitch_field(w, "pitch", PITCH);
     w.uint_with("bpm_validity", BPM_VALIDITY, bpm_validity_meaning);
     w.value("bpm", BPM, bpm_value, |_| None);
     w.uint_with("slip_bpm_validity", SLIP_BPM_VALIDITY, bpm_validity_meaning);
     w.value("slip_bpm", SLIP_BPM, bpm_value, |_| None);
-    w.value("fader_pitch", FADER_PITCH, pitch_value, |_| None);
+    pitch_field(w, "fader_pitch", FADER_PITCH);
     w.uint_with("play_state_3", PLAY_STATE_3, play_state_3_meaning);
     w.uint_with("master_mode", MASTER_MODE, master_mode_meaning);
     w.uint_with("master_handoff", MASTER_HANDOFF, handoff_meaning);
@@ -323,8 +353,8 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.uint("usb_unsafe_eject", USB_UNSAFE_EJECT);
     w.uint("sd_unsafe_eject", SD_UNSAFE_EJECT);
     w.uint("emergency_loop", EMERGENCY_LOOP);
-    w.value("pitch_3", PITCH_3, pitch_value, |_| None);
-    w.value("pitch_4", PITCH_4, pitch_value, |_| None);
+    pitch_field(w, "pitch_3", PITCH_3);
+    pitch_field(w, "pitch_4", PITCH_4);
     w.uint("packet_counter", PACKET_COUNTER);
     w.uint_with("generation", GENERATION, generation_meaning);
     if let Some(c) = w.uint("capabilities", CAPABILITIES) {
@@ -332,6 +362,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     }
     let effective = effective_bpm(w.s.bytes, BPM, PITCH);
     w.derived("effective_bpm", effective.clone());
+    implausible_pitches(w.s.bytes).record(w);
     dissect_tail(w);
     w.expect_len(MIN_LEN);
     w.finish();

@@ -302,13 +302,118 @@ fn truncated_and_lying_status() {
     assert!(d.field("bpm").is_none());
     crate::prodjlink::testutil::assert_covers(&dissect(50002, &b[..0x90], true), 0x90);
 
-    // A length field that disagrees with the datagram is shown, never rejected (1.3).
+    // A length field that disagrees with the datagram is shown, never rejected (1.3): here it
+    // counts fewer bytes than the packet has, a note (length.rs).
     let mut lying = b.clone();
+    lying[0x22] = 0;
     lying[0x23] = 0x10;
     let d = check(50002, &lying);
     assert!(dissect(50002, &lying, true)
         .fields
         .iter()
-        .any(|f| f.name == "length" && f.meaning.as_deref().unwrap_or("").contains("tolerated")));
+        .any(|f| f.name == "length" && f.meaning.as_deref().unwrap_or("").contains("length_note")));
+    assert!(d.malformed.is_none() && d.field("length_note").is_some());
     assert_eq!(d.field("bpm"), Some(&Value::F(145.0)));
+}
+
+#[test]
+fn decks_9_to_12_only_for_the_models_that_number_them_so() {
+    // A virtual CDJ or any other player may hold number 9-12 as itself (prodjlink.md 1.5).
+    for name in ["CDJ-3000", "XDJ-XZ", "beat-link"] {
+        let s = CdjStatus::new(name, 10, 0xd4);
+        assert_eq!(s.deck(), None, "{name}");
+        let d = check(50002, &s.to_bytes());
+        assert_eq!(d.device, Some(10));
+        assert_eq!(d.field("deck"), None, "{name}");
+    }
+    // The OPUS-QUAD's decks 1-4 report 9-12; numbers outside that range are themselves.
+    assert_eq!(CdjStatus::new("OPUS-QUAD", 12, 0xd4).deck(), Some(4));
+    assert_eq!(CdjStatus::new("OPUS-QUAD", 2, 0xd4).deck(), None);
+}
+
+/// The playing rule (`cdj_status::playing`): P1 decides when it names a moving or a still
+/// state; the F bit decides otherwise; the raw bit is kept as `playing_flag`.
+#[test]
+fn playing_decides_from_flag_and_play_state() {
+    let status = |p1: u8, bit: bool| {
+        let mut s = CdjStatus::new("OPUS-QUAD", 9, 0xd4);
+        s.play_state = p1;
+        s.set_flag(flag::PLAYING, bit);
+        s
+    };
+    // OPUS-QUAD playing with the bit clear (BL PlayState2.OPUS_MOVING): playing.
+    let s = status(0x03, false);
+    assert!(s.is_playing() && !s.playing_flag());
+    let d = check(50002, &s.to_bytes());
+    assert_eq!(d.field("playing"), Some(&Value::Bool(true)));
+    assert_eq!(d.field("playing_flag"), Some(&Value::Bool(false)));
+    // Paused or cued with the bit set: nothing moves.
+    for p1 in [0x00, 0x02, 0x05, 0x06, 0x0e, 0x11] {
+        let s = status(p1, true);
+        assert!(!s.is_playing() && s.playing_flag(), "P1 {p1:02x}");
+        let d = check(50002, &s.to_bytes());
+        assert_eq!(d.field("playing"), Some(&Value::Bool(false)));
+        assert_eq!(d.field("playing_flag"), Some(&Value::Bool(true)));
+    }
+    // Looping and emergency loop play; cue play and searching follow the bit.
+    assert!(status(0x04, false).is_playing() && status(0x12, false).is_playing());
+    for p1 in [0x07, 0x08, 0x09, 0x42] {
+        assert!(status(p1, true).is_playing(), "P1 {p1:02x}");
+        assert!(!status(p1, false).is_playing(), "P1 {p1:02x}");
+    }
+}
+
+/// A status whose pitch no player sends: flagged in the summary, the field's meaning and the
+/// `implausible` field; no effective tempo is made from it.
+#[test]
+fn implausible_pitches_are_flagged() {
+    let mut s = CdjStatus::new("CDJ-2000nexus", 2, 0xd4);
+    s.set_tempo(Some(128.0), 0.0);
+    s.pitch = 0xffff_fff0;
+    assert_eq!(s.effective_bpm(), None);
+    assert!(!s.pitch_is_plausible());
+    let b = s.to_bytes();
+    for depth in [
+        crate::dissect::Depth::Head,
+        crate::dissect::Depth::Fields,
+        crate::dissect::Depth::Detail,
+    ] {
+        let d = dissect(50002, &b, depth);
+        assert_eq!(
+            d.summary, "no_track 128.00 BPM [implausible: pitch]",
+            "{depth:?}"
+        );
+    }
+    let d = check(50002, &b);
+    assert_eq!(d.field("implausible"), Some(&Value::Str("pitch".into())));
+    assert_eq!(d.field("effective_bpm"), Some(&Value::Null));
+}
+
+/// The CDJ-3000X (firmware 1.31) status as libdjlink measured it (key2/libdjlink
+/// `ARCHITECTURE.md` 1.4.1): 0x480 bytes, subtype `08`, no settings blocks, the packet counter
+/// counting, the CDJ-3000 fields at their offsets. Built from that description: every field
+/// is read, nothing is malformed, the settings blocks are not invented.
+#[test]
+fn cdj_3000x_status_layout() {
+    let x = CdjStatus::cdj3000x(1);
+    assert_eq!(CdjStatus::parse(&x.to_bytes()).unwrap(), x);
+    let mut b = x.to_bytes();
+    assert_eq!((b.len(), b[0x20], &b[0x7c..0x80]), (0x480, 8, &b"1.31"[..]));
+    b[0x7b] = 0x11; // P1 ended
+    b[0xc8..0xcc].copy_from_slice(&0x6942_8259u32.to_be_bytes()); // counter counts on the X
+    b[0xcc] = 0x1f;
+    b[0x15c] = 1; // key note
+    b[0x15d] = 1; // major
+    let s = CdjStatus::parse(&b).unwrap();
+    assert_eq!(s.to_bytes(), b);
+    assert_eq!((s.header.subtype, s.header.length), (8, 0x480 - 0x24));
+    assert_eq!((s.waveform_1, s.waveform_2), (None, None));
+    assert_eq!(s.packet_counter, 0x6942_8259);
+    let d = check(50002, &b);
+    assert_eq!(d.name.as_deref(), Some("CDJ-3000X"));
+    assert!(d.field("length_note").is_none() && d.field("settings_marker_1").is_none());
+    assert_eq!(d.field("key_mode").and_then(Value::as_u64), Some(1));
+    assert_eq!(d.field("loop_beats").and_then(Value::as_u64), Some(0));
+    assert_eq!(d.field("play_state").and_then(Value::as_str), Some("ended"));
+    assert_eq!(d.field("deck"), None);
 }

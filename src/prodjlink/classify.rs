@@ -38,6 +38,7 @@ pub(crate) enum MessageType {
     LoadTrack,
     LoadTrackAck,
     LoadTrackRefused,
+    KuvoGateway,
     CuePointsChanged,
     LoadSettings,
     DeviceSettingsRequest,
@@ -53,6 +54,8 @@ pub(crate) enum MessageType {
     TouchAudioTiming,
     TouchAudioData,
     TouchAudioHandover,
+    /// rekordbox LINK control 0x30, 0x31, 0x46, 0x47, 0x80 (`rekordbox_link.rs`).
+    RekordboxLink,
     Unknown,
 }
 
@@ -97,6 +100,7 @@ pub(crate) fn classify(port: u16, b: &[u8]) -> MessageType {
         (50002, 0x19) => T::LoadTrack,
         (50002, 0x1a) => T::LoadTrackAck,
         (50002, 0x1c) => T::LoadTrackRefused,
+        (50002, 0x40) => T::KuvoGateway,
         (50002, 0x1d) => T::CuePointsChanged,
         (50002, 0x34) => T::LoadSettings,
         (50002, 0x35) => T::DeviceSettingsRequest,
@@ -109,6 +113,7 @@ pub(crate) fn classify(port: u16, b: &[u8]) -> MessageType {
         (50002, 0x56) => T::BinaryDataReply,
         (50002, 0x6b) => T::StagehandPrefWrite,
         (50002, 0x68 | 0x69 | 0x6c | 0x6d) => T::StagehandPanel,
+        (50002, k) if super::rekordbox_link::is_link_kind(k) => T::RekordboxLink,
         (50004, 0x20) => T::TouchAudioTiming,
         (50004, 0x1e) => T::TouchAudioData,
         (50004, 0x1f) => T::TouchAudioHandover,
@@ -152,6 +157,7 @@ impl MessageType {
             T::LoadTrack => "load_track",
             T::LoadTrackAck => "load_track_ack",
             T::LoadTrackRefused => "load_track_refused",
+            T::KuvoGateway => "kuvo_gateway_heartbeat",
             T::CuePointsChanged => "cue_points_changed",
             T::LoadSettings => "load_settings",
             T::DeviceSettingsRequest => "device_settings_request",
@@ -171,7 +177,70 @@ impl MessageType {
             T::TouchAudioTiming => "touch_audio_timing",
             T::TouchAudioData => "touch_audio_data",
             T::TouchAudioHandover => "touch_audio_handover",
+            T::RekordboxLink => super::rekordbox_link::type_name(kind),
             T::Unknown => "unknown",
         }
+    }
+}
+
+/// The type name of a parsed packet, from the same table as [`classify`].
+impl super::Packet {
+    /// The snake_case type name, as [`dissect`] reports it.
+    pub fn type_name(&self) -> &'static str {
+        use super::Packet;
+        use MessageType as T;
+        let (t, kind) = match self {
+            Packet::Hello(_) => (T::Hello, 0),
+            Packet::ClaimMac(_) => (T::ClaimMac, 0),
+            Packet::MixerAssignIntent(_) => (T::MixerAssignIntent, 0),
+            Packet::ClaimIp(_) => (T::ClaimIp, 0),
+            Packet::MixerAssign(_) => (T::MixerAssign, 0),
+            Packet::ClaimFinal(_) => (T::ClaimFinal, 0),
+            Packet::AssignmentFinished(_) => (T::AssignmentFinished, 0),
+            Packet::KeepAlive(_) => (T::KeepAlive, 0),
+            Packet::ChannelConflict(_) => (T::ChannelConflict, 0),
+            Packet::Beat(_) => (T::Beat, 0),
+            Packet::PrecisePosition(_) => (T::PrecisePosition, 0),
+            Packet::FaderStart(_) => (T::FaderStart, 0),
+            Packet::ChannelsOnAir(_) => (T::ChannelsOnAir, 0),
+            Packet::MixerBinding(_) => (T::MixerBinding, 0),
+            Packet::MasterHandoffRequest(_) => (T::MasterHandoffRequest, 0),
+            Packet::MasterHandoffResponse(_) => (T::MasterHandoffResponse, 0),
+            Packet::SyncControl(_) => (T::SyncControl, 0),
+            Packet::StagehandTransport(_) => (T::StagehandTransport, 0),
+            Packet::StagehandTelemetry(_) => (T::StagehandTelemetry, 0),
+            Packet::StagehandVuMeters(_) => (T::StagehandVuMeters, 0),
+            Packet::StagehandHeartbeat(_) => (T::StagehandHeartbeat, 0),
+            Packet::CdjStatus(_) => (T::CdjStatus, 0),
+            Packet::MixerStatus(_) => (T::MixerStatus, 0),
+            Packet::MediaQuery(_) => (T::MediaQuery, 0),
+            Packet::MediaResponse(_) => (T::MediaResponse, 0),
+            Packet::DjmFileList(_) => (T::DjmFileList, 0),
+            Packet::LightingHello(_) => (T::LightingHello, 0),
+            Packet::LightingReply(_) => (T::LightingReply, 0),
+            Packet::LightingMount(_) => (T::LightingMount, 0),
+            Packet::LoadTrack(_) => (T::LoadTrack, 0),
+            Packet::LoadTrackAck(_) => (T::LoadTrackAck, 0),
+            Packet::LoadTrackRefused(_) => (T::LoadTrackRefused, 0),
+            Packet::KuvoGateway(_) => (T::KuvoGateway, 0),
+            Packet::CuePointsChanged(_) => (T::CuePointsChanged, 0),
+            Packet::LoadSettings(_) => (T::LoadSettings, 0),
+            Packet::DeviceSettingsRequest(_) => (T::DeviceSettingsRequest, 0),
+            Packet::DeviceSettingsReply(_) => (T::DeviceSettingsReply, 0),
+            Packet::StagehandMixerState(_) => (T::StagehandMixerState, 0),
+            Packet::StagehandCommand(_) => (T::StagehandCommand, 0),
+            Packet::StagehandShortHeartbeat(_) => (T::StagehandShortHeartbeat, 0),
+            Packet::StagehandTrackMetadata(_) => (T::StagehandTrackMetadata, 0),
+            Packet::BinaryDataRequest(_) => (T::BinaryDataRequest, 0),
+            Packet::BinaryDataReply(_) => (T::BinaryDataReply, 0),
+            Packet::StagehandPrefWrite(_) => (T::StagehandPrefWrite, 0),
+            Packet::StagehandPanel(p) => (T::StagehandPanel, p.kind),
+            Packet::TouchAudioTiming(_) => (T::TouchAudioTiming, 0),
+            Packet::TouchAudioData(_) => (T::TouchAudioData, 0),
+            Packet::TouchAudioHandover(_) => (T::TouchAudioHandover, 0),
+            Packet::RekordboxLink(p) => (T::RekordboxLink, p.kind),
+            Packet::Unknown(_) => (T::Unknown, 0),
+        };
+        t.type_name(kind)
     }
 }

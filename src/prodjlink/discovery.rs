@@ -282,7 +282,7 @@ pub(crate) fn dissect_claim_ip(w: &mut Walker<'_>) {
     w.mac("mac", MAC);
     let d = w.uint_with("claimed_device", DEVICE, |v| {
         Some(match v {
-            0 => "00: asks the mixer to assign a number (9.2)".to_string(),
+            0 => "00: asks the mixer to assign a number".to_string(),
             0x3a => "3a: Stagehand's symbolic claim".to_string(),
             _ => format!("wants device number {v}"),
         })

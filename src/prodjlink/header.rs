@@ -351,8 +351,23 @@ pub fn pitch_raw(percent: f64) -> u32 {
     }
 }
 
-/// OPUS-QUAD decks report device numbers 9-12; the deck is the low three bits (1.5).
-pub fn opus_deck(device: u8) -> Option<u8> {
+/// Models whose single unit reports its decks as device numbers 9-12 (`prodjlink.md` 1.5; OQ
+/// README section 3; BL `DeviceUpdate`, which translates the number only when the packet's name
+/// is `OPUS-QUAD`). Other devices may hold numbers 9-12 as themselves (virtual CDJs take 7-15,
+/// 1.5), so the name decides, not the number.
+pub const DECKS_AS_9_TO_12: &[&str] = &["OPUS-QUAD"];
+
+/// The deck 1-4 that device number `device` stands for when `name` is a model that numbers
+/// its decks 9-12 (the deck is the low three bits, BL `Util.translateOpusPlayerNumbers`);
+/// None for every other model or number.
+pub fn opus_deck(name: Option<&str>, device: u8) -> Option<u8> {
+    let model = name.is_some_and(|n| DECKS_AS_9_TO_12.contains(&n));
+    (model && (9..=12).contains(&device)).then_some(device & 7)
+}
+
+/// The deck a lighting data request (0x55) names: that kind is only sent to a unit in
+/// rekordbox-lighting mode, which numbers its decks 9-12 (OQ section 3), so no name is needed.
+pub(crate) fn lighting_deck(device: u8) -> Option<u8> {
     (9..=12).contains(&device).then_some(device & 7)
 }
 

@@ -218,7 +218,7 @@ fn device_type_meaning(v: u64) -> Option<String> {
         _ => "not in the enum",
     };
     Some(format!(
-        "{enum_name}; read as PPL's flags: {}{}{}{}",
+        "{enum_name}; as flag bits: {}{}{}{}",
         if v & 1 != 0 { "player " } else { "" },
         if v & 2 != 0 { "mixer " } else { "" },
         if v & 4 != 0 { "rekordbox " } else { "" },
@@ -234,6 +234,10 @@ fn model_meaning(v: u64) -> Option<String> {
             0x20 => "20: Stagehand",
             0x31 => "31: DJM-A9",
             0x64 => "64: CDJ-3000",
+            // The CDJ-3000X (fw 1.31) and a DJM-A9 beside it send the codes above with the
+            // high bit set (key2/libdjlink ARCHITECTURE.md 1.4.1).
+            0xe4 => "e4: CDJ-3000X (64 with the high bit set)",
+            0xb1 => "b1: DJM-A9 (31 with the high bit set)",
             _ => "model code not seen before",
         }
         .to_string(),
@@ -242,7 +246,7 @@ fn model_meaning(v: u64) -> Option<String> {
 
 fn role_meaning(v: u64) -> Option<String> {
     Some(format!(
-        "{v:02x}: CDJ/mixer per dysentery, or 'booted alone' per UE (unexplained, 13)"
+        "{v:02x}: meaning unsettled: a CDJ or a mixer by one account, a device that started alone by another"
     ))
 }
 
@@ -252,7 +256,8 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     let d = w.uint("device_number", DEVICE);
     if let Some(d) = d {
         w.out().device = Some(d as u32);
-        if let Some(deck) = super::header::opus_deck(d as u8) {
+        let name = w.out().name.clone();
+        if let Some(deck) = super::header::opus_deck(name.as_deref(), d as u8) {
             w.derived("deck", crate::dissect::Value::U(deck as u64));
         }
     }
@@ -406,5 +411,25 @@ mod tests {
         assert!(d.malformed.is_some());
         assert_eq!(d.field("mac").unwrap().as_str(), Some("74:5e:1c:56:67:ac"));
         assert!(d.field("peers").is_none());
+    }
+
+    /// The CDJ-3000X and the DJM-A9 beside it send their model codes with the high bit set
+    /// (key2/libdjlink ARCHITECTURE.md 1.4.1): named, not "not seen before".
+    #[test]
+    fn cdj_3000x_and_a9_model_codes() {
+        let ip = std::net::Ipv4Addr::new(169, 254, 7, 185);
+        for (name, model, words) in [("CDJ-3000X", 0xe4, "CDJ-3000X"), ("DJM-A9", 0xb1, "DJM-A9")] {
+            let mut k = KeepAlive::cdj3000(name, 1, [0; 6], ip, 4);
+            k.model = model;
+            let b = k.to_bytes();
+            assert_eq!(KeepAlive::parse(&b).unwrap(), k);
+            let d = crate::prodjlink::dissect(50000, &b, true);
+            let f = d.fields.iter().find(|f| f.name == "model").unwrap();
+            assert!(
+                f.meaning.as_deref().unwrap().contains(words),
+                "{:?}",
+                f.meaning
+            );
+        }
     }
 }

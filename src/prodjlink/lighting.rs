@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use crate::dissect::Value;
 
 use super::header::{
-    get_arr, get_u32, get_u8, need, opus_deck, put_tail, set_bytes, set_u32, set_u8, tail, utf16be,
-    utf16be_field, StatusHeader,
+    get_arr, get_u32, get_u8, lighting_deck, need, opus_deck, put_tail, set_bytes, set_u32, set_u8,
+    tail, utf16be, utf16be_field, StatusHeader,
 };
 use super::walker::{dissect_status, Walker};
 use super::Error;
@@ -201,7 +201,7 @@ pub(crate) fn dissect_request(w: &mut Walker<'_>) {
     let t = w.uint_with("data_type", DATA_TYPE, data_type_meaning);
     // The wire holds the deck's device number (9-12); `deck` is 1-4 as everywhere else.
     let deck = w.uint("deck_device", DECK);
-    if let Some(d) = deck.and_then(|d| opus_deck(d as u8)) {
+    if let Some(d) = deck.and_then(|d| lighting_deck(d as u8)) {
         w.derived("deck", Value::U(d as u64));
     }
     w.expect_len(LEN);
@@ -302,7 +302,12 @@ impl BinaryDataReply {
 pub(crate) fn dissect_data(w: &mut Walker<'_>) {
     use field::data::*;
     dissect_status(w);
-    if let Some(d) = w.out().device.and_then(|d| opus_deck(d as u8)) {
+    let name = w.out().name.clone();
+    if let Some(d) = w
+        .out()
+        .device
+        .and_then(|d| opus_deck(name.as_deref(), d as u8))
+    {
         w.derived("deck", Value::U(d as u64));
     }
     let t = w.uint_with("data_type", DATA_TYPE, data_type_meaning);

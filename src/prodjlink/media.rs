@@ -403,13 +403,15 @@ pub(crate) fn dissect_file_list(w: &mut Walker<'_>) {
         "text_1",
         TEXT_1,
         |b| Value::Str(utf16be(b).into()),
-        |_| Some("\"00:03\" in PDJL's dump: perhaps a duration".into()),
+        // "00:03" in node-pdjl's dump (prodjlink.md 0, PDJL).
+        |_| Some("perhaps a duration (\"00:03\" in the one published dump)".into()),
     );
     w.value(
         "text_2",
         TEXT_2,
         |b| Value::Str(utf16be(b).into()),
-        |_| Some("\"1536\" in PDJL's dump: perhaps a bit rate in kbit/s".into()),
+        // "1536" in node-pdjl's dump.
+        |_| Some("perhaps a bit rate in kbit/s (\"1536\" in the one published dump)".into()),
     );
     w.expect_len(LEN);
     w.finish();

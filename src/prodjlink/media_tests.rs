@@ -100,7 +100,14 @@ fn djm_file_list_from_pdjl() {
     assert_eq!(super::utf16be(&f.file_name), "DJMFILE.WAV");
     assert_eq!(super::utf16be(&f.file_path), "C:/DJMFILE.WAV");
     assert_eq!(f.to_bytes(), b);
-    let d = check(50002, &b);
+    let d = crate::prodjlink::dissect(50002, &b, true);
+    crate::prodjlink::testutil::assert_covers(&d, b.len());
+    // Its length field (e0ff) claims far more than the dump holds (prodjlink.md 4.1 says the
+    // packet is 238 bytes; the dump has 196): every field is read, the packet is malformed.
+    assert_eq!(
+        d.malformed.as_deref(),
+        Some("length field claims 57599 bytes, the datagram holds 196 (57403 missing)")
+    );
     assert_eq!(d.type_name, "djm_file_list");
     assert_eq!(d.field("text_1").and_then(Value::as_str), Some("00:03"));
     assert_eq!(d.field("text_2").and_then(Value::as_str), Some("1536"));

@@ -143,11 +143,21 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     if let Some(m) = master {
         w.derived("master", Value::Bool(m));
     }
+    // A pitch no device sends is flagged, and makes no effective tempo (plausible.rs).
+    let mut implausible = super::plausible::Flags::new();
+    let pitch_ok =
+        w.s.bytes.get(PITCH).is_none_or(|b| {
+            implausible.check("pitch", super::plausible::pitch_raw(be_uint(b) as u32))
+        });
     w.value(
         "pitch",
         PITCH,
         |b| Value::round(pitch_percent(be_uint(b) as u32), 2),
-        |_| None,
+        |_| {
+            (!pitch_ok)
+                .then(|| super::plausible::meaning("a pitch beyond ±100 %"))
+                .flatten()
+        },
     );
     w.uint("bpm_validity", BPM_VALIDITY);
     let bpm = w.value(
@@ -157,7 +167,7 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
             0xffff => Value::Null,
             v => Value::round(v as f64 / 100.0, 2),
         },
-        |_| Some("valid only for rekordbox-analysed sources (4.3)".into()),
+        |_| Some("valid only for tracks rekordbox analysed".into()),
     );
     w.uint_with("master_handoff", MASTER_HANDOFF, |v| {
         Some(match v {
@@ -167,9 +177,10 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
         })
     });
     let bib = w.uint_with("beat_in_bar", BEAT_IN_BAR, |_| {
-        Some("not aligned with the players (4.3)".into())
+        Some("counted by the mixer itself, not aligned with the players".into())
     });
     w.derived("effective_bpm", effective_bpm(w.s.bytes, BPM, PITCH));
+    implausible.record(w);
     w.expect_len(LEN);
     w.finish();
 
@@ -183,7 +194,8 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     if master == Some(true) {
         s.text(" master");
     }
-    w.out().summary = s.finish();
+    let tail = implausible.summary_tail();
+    w.out().summary = s.finish() + &tail;
 }
 
 #[cfg(test)]
@@ -210,6 +222,16 @@ mod tests {
         assert_eq!(d.field("beat_in_bar").and_then(Value::as_u64), Some(3));
         assert_eq!(d.field("effective_bpm"), Some(&Value::F(120.0)));
         assert_eq!(d.summary, "120.00 BPM beat 3/4");
+    }
+
+    #[test]
+    fn an_implausible_mixer_pitch_is_flagged() {
+        let mut s = MixerStatus::new("DJM-A9", 0x21, 128.0, true, 1);
+        s.pitch = 0x7fff_ffff;
+        let d = check(50002, &s.to_bytes());
+        assert_eq!(d.field("implausible"), Some(&Value::Str("pitch".into())));
+        assert_eq!(d.field("effective_bpm"), Some(&Value::Null));
+        assert_eq!(d.summary, "128.00 BPM beat 1/4 master [implausible: pitch]");
     }
 
     #[test]

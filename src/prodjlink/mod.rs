@@ -9,16 +9,20 @@
 mod beat;
 mod cdj_status;
 mod cdj_status_dissect;
+mod cdj_status_eras;
 mod classify;
 mod discovery;
 mod header;
 mod keep_alive;
+mod length;
 mod lighting;
 mod load;
 mod media;
 mod mixer_control;
 mod mixer_status;
 mod number_assign;
+mod plausible;
+mod rekordbox_link;
 mod stagehand;
 mod stagehand_mixer;
 mod touch_audio;
@@ -45,6 +49,10 @@ pub use mixer_control::{
 };
 pub use mixer_status::MixerStatus;
 pub use number_assign::{ChannelConflict, MixerAssign, MixerAssignIntent};
+pub use plausible::{
+    pitch as plausible_pitch, MAX_EFFECTIVE_BPM, MAX_PITCH_PERCENT, MAX_TRACK_SECONDS,
+};
+pub use rekordbox_link::RekordboxLink;
 pub use stagehand::{PeerFrame, StagehandCommand, StagehandPrefWrite, StagehandTransport};
 pub use stagehand_mixer::{ChannelState, StagehandMixerState};
 pub use touch_audio::{TouchAudioData, TouchAudioHandover, TouchAudioTiming};
@@ -129,6 +137,7 @@ to_bytes!(
     StagehandCommand,
     StagehandPrefWrite,
     OpaqueStatus,
+    RekordboxLink,
     UnknownPacket,
 );
 
@@ -180,6 +189,10 @@ pub enum Packet {
     LoadTrackAck(OpaqueStatus),
     /// 0x1c "cannot load track" (PDJL only).
     LoadTrackRefused(OpaqueStatus),
+    /// 0x40, the heartbeat of the Kuvo gateway (`NXS-GW`) a CDJ-3000 runs, about every three
+    /// minutes (key2/libdjlink ARCHITECTURE.md 1.3 "Port 50002", `src/wire.c`
+    /// `DJL_PKT_KUVO_GATEWAY`); undescribed beyond the header.
+    KuvoGateway(OpaqueStatus),
     /// 0x1d "cue points modified" (PDJL only).
     CuePointsChanged(OpaqueStatus),
     LoadSettings(LoadSettings),
@@ -200,6 +213,8 @@ pub enum Packet {
     TouchAudioTiming(TouchAudioTiming),
     TouchAudioData(TouchAudioData),
     TouchAudioHandover(TouchAudioHandover),
+    /// rekordbox 6/7 LINK control on 50002: 0x30, 0x31, 0x46, 0x47, 0x80.
+    RekordboxLink(RekordboxLink),
     /// Any (port, kind) nobody described, and everything on 50003 (section 5).
     Unknown(UnknownPacket),
 }
@@ -253,6 +268,7 @@ impl Packet {
             T::LoadTrack => Packet::LoadTrack(LoadTrack::parse(bytes)?),
             T::LoadTrackAck => Packet::LoadTrackAck(OpaqueStatus::parse(bytes)?),
             T::LoadTrackRefused => Packet::LoadTrackRefused(OpaqueStatus::parse(bytes)?),
+            T::KuvoGateway => Packet::KuvoGateway(OpaqueStatus::parse(bytes)?),
             T::CuePointsChanged => Packet::CuePointsChanged(OpaqueStatus::parse(bytes)?),
             T::LoadSettings => Packet::LoadSettings(LoadSettings::parse(bytes)?),
             T::DeviceSettingsRequest => {
@@ -274,6 +290,7 @@ impl Packet {
             T::TouchAudioTiming => Packet::TouchAudioTiming(TouchAudioTiming::parse(bytes)?),
             T::TouchAudioData => Packet::TouchAudioData(TouchAudioData::parse(bytes)?),
             T::TouchAudioHandover => Packet::TouchAudioHandover(TouchAudioHandover::parse(bytes)?),
+            T::RekordboxLink => Packet::RekordboxLink(RekordboxLink::parse(bytes)?),
             T::Unknown => Packet::Unknown(unknown()),
         })
     }
@@ -315,11 +332,13 @@ impl Packet {
             Packet::TouchAudioTiming(p) => p.buffer_len(),
             Packet::TouchAudioData(p) => p.buffer_len(),
             Packet::TouchAudioHandover(p) => p.buffer_len(),
+            Packet::RekordboxLink(p) => p.buffer_len(),
             Packet::MixerBinding(p)
             | Packet::LightingHello(p)
             | Packet::LightingMount(p)
             | Packet::LoadTrackAck(p)
             | Packet::LoadTrackRefused(p)
+            | Packet::KuvoGateway(p)
             | Packet::CuePointsChanged(p) => p.buffer_len(),
             Packet::StagehandTelemetry(p)
             | Packet::StagehandVuMeters(p)
@@ -369,11 +388,13 @@ impl Packet {
             Packet::TouchAudioTiming(p) => p.emit(buf),
             Packet::TouchAudioData(p) => p.emit(buf),
             Packet::TouchAudioHandover(p) => p.emit(buf),
+            Packet::RekordboxLink(p) => p.emit(buf),
             Packet::MixerBinding(p)
             | Packet::LightingHello(p)
             | Packet::LightingMount(p)
             | Packet::LoadTrackAck(p)
             | Packet::LoadTrackRefused(p)
+            | Packet::KuvoGateway(p)
             | Packet::CuePointsChanged(p) => p.emit(buf),
             Packet::StagehandTelemetry(p)
             | Packet::StagehandVuMeters(p)
@@ -422,62 +443,6 @@ impl Packet {
             _ => 50002,
         }
     }
-
-    /// The snake_case type name, as [`dissect`] reports it.
-    pub fn type_name(&self) -> &'static str {
-        use MessageType as T;
-        let (t, kind) = match self {
-            Packet::Hello(_) => (T::Hello, 0),
-            Packet::ClaimMac(_) => (T::ClaimMac, 0),
-            Packet::MixerAssignIntent(_) => (T::MixerAssignIntent, 0),
-            Packet::ClaimIp(_) => (T::ClaimIp, 0),
-            Packet::MixerAssign(_) => (T::MixerAssign, 0),
-            Packet::ClaimFinal(_) => (T::ClaimFinal, 0),
-            Packet::AssignmentFinished(_) => (T::AssignmentFinished, 0),
-            Packet::KeepAlive(_) => (T::KeepAlive, 0),
-            Packet::ChannelConflict(_) => (T::ChannelConflict, 0),
-            Packet::Beat(_) => (T::Beat, 0),
-            Packet::PrecisePosition(_) => (T::PrecisePosition, 0),
-            Packet::FaderStart(_) => (T::FaderStart, 0),
-            Packet::ChannelsOnAir(_) => (T::ChannelsOnAir, 0),
-            Packet::MixerBinding(_) => (T::MixerBinding, 0),
-            Packet::MasterHandoffRequest(_) => (T::MasterHandoffRequest, 0),
-            Packet::MasterHandoffResponse(_) => (T::MasterHandoffResponse, 0),
-            Packet::SyncControl(_) => (T::SyncControl, 0),
-            Packet::StagehandTransport(_) => (T::StagehandTransport, 0),
-            Packet::StagehandTelemetry(_) => (T::StagehandTelemetry, 0),
-            Packet::StagehandVuMeters(_) => (T::StagehandVuMeters, 0),
-            Packet::StagehandHeartbeat(_) => (T::StagehandHeartbeat, 0),
-            Packet::CdjStatus(_) => (T::CdjStatus, 0),
-            Packet::MixerStatus(_) => (T::MixerStatus, 0),
-            Packet::MediaQuery(_) => (T::MediaQuery, 0),
-            Packet::MediaResponse(_) => (T::MediaResponse, 0),
-            Packet::DjmFileList(_) => (T::DjmFileList, 0),
-            Packet::LightingHello(_) => (T::LightingHello, 0),
-            Packet::LightingReply(_) => (T::LightingReply, 0),
-            Packet::LightingMount(_) => (T::LightingMount, 0),
-            Packet::LoadTrack(_) => (T::LoadTrack, 0),
-            Packet::LoadTrackAck(_) => (T::LoadTrackAck, 0),
-            Packet::LoadTrackRefused(_) => (T::LoadTrackRefused, 0),
-            Packet::CuePointsChanged(_) => (T::CuePointsChanged, 0),
-            Packet::LoadSettings(_) => (T::LoadSettings, 0),
-            Packet::DeviceSettingsRequest(_) => (T::DeviceSettingsRequest, 0),
-            Packet::DeviceSettingsReply(_) => (T::DeviceSettingsReply, 0),
-            Packet::StagehandMixerState(_) => (T::StagehandMixerState, 0),
-            Packet::StagehandCommand(_) => (T::StagehandCommand, 0),
-            Packet::StagehandShortHeartbeat(_) => (T::StagehandShortHeartbeat, 0),
-            Packet::StagehandTrackMetadata(_) => (T::StagehandTrackMetadata, 0),
-            Packet::BinaryDataRequest(_) => (T::BinaryDataRequest, 0),
-            Packet::BinaryDataReply(_) => (T::BinaryDataReply, 0),
-            Packet::StagehandPrefWrite(_) => (T::StagehandPrefWrite, 0),
-            Packet::StagehandPanel(p) => (T::StagehandPanel, p.kind),
-            Packet::TouchAudioTiming(_) => (T::TouchAudioTiming, 0),
-            Packet::TouchAudioData(_) => (T::TouchAudioData, 0),
-            Packet::TouchAudioHandover(_) => (T::TouchAudioHandover, 0),
-            Packet::Unknown(_) => (T::Unknown, 0),
-        };
-        t.type_name(kind)
-    }
 }
 
 /// Whether a packet of type `t` and `len` bytes is a status-header packet with every field of
@@ -510,10 +475,16 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
     if has_magic(bytes) {
         out.kind = kind.map(u32::from);
     }
-    // The most frequent packets, when long enough that no field can be missing, are identified
-    // from their status header without a walk over their fields (and a CDJ status's summary is
-    // read straight from its bytes).
-    if complete_status(t, bytes.len()) {
+    // A length field that disagrees with the datagram is told at every depth (length.rs).
+    let disagreement = if has_magic(bytes) {
+        length::check(port, t, bytes)
+    } else {
+        None
+    };
+    // The most frequent packets, when long enough that no field can be missing and with a
+    // length field that agrees, are identified from their status header without a walk over
+    // their fields (and a CDJ status's summary is read straight from its bytes).
+    if disagreement.is_none() && complete_status(t, bytes.len()) {
         match detail {
             Depth::Identity => {
                 walker::status_identity(bytes, &mut out);
@@ -574,6 +545,7 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
             T::LoadTrack => load::dissect_load_track(w),
             T::LoadTrackAck => unknown::dissect_opaque(w, "load track ack"),
             T::LoadTrackRefused => unknown::dissect_opaque(w, "cannot load track"),
+            T::KuvoGateway => unknown::dissect_opaque(w, "Kuvo gateway heartbeat"),
             T::CuePointsChanged => unknown::dissect_opaque(w, "cue points changed"),
             T::LoadSettings => load::dissect_load_settings(w),
             T::DeviceSettingsRequest => load::dissect_device_settings(w, false),
@@ -586,10 +558,14 @@ pub fn dissect(port: u16, bytes: &[u8], detail: impl Into<Depth>) -> Dissection 
             T::TouchAudioTiming => touch_audio::dissect_timing(w),
             T::TouchAudioData => touch_audio::dissect_data(w),
             T::TouchAudioHandover => touch_audio::dissect_handover(w),
+            T::RekordboxLink => rekordbox_link::dissect(w, kind.unwrap_or(0)),
             T::Unknown => unknown::dissect_unknown(w, port),
         }
         // Each dissector ends with its own `finish`; this one only guarantees coverage.
         w.finish();
+        if let Some(d) = disagreement {
+            length::annotate(w, d);
+        }
     }
     out
 }

@@ -142,6 +142,7 @@ fn samples() -> Vec<(u16, &'static str, Vec<u8>)> {
         ),
         (50002, "load_track_ack", opaque(0x1a)),
         (50002, "load_track_refused", opaque(0x1c)),
+        (50002, "kuvo_gateway_heartbeat", opaque(0x40)),
         (50002, "cue_points_changed", opaque(0x1d)),
         (
             50002,
@@ -202,6 +203,31 @@ fn samples() -> Vec<(u16, &'static str, Vec<u8>)> {
             50004,
             "touch_audio_handover",
             TouchAudioHandover::new("DJM-A9", 0x21).to_bytes(),
+        ),
+        (
+            50002,
+            "mixer_rekordbox_notify",
+            RekordboxLink::mixer_notify("DJM-A9", 33).to_bytes(),
+        ),
+        (
+            50002,
+            "rekordbox_mixer_reply",
+            RekordboxLink::mixer_reply(0x11, [0; 8]).to_bytes(),
+        ),
+        (
+            50002,
+            "player_config_reply",
+            RekordboxLink::config_reply("CDJ-3000X", 1, [2, 4, 0, 0xa0]).to_bytes(),
+        ),
+        (
+            50002,
+            "rekordbox_config_request",
+            RekordboxLink::config_request(0x11, [1; 32]).to_bytes(),
+        ),
+        (
+            50002,
+            "player_rekordbox_notify",
+            RekordboxLink::player_notify("CDJ-3000X", 2, [0; 8]).to_bytes(),
         ),
         (50003, "unknown", opaque(0x0a)),
         (50000, "unknown", {
@@ -300,9 +326,14 @@ fn random_bytes_never_panic_and_round_trip() {
             match Packet::parse(port, &b) {
                 Ok(p) => {
                     assert_eq!(p.to_bytes(), b, "{name} round trip, len {len}");
-                    assert_eq!(
-                        d.malformed, None,
-                        "{name}: parsed but dissected as malformed"
+                    // A Repr keeps a packet whose length field claims more than it holds (so
+                    // that replay is faithful); the dissection says so (length.rs).
+                    assert!(
+                        d.malformed
+                            .as_deref()
+                            .is_none_or(|m| m.starts_with("length field claims")),
+                        "{name}: parsed but dissected as malformed: {:?}",
+                        d.malformed
                     );
                 }
                 Err(e) => {

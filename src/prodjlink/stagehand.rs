@@ -112,7 +112,7 @@ pub(crate) fn dissect_frame(w: &mut Walker<'_>, kind: u8) {
         0x0b => {
             if w.has(&field::TELEMETRY_SUBSTREAM) {
                 w.uint_with("substream", field::TELEMETRY_SUBSTREAM, |_| {
-                    Some("round-robin sub-stream selector (hypothesis, DYS-SH)".into())
+                    Some("round-robin sub-stream selector (a guess, not confirmed)".into())
                 });
             }
             "telemetry"

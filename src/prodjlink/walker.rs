@@ -264,7 +264,8 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
     w.uint_with("sub_kind", SUB_KIND, |v| {
         Some(match v {
             0 => "00: normal".into(),
-            1 => "01: directed exchange with a mixer (9.2)".into(),
+            // prodjlink.md 9.2: channel-specific mixer ports.
+            1 => "01: an exchange directed at a mixer".into(),
             _ => format!("{v:02x}: not seen before"),
         })
     });
@@ -287,9 +288,9 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
     let n = w.len();
     w.uint_with("length", LENGTH, move |v| {
         Some(if v as usize == n {
-            format!("len_p: {v} bytes, matches the packet")
+            format!("{v} bytes in all, as received")
         } else {
-            format!("len_p: {v} bytes, but the packet has {n}")
+            format!("declares {v} bytes in all, but the packet has {n} (see length_note or malformed)")
         })
     });
 }
@@ -312,7 +313,7 @@ pub(crate) fn dissect_status(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
     w.uint_with("subtype", SUBTYPE, |v| {
         Some(format!(
-            "{v:02x}: decides whether the length is len_r or len_p (1.3); 03-06 on CDJ status"
+            "{v:02x}: tells whether the length counts the whole packet or what follows the header (03-06 on CDJ status, 08 on the CDJ-3000X's)"
         ))
     });
     if let Some(d) = w.uint("device", DEVICE) {
@@ -336,11 +337,11 @@ fn header_type_meaning(v: u64) -> Option<String> {
 /// Whether the length field reads as len_r or len_p for this packet (1.3; never an error).
 fn length_meaning(v: usize, n: usize) -> String {
     if v + field::HEADER_LEN == n {
-        format!("len_r: {v} bytes follow, matches the packet")
+        format!("{v} bytes follow the header, as received")
     } else if v == n {
-        format!("len_p: {v} bytes in all, matches the packet")
+        format!("{v} bytes in all, as received")
     } else {
-        format!("declares {v}, but the packet has {n} bytes (tolerated, 1.3)")
+        format!("declares {v}, but the packet has {n} bytes (see length_note or malformed)")
     }
 }
 
@@ -361,7 +362,8 @@ pub(crate) fn dissect_peer(w: &mut Walker<'_>) {
     w.uint_with("header_type", HEADER_TYPE, header_type_meaning);
 }
 
-/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM.
+/// BPM x Pitch1 / 0x100000 from the raw fields (4.2), Null without a BPM or with a pitch no
+/// player sends (plausible.rs).
 pub(crate) fn effective_bpm(
     b: &[u8],
     bpm: std::ops::Range<usize>,
@@ -371,7 +373,7 @@ pub(crate) fn effective_bpm(
         b.get(bpm).map(crate::dissect::be_uint),
         b.get(pitch).map(|p| crate::dissect::be_uint(p) as u32),
     ) {
-        (Some(bpm), Some(pitch)) if bpm != 0xffff => {
+        (Some(bpm), Some(pitch)) if bpm != 0xffff && super::plausible::pitch_raw(pitch) => {
             Value::round(bpm as f64 / 100.0 * pitch as f64 / 1_048_576.0, 2)
         }
         _ => Value::Null,

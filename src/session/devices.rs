@@ -70,7 +70,7 @@ pub struct Device {
     pub last_keepalive_ns: Option<i128>,
     pub packets: PacketCounts,
     /// Times the device went silent or said goodbye, and came back.
-    pub departures: Vec<Departure>,
+    pub departures: super::limits::Departures<Departure>,
     pub left: Option<String>,
     /// The bytes `mac` and `firmware` were made from: a packet that repeats them costs no text.
     #[serde(skip)]
@@ -146,8 +146,9 @@ pub struct Claim {
 #[derive(Debug, Default)]
 pub struct DeviceTable {
     pub devices: BTreeMap<DeviceKey, Device>,
-    pub claims: Vec<Claim>,
-    /// Devices, claims and departures left out by the bounds of [`super::limits`].
+    pub claims: super::limits::Changes<Claim>,
+    /// Devices left out by the bounds of [`super::limits`] (claims and departures count their
+    /// own: [`DeviceTable::omitted_total`]).
     pub omitted: u64,
     /// Stands in for a device beyond [`super::limits::MAX_DEVICES`]; reset on every use.
     overflow: Option<Device>,
@@ -217,7 +218,7 @@ impl DeviceTable {
             last_ns: r.ts_ns,
             last_keepalive_ns: None,
             packets: PacketCounts::default(),
-            departures: Vec::new(),
+            departures: Default::default(),
             left: None,
             mac_raw: None,
             firmware_raw: None,
@@ -311,12 +312,7 @@ impl DeviceTable {
             number,
             text: text.clone(),
         };
-        super::limits::push(
-            &mut self.claims,
-            claim,
-            super::limits::MAX_EVENTS,
-            &mut self.omitted,
-        );
+        self.claims.push(claim);
         text
     }
 
@@ -505,6 +501,17 @@ impl DeviceTable {
             d.first_seen = super::ts(d.first_ns);
             d.last_seen = super::ts(d.last_ns);
         }
+    }
+
+    /// Devices, claims and departures left out by the bounds of [`super::limits`].
+    pub fn omitted_total(&self) -> u64 {
+        self.omitted
+            + self.claims.left_out()
+            + self
+                .devices
+                .values()
+                .map(|d| d.departures.left_out())
+                .sum::<u64>()
     }
 
     /// Attach claims to devices by MAC or name (claims are sent before the number is settled).

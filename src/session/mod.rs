@@ -68,10 +68,18 @@ pub struct DbSession {
     latency_sum: f64,
     #[serde(skip)]
     latencies: u64,
+    /// Request frames answered lately (a menu answer spans several messages; requests on one
+    /// connection are answered in order, so a short memory suffices).
     #[serde(skip)]
-    answered: std::collections::HashSet<u64>,
-    pub exchanges: Vec<Exchange>,
+    answered: VecDeque<u64>,
+    /// Order in which the session first saw the connection (the first ones are always kept).
+    #[serde(skip)]
+    opened: u64,
+    pub exchanges: limits::Exchanges<Exchange>,
 }
+
+/// Request frames remembered per connection as answered.
+const ANSWERED_MAX: usize = 64;
 
 /// One request and its answer, in plain words.
 #[derive(Debug, Clone, Serialize)]
@@ -89,14 +97,19 @@ pub struct Session {
     pub players: players::Players,
     pub stagelinq: stagelinq::StageLinq,
     pub tracks: BTreeMap<tracks::TrackKey, tracks::TrackInfo>,
-    pub master_history: Vec<MasterChange>,
+    /// The keys of `tracks`, oldest description first (the first to forget when full).
+    track_order: VecDeque<tracks::TrackKey>,
+    pub master_history: limits::Changes<MasterChange>,
     pub dbserver: BTreeMap<(SocketAddr, SocketAddr), DbSession>,
-    pub timeline: Vec<TimelineEntry>,
+    /// dbserver connections seen (kept or not).
+    connections_seen: u64,
+    /// dbserver connections left out: neither among the first nor the newest.
+    pub connections_left_out: u64,
+    pub timeline: limits::Timeline<TimelineEntry>,
     pub now_playing: NowPlaying,
     pub records: u64,
     pub duplicates: u64,
-    /// Timeline lines, changes, connections, exchanges and tracks left out by the bounds of
-    /// [`limits`].
+    /// Tracks forgotten by the bounds of [`limits`] (the lists count their own).
     pub omitted: u64,
     pub first_ns: Option<i128>,
     pub last_ns: Option<i128>,
@@ -224,18 +237,24 @@ impl Session {
             ts_ns: r.ts_ns,
             text,
         };
-        limits::push(
-            &mut self.timeline,
-            entry,
-            limits::MAX_EVENTS,
-            &mut self.omitted,
-        );
+        self.timeline.push(entry);
     }
 
-    /// Everything the bounds of [`limits`] left out of the story.
+    /// Everything the bounds of [`limits`] left out of the story: devices, players,
+    /// connections, tracks and entries not kept, and the happenings that fell out of the lists
+    /// between their first and newest entries (exchanges of a connection left out count with
+    /// it).
     pub fn omitted_total(&self) -> u64 {
         self.omitted
-            + self.devices.omitted
+            + self.timeline.left_out()
+            + self.master_history.left_out()
+            + self.connections_left_out
+            + self
+                .dbserver
+                .values()
+                .map(|d| d.exchanges.left_out())
+                .sum::<u64>()
+            + self.devices.omitted_total()
             + self.players.omitted
             + self
                 .players
@@ -261,7 +280,10 @@ impl Session {
         self.records += 1;
         self.first_ns.get_or_insert(r.ts_ns);
         self.last_ns = Some(self.last_ns.map_or(r.ts_ns, |l| l.max(r.ts_ns)));
-        let events_before = self.timeline.len();
+        let events_before = self.timeline.total();
+        // A dbserver exchange is a timeline line, but only a track title it brings changes
+        // what the players show.
+        let mut titles_changed = false;
         // Each message is parsed once, with its protocol's Reprs, for every tracker: the session
         // reads typed values and the head of the dissection (type, device, name, summary),
         // never its field list. The parsed message stays where it was made (a Pro DJ Link
@@ -275,7 +297,7 @@ impl Session {
                 }
                 self.prodjlink(r, packet);
             }
-            Proto::DbServer => self.dbserver(r),
+            Proto::DbServer => titles_changed = self.dbserver(r),
             Proto::StageLinq => {
                 let message = stagelinq::parse(r);
                 if let Some(text) = self.devices.observe_stagelinq(r, message.as_ref()) {
@@ -288,8 +310,11 @@ impl Session {
         }
         // What plays only changes with an event (load, play, on air, master...) or a StageLinQ
         // deck value; re-deciding on every status packet would dominate the session's cost.
-        let moved =
-            self.timeline.len() != events_before || std::mem::take(&mut self.stagelinq.dirty);
+        let lines = match r.dissection.proto {
+            Proto::DbServer => titles_changed,
+            _ => self.timeline.total() != events_before,
+        };
+        let moved = lines || std::mem::take(&mut self.stagelinq.dirty);
         moved
             && self
                 .now_playing
@@ -353,29 +378,27 @@ impl Session {
                 player: now,
                 text,
             };
-            limits::push(
-                &mut self.master_history,
-                change,
-                limits::MAX_EVENTS,
-                &mut self.omitted,
-            );
+            self.master_history.push(change);
             self.current_master = now;
         }
     }
 
-    fn dbserver(&mut self, r: &Record<'_>) {
+    /// A dbserver record; true when a track it described renamed what a player shows.
+    fn dbserver(&mut self, r: &Record<'_>) -> bool {
         let key = if r.port == r.dst.port() {
             (r.src, r.dst)
         } else {
             (r.dst, r.src)
         };
-        if self.dbserver.len() >= limits::MAX_CONNECTIONS && !self.dbserver.contains_key(&key) {
-            self.omitted += 1;
-            return;
+        if !self.dbserver.contains_key(&key) {
+            self.forget_a_connection();
+            self.connections_seen += 1;
         }
+        let opened = self.connections_seen - 1;
         let s = self.dbserver.entry(key).or_insert_with(|| DbSession {
             client: key.0.to_string(),
             server: key.1.to_string(),
+            opened,
             ..Default::default()
         });
         let d = &r.dissection;
@@ -390,7 +413,16 @@ impl Session {
         let first_answer = r
             .extra("request_frame")
             .and_then(Value::as_u64)
-            .is_some_and(|f| s.answered.insert(f));
+            .is_some_and(|f| {
+                if s.answered.contains(&f) {
+                    return false;
+                }
+                if s.answered.len() == ANSWERED_MAX {
+                    s.answered.pop_front();
+                }
+                s.answered.push_back(f);
+                true
+            });
         if let Some(lat) = r
             .extra("latency_ms")
             .and_then(Value::as_f64)
@@ -416,27 +448,54 @@ impl Session {
                 latency_ms: r.extra("latency_ms").and_then(Value::as_f64),
                 text: text.to_string(),
             };
-            limits::push(
-                &mut s.exchanges,
-                exchange,
-                limits::MAX_EVENTS,
-                &mut self.omitted,
-            );
+            s.exchanges.push(exchange);
             let text = text.to_string();
             self.line(r, text);
         }
+        let mut titles_changed = false;
         if let Some((key, info)) = r.extra("track").and_then(tracks::TrackInfo::from_value) {
-            limits::insert(
-                &mut self.tracks,
-                key,
-                info,
-                limits::MAX_TRACKS,
-                &mut self.omitted,
-            );
+            self.describe_track(key, info);
             for (_, _, text) in self.players.refresh_titles(r, &self.tracks) {
                 self.line(r, text);
+                titles_changed = true;
             }
         }
+        titles_changed
+    }
+
+    /// Before a new dbserver connection is followed: when the table is full, the oldest
+    /// connection that is not one of the first [`limits::FIRST_CONNECTIONS`] is left out.
+    fn forget_a_connection(&mut self) {
+        if self.dbserver.len() < limits::MAX_CONNECTIONS {
+            return;
+        }
+        let oldest = self
+            .dbserver
+            .iter()
+            .filter(|(_, d)| d.opened >= limits::FIRST_CONNECTIONS as u64)
+            .min_by_key(|(_, d)| d.opened)
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            self.dbserver.remove(&k);
+            self.connections_left_out += 1;
+        }
+    }
+
+    /// Remember what a track is; past [`limits::MAX_TRACKS`] the oldest description is
+    /// forgotten (a deck loading it again is told without its title).
+    fn describe_track(&mut self, key: tracks::TrackKey, info: tracks::TrackInfo) {
+        if let Some(old) = self.tracks.get_mut(&key) {
+            *old = info;
+            return;
+        }
+        if self.tracks.len() >= limits::MAX_TRACKS {
+            if let Some(oldest) = self.track_order.pop_front() {
+                self.tracks.remove(&oldest);
+                self.omitted += 1;
+            }
+        }
+        self.track_order.push_back(key.clone());
+        self.tracks.insert(key, info);
     }
 
     /// End of input: devices whose keep-alives stopped are marked as gone.

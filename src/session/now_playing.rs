@@ -28,8 +28,9 @@ pub struct NowPlayingChange {
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct NowPlaying {
     pub current: Option<NowPlayingEntry>,
-    pub history: Vec<NowPlayingChange>,
-    /// Changes beyond [`super::limits::MAX_EVENTS`], not kept in `history`.
+    /// The first and the newest changes ([`super::limits::Changes`]).
+    pub history: super::limits::Changes<NowPlayingChange>,
+    /// Changes that fell out of `history` between the first and the newest.
     #[serde(skip)]
     pub omitted: u64,
 }
@@ -123,16 +124,39 @@ impl NowPlaying {
                 ts: super::ts(ts_ns),
                 entry: best.clone(),
             };
-            super::limits::push(
-                &mut self.history,
-                change,
-                super::limits::MAX_EVENTS,
-                &mut self.omitted,
-            );
+            self.omitted += u64::from(self.history.push(change));
         }
         // Keep the tempo fresh without calling it a change.
         self.current = best;
         changed
+    }
+
+    /// The placeholders [`NowPlaying::render`] fills.
+    pub const PLACEHOLDERS: [&'static str; 7] = [
+        "artist", "title", "deck", "device", "bpm", "protocol", "text",
+    ];
+
+    /// A `{word}` that is not a placeholder would be written as it is, every time: an error
+    /// naming it and the known ones.
+    pub fn check_template(template: &str) -> Result<(), String> {
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            let word = &after[..close];
+            if !Self::PLACEHOLDERS.contains(&word) {
+                let known: Vec<String> = Self::PLACEHOLDERS
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect();
+                return Err(format!(
+                    "unknown placeholder {{{word}}} (known: {})",
+                    known.join(" ")
+                ));
+            }
+            rest = &after[close + 1..];
+        }
+        Ok(())
     }
 
     /// Render with a template: `{artist}`, `{title}`, `{deck}`, `{device}`, `{bpm}`,

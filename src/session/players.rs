@@ -59,11 +59,23 @@ pub struct Player {
     pub deck: u32,
     pub name: Option<String>,
     pub state: PlayerState,
-    pub events: Vec<PlayerEvent>,
-    /// Events beyond [`super::limits::MAX_EVENTS`], not kept.
+    /// The first and the newest events ([`super::limits::PlayerEvents`]).
+    pub events: super::limits::PlayerEvents<PlayerEvent>,
+    /// Events that fell out between the first and the newest.
     pub omitted_events: u64,
+    /// The tempo the last tempo event (or the first reading) reported, and the track it was
+    /// read on; a tempo change is measured from it.
     #[serde(skip)]
-    reported_bpm: Option<f64>,
+    reported: Option<TempoBase>,
+}
+
+/// The reading a tempo change is measured from.
+#[derive(Debug, Clone, Copy)]
+struct TempoBase {
+    effective: f64,
+    /// The track's own BPM at that reading, when the packet carried it.
+    bpm: Option<f64>,
+    pitch: Option<f64>,
 }
 
 /// A one-byte code named as the dissector names it: the reference's name, or `0x..` for a code
@@ -99,7 +111,8 @@ fn shown(v: f64, digits: i32) -> f64 {
     Value::round(v, digits).as_f64().unwrap_or(v)
 }
 
-/// The tempo a status, beat or precise-position packet reports, as the dissection shows it.
+/// The tempo a status, beat or precise-position packet reports, as the dissection shows it;
+/// a pitch no player sends (prodjlink `plausible.rs`) is left out, with the tempo it makes.
 #[derive(Debug, Clone, Copy)]
 struct Tempo {
     bpm: Option<f64>,
@@ -111,7 +124,7 @@ impl Tempo {
     fn of_status(s: &CdjStatus) -> Self {
         Tempo {
             bpm: s.bpm().map(|b| shown(b, 2)),
-            pitch: Some(shown(s.pitch_percent(), 2)),
+            pitch: s.pitch_is_plausible().then(|| shown(s.pitch_percent(), 2)),
             effective: s.effective_bpm().map(|e| shown(e, 2)),
         }
     }
@@ -119,7 +132,8 @@ impl Tempo {
     fn of_beat(b: &Beat) -> Self {
         Tempo {
             bpm: Some(shown(b.bpm(), 2)),
-            pitch: Some(shown(b.pitch_percent(), 2)),
+            pitch: crate::prodjlink::plausible_pitch(b.pitch_percent())
+                .then(|| shown(b.pitch_percent(), 2)),
             effective: b.effective_bpm().map(|e| shown(e, 2)),
         }
     }
@@ -127,19 +141,20 @@ impl Tempo {
     fn of_position(p: &PrecisePosition) -> Self {
         Tempo {
             bpm: None,
-            pitch: Some(shown(p.pitch_percent(), 2)),
+            pitch: crate::prodjlink::plausible_pitch(p.pitch_percent())
+                .then(|| shown(p.pitch_percent(), 2)),
             effective: p.effective_bpm().map(|e| shown(e, 1)),
         }
     }
 }
 
-/// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12).
+/// The deck a device number stands for (prodjlink.md 1.5: OPUS-QUAD decks are 9-12; other
+/// models keep their number, see `prodjlink::opus_deck`).
 pub fn deck_of(device: u32, name: Option<&str>) -> u32 {
-    if (9..=12).contains(&device) && name.is_some_and(|n| n.contains("OPUS")) {
-        device - 8
-    } else {
-        device
-    }
+    u8::try_from(device)
+        .ok()
+        .and_then(|d| crate::prodjlink::opus_deck(name, d))
+        .map_or(device, u32::from)
 }
 
 fn play_event(state: &str) -> &'static str {
@@ -164,24 +179,21 @@ impl Player {
             deck: deck_of(device, name.as_deref()),
             name,
             state: PlayerState::default(),
-            events: Vec::new(),
+            events: Default::default(),
             omitted_events: 0,
-            reported_bpm: None,
+            reported: None,
         }
     }
 
     fn push(&mut self, r: &Record<'_>, event: &'static str, text: String) {
-        if self.events.len() >= super::limits::MAX_EVENTS {
-            self.omitted_events += 1;
-            return;
-        }
-        self.events.push(PlayerEvent {
+        let fell_out = self.events.push(PlayerEvent {
             frame: r.frame,
             ts: super::ts(r.ts_ns),
             ts_ns: r.ts_ns,
             event,
             text,
         });
+        self.omitted_events += u64::from(fell_out);
     }
 
     fn label(&self) -> String {
@@ -200,10 +212,15 @@ impl Player {
         let player = s.track_device as u32;
         let slot = CodeName::new(s.track_slot, s.slot_name());
         let slot = slot.as_str();
-        let same = match &self.state.track {
-            Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
-            None => id == 0,
-        };
+        // The CDJ-3000X (fw 1.31) zeroes the track reference when a track ends (P1 `11`)
+        // while keeping its beat and BPM (key2/libdjlink ARCHITECTURE.md 1.4.1): the track is
+        // still loaded, not unloaded.
+        let ended_blank = id == 0 && s.play_state == 0x11 && self.state.track.is_some();
+        let same = ended_blank
+            || match &self.state.track {
+                Some(k) => id != 0 && k.rekordbox_id == id && k.player == player && k.slot == slot,
+                None => id == 0,
+            };
         if !same {
             let label = self.label();
             let track = (id != 0).then(|| TrackKey {
@@ -235,6 +252,8 @@ impl Player {
                 None => out.push(("track_unloaded", format!("{label} unloaded its track"))),
             }
             self.state.track = track;
+            // A new track's BPM is no tempo change: measure from its first reading.
+            self.reported = None;
         } else if self.state.title.is_none() {
             // Metadata may arrive after the load (the dbserver lookup follows it).
             if let Some(info) = self.state.track.as_ref().and_then(|k| tracks.get(k)) {
@@ -304,6 +323,13 @@ impl Player {
     }
 
     /// `from_status`: a CDJ status, whose tempo means nothing while no track is loaded.
+    ///
+    /// A tempo event is the DJ (or sync) moving the tempo of the same track: the effective BPM
+    /// moves by [`TEMPO_EVENT_BPM`] while the track's own BPM stays. When the track's BPM
+    /// changes (a new track, whose status may keep the old BPM for a few packets after the
+    /// load, or a grid with several tempos), or, for packets that carry no track BPM (precise
+    /// position), when the effective BPM moves with the pitch unchanged, the reading becomes
+    /// the new reference without an event (issue 11: a load told as "tempo 119.00 -> 127.00").
     fn tempo(&mut self, t: Tempo, from_status: bool, out: &mut Vec<(&'static str, String)>) {
         self.state.bpm = t.bpm.or(self.state.bpm);
         self.state.pitch = t.pitch.or(self.state.pitch);
@@ -315,20 +341,39 @@ impl Player {
         if self.state.track.is_none() && from_status {
             return;
         }
-        match self.reported_bpm {
-            None => self.reported_bpm = Some(eff),
-            Some(prev) if (eff - prev).abs() >= TEMPO_EVENT_BPM => {
-                out.push((
-                    "tempo",
-                    format!(
-                        "{} tempo {prev:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
-                        self.label(),
-                        self.state.pitch.unwrap_or(0.0)
-                    ),
-                ));
-                self.reported_bpm = Some(eff);
-            }
-            _ => {}
+        let reading = TempoBase {
+            effective: eff,
+            bpm: t.bpm,
+            pitch: t.pitch,
+        };
+        let Some(base) = self.reported else {
+            self.reported = Some(reading);
+            return;
+        };
+        let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some((a - b).abs() >= 0.005),
+            _ => None,
+        };
+        let track_bpm_moved = differ(t.bpm, base.bpm) == Some(true)
+            || (t.bpm.is_none() && differ(t.pitch, base.pitch) == Some(false));
+        if track_bpm_moved {
+            self.reported = Some(reading);
+            return;
+        }
+        if (eff - base.effective).abs() >= TEMPO_EVENT_BPM {
+            out.push((
+                "tempo",
+                format!(
+                    "{} tempo {:.2} -> {eff:.2} BPM (pitch {:+.2}%)",
+                    self.label(),
+                    base.effective,
+                    self.state.pitch.unwrap_or(0.0)
+                ),
+            ));
+            self.reported = Some(reading);
+        } else if base.bpm.is_none() && t.bpm.is_some() {
+            // Learn the track's BPM for the reference without moving it.
+            self.reported = Some(TempoBase { bpm: t.bpm, ..base });
         }
     }
 
@@ -340,6 +385,10 @@ impl Player {
     }
 
     fn position(&mut self, p: &PrecisePosition) -> Vec<(&'static str, String)> {
+        // A playhead, length or pitch no player sends is not taken as the player's state.
+        if !p.is_plausible() {
+            return Vec::new();
+        }
         self.state.position_ms = Some(p.position_ms as u64);
         let mut out = Vec::new();
         self.tempo(Tempo::of_position(p), false, &mut out);
@@ -458,3 +507,7 @@ impl Players {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "players_tests.rs"]
+mod tests;

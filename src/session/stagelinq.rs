@@ -57,7 +57,8 @@ pub struct StageLinq {
     pub dirty: bool,
     /// Devices and entries left out by the bounds of [`super::limits`].
     pub omitted: u64,
-    /// Stands in for a device beyond [`super::limits::MAX_DEVICES`]; reset on every use.
+    /// Stands in for a device beyond [`super::limits::MAX_STAGELINQ_DEVICES`]; reset on every
+    /// use.
     overflow: SlqDevice,
     pub devices: BTreeMap<IpAddr, SlqDevice>,
     /// Discovery token (hex) -> address, to resolve mixer channel assignments.
@@ -111,7 +112,9 @@ fn deck_path(path: &str) -> Option<(u32, &str)> {
 
 impl StageLinq {
     fn device(&mut self, ip: IpAddr) -> &mut SlqDevice {
-        if self.devices.len() >= super::limits::MAX_DEVICES && !self.devices.contains_key(&ip) {
+        if self.devices.len() >= super::limits::MAX_STAGELINQ_DEVICES
+            && !self.devices.contains_key(&ip)
+        {
             self.omitted += 1;
             self.overflow = SlqDevice::default();
             return &mut self.overflow;
@@ -147,7 +150,17 @@ impl StageLinq {
             }
             Some(Message::Directory(DirectoryMessage::ServiceAnnouncement(a))) => {
                 let dev = self.device(r.src.ip());
-                if dev.services.insert(a.service.clone(), a.port).is_none() {
+                let new = !dev.services.contains_key(&a.service);
+                let mut omitted = 0;
+                super::limits::insert(
+                    &mut dev.services,
+                    a.service.clone(),
+                    a.port,
+                    super::limits::MAX_ENTRIES,
+                    &mut omitted,
+                );
+                self.omitted += omitted;
+                if new && omitted == 0 {
                     out.push(format!(
                         "{} offers StageLinQ service {} on port {}",
                         r.src.ip(),
@@ -319,9 +332,16 @@ impl StageLinq {
             }
             return out;
         }
-        self.device(ip)
-            .other
-            .insert(path.to_string(), v.to_string());
+        let dev = self.device(ip);
+        let mut omitted = 0;
+        super::limits::insert(
+            &mut dev.other,
+            path.to_string(),
+            v.to_string(),
+            super::limits::MAX_ENTRIES,
+            &mut omitted,
+        );
+        self.omitted += omitted;
         out
     }
 

@@ -119,11 +119,11 @@ pub fn extended_cue_list(tx: u32, t: &Track) -> Message {
 }
 
 pub fn waveform_preview(tx: u32, t: &Track) -> Message {
-    let preview = WaveformPreview::from_columns(t.waveform_preview());
+    let preview = WaveformPreview::from_columns(t.waveform_preview().to_vec());
     blob(0x4402, 0x2004, preview.to_bytes(), Vec::new()).to_message(tx)
 }
 
 pub fn waveform_detail(tx: u32, t: &Track) -> Message {
-    let detail = WaveformDetail::from_columns(t.waveform_detail());
+    let detail = WaveformDetail::from_columns(t.waveform_detail().to_vec());
     blob(0x4a02, 0x2904, detail.to_bytes(), Vec::new()).to_message(tx)
 }

@@ -205,6 +205,7 @@ impl Library {
                     file_size,
                     artwork_id: album.artwork_id,
                     cues: Vec::new(),
+                    derived: Default::default(),
                 };
                 track.cues = demo_cues(&track);
                 track

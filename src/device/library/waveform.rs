@@ -107,10 +107,13 @@ mod tests {
         assert_eq!(d.len(), 245 * 150);
         assert!(p
             .iter()
-            .chain(&d)
+            .chain(d)
             .all(|c| c.height <= 31 && c.whiteness <= 7));
         assert_eq!(p, t.waveform_preview(), "deterministic");
         assert_ne!(p, lib.track(2).unwrap().waveform_preview());
+        // The cache is kept (same slice) and does not make a library unequal to a fresh one.
+        assert!(std::ptr::eq(d, t.waveform_detail()));
+        assert_eq!(lib, Library::demo());
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct Persona {
     pub fader_start: bool,
     /// Highest requester number its dbserver answers (9.3: 1-4 nexus, 1-6 CDJ-3000).
     pub max_requester: u8,
+    /// Broadcasts its media slot (4.1 kind 06) when media goes in: "standalone CDJs ... on
+    /// insert/eject and periodically; XDJ-XZ, XDJ-RX, OPUS-QUAD never do" (DYS-MD).
+    pub announces_media: bool,
 }
 
 /// Keep-alive period: "every ~1.5 s" (2, DYS); UE measured 2.0 s on one CDJ-2000NXS.
@@ -79,6 +82,7 @@ const fn player(
     era: Era,
     status_len: usize,
     firmware: [u8; 4],
+    announces_media: bool,
 ) -> Persona {
     let cdj3000 = matches!(era, Era::Cdj3000);
     Persona {
@@ -97,6 +101,7 @@ const fn player(
         counts_packets: !cdj3000,
         fader_start: !cdj3000,
         max_requester: if cdj3000 { 6 } else { 4 },
+        announces_media,
     }
 }
 
@@ -104,13 +109,29 @@ const fn player(
 pub const PERSONAS: [Persona; 7] = [
     // Status 0x11c for nxs2 firmware (4.1); firmware "1.85" as in the club-set synth. The
     // reference gives no firmware string for this model: 1.85 is a plausible nxs2 release.
-    player("cdj-2000nxs2", "CDJ-2000NXS2", Era::Nexus, 0x11c, *b"1.85"),
+    player(
+        "cdj-2000nxs2",
+        "CDJ-2000NXS2",
+        Era::Nexus,
+        0x11c,
+        *b"1.85",
+        true,
+    ),
     // Status 0x200, packet counter fixed at 0, numbers 1-6, precise position (9.5). The
     // reference gives no firmware string: "3.19" is a plausible release.
-    player("cdj-3000", "CDJ-3000", Era::Cdj3000, 0x200, *b"3.19"),
+    player("cdj-3000", "CDJ-3000", Era::Cdj3000, 0x200, *b"3.19", true),
     // 4.1 lists 0x11b for the XDJ-1000 and is silent on the MK2: the MK2 shares the nxs2
     // firmware generation, so it gets the 0x11c layout; firmware string not in the reference.
-    player("xdj-1000mk2", "XDJ-1000MK2", Era::Nexus, 0x11c, *b"1.20"),
+    // The XDJ family is named among the units that never announce their media (4.1 kind 06);
+    // the reference is silent on the XDJ-1000MK2 itself, so it follows its family.
+    player(
+        "xdj-1000mk2",
+        "XDJ-1000MK2",
+        Era::Nexus,
+        0x11c,
+        *b"1.20",
+        false,
+    ),
     // Keep-alive type `02`, class `02` (2, as the DJM-2000nexus); D 33 (1.5).
     Persona {
         role: "djm-900nxs2",
@@ -128,6 +149,7 @@ pub const PERSONAS: [Persona; 7] = [
         counts_packets: false,
         fader_start: false,
         max_requester: 0,
+        announces_media: false,
     },
     // Six channels (3 kind 03, subtype 03). The reference names no device type or model byte
     // for the V10: it gets type `03` ("mixer type 3" of the CDJ-3000-era mixers, 2) and
@@ -148,6 +170,7 @@ pub const PERSONAS: [Persona; 7] = [
         counts_packets: false,
         fader_start: false,
         max_requester: 0,
+        announces_media: false,
     },
     // D 0x11, type `04`, class `04`, keep-alive 0x31 = `01` (2, 1.5, 9.5); mixer-style status.
     // The model byte of a laptop's keep-alive is not in the reference (`08` is the lighting
@@ -168,6 +191,7 @@ pub const PERSONAS: [Persona; 7] = [
         counts_packets: false,
         fader_start: false,
         max_requester: 0x1f,
+        announces_media: false,
     },
     // Announces itself as player 1 (9.5 "exposes D 1, 2 and 33"); its decks report as 9-12 in
     // status. The status length of an OPUS-QUAD is not in the reference: the CDJ-3000's 0x200
@@ -188,6 +212,7 @@ pub const PERSONAS: [Persona; 7] = [
         counts_packets: false,
         fader_start: false,
         max_requester: 6,
+        announces_media: false,
     },
 ];
 

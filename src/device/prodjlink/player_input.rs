@@ -93,27 +93,37 @@ impl Player {
             }
             // 4.1 kind 05: answer the slot's owner's facts to the requester's address.
             Packet::MediaQuery(q) if q.owner == me => {
-                let mut r = MediaResponse::new(
-                    self.presence.persona.name,
-                    me,
-                    q.slot,
-                    if self.has_usb { "DJDISSECT" } else { "" },
-                    "2024-05-17",
-                );
-                if self.has_usb && q.slot == super::track::USB_SLOT {
-                    r.track_count = self.tracks.count(me).min(u16::MAX as usize) as u16;
-                    r.total_bytes = 16 << 30;
-                    r.free_bytes = 12 << 30;
-                } else {
-                    r.media_type = 0;
-                    r.my_settings = 0;
-                }
+                let r = self.media_response(q.slot);
                 out.datagram(0, unicast(q.requester_ip, STATUS_PORT), r.to_bytes());
                 let text = format!("answered a media query from device {}", q.header.device);
                 self.note(now, text);
             }
             _ => {}
         }
+    }
+
+    /// What the player says about its `slot` (4.1 kind 06): the USB stick's name, date, track
+    /// count and sizes, or an empty slot.
+    pub(crate) fn media_response(&self, slot: u8) -> MediaResponse {
+        let me = self.presence.number();
+        let usb = self.has_usb && slot == super::track::USB_SLOT;
+        let mut r = MediaResponse::new(
+            self.presence.persona.name,
+            me,
+            slot,
+            if usb { "DJDISSECT" } else { "" },
+            if usb { "2024-05-17" } else { "" },
+        );
+        if usb {
+            r.track_count = self.tracks.count(me).min(u16::MAX as usize) as u16;
+            // A 16 GiB stick, a quarter used; the reference gives no typical sizes.
+            r.total_bytes = 16 << 30;
+            r.free_bytes = 12 << 30;
+        } else {
+            r.media_type = 0;
+            r.my_settings = 0;
+        }
+        r
     }
 
     /// Another player's status: who is master, at what tempo, and the handoff (9.4).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::mixer::Mixer;
 use super::opus_quad::{OpusQuad, ART, FIRST_DECK, PSSI};
 use super::player::Player;
-use super::{build, Numbering, Persona, Setup, ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT};
+use super::{build, Numbering, Persona, Setup, ANNOUNCE_PORT, BEAT_PORT, PERSONAS, STATUS_PORT};
 use crate::capture::CaptureReader;
 use crate::device::scenario::{demo_tracks, TimedCommand};
 use crate::device::{Command, Destination, Device, HostAddress, Nanos, Outbox, Output, MS, SECOND};
@@ -372,6 +372,30 @@ fn a_djm_v10_reports_six_channels_on_air() {
         panic!()
     };
     assert_eq!(c.to_bytes().len(), 0x2d);
+    // Fader start for channel 2 (3 kind 02): start there, leave the others.
+    assert!(m.command(
+        6 * SECOND,
+        &Command::FaderStart {
+            channel: 2,
+            start: true
+        },
+        &mut out
+    ));
+    assert!(!m.command(
+        6 * SECOND,
+        &Command::FaderStart {
+            channel: 5,
+            start: true
+        },
+        &mut out
+    ));
+    let sent: Vec<(Nanos, Output)> = out.drain().map(|o| (0, o)).collect();
+    let d = datagrams(&sent);
+    let Packet::FaderStart(f) = &d[0].1 else {
+        panic!("{d:?}")
+    };
+    assert_eq!(f.channels, [2, 0, 2, 2]);
+    assert_eq!(d[0].0, Destination::Broadcast(BEAT_PORT));
 }
 
 #[test]
@@ -438,31 +462,40 @@ fn an_opus_quad_answers_the_lighting_handshake_and_phrase_requests() {
 }
 
 #[test]
-fn garbage_and_truncated_datagrams_are_dropped_on_every_port() {
-    let mut p = Player::new(setup("cdj-3000", 1, Numbering::Auto(1), 0));
-    run_timers(&mut p, 5 * SECOND);
-    let real =
-        KeepAlive::cdj("x", 7, [2, 0, 0, 0, 0, 7], Ipv4Addr::new(169, 254, 9, 9), 1).to_bytes();
-    for port in [ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT, 50003, 50004, 9] {
-        for len in 0..real.len() {
-            deliver(
-                &mut p,
-                5 * SECOND,
-                Ipv4Addr::new(169, 254, 9, 9),
-                port,
-                &real[..len],
-            );
-            deliver(
-                &mut p,
-                5 * SECOND,
-                Ipv4Addr::new(169, 254, 9, 9),
-                port,
-                &vec![0xa5; len * 7],
-            );
+fn garbage_and_truncated_datagrams_of_every_length_are_dropped_by_every_persona() {
+    let from = Ipv4Addr::new(169, 254, 9, 9);
+    // Real packets of the kinds models act on, cut at every length, and junk of every length
+    // 0-1500 with and without the magic.
+    let status = crate::prodjlink::CdjStatus::new("x", 2, 0x200).to_bytes();
+    let ka = KeepAlive::cdj("x", 7, [2, 0, 0, 0, 0, 7], from, 1).to_bytes();
+    let load = crate::prodjlink::LoadTrack::new("x", 7, 1, (1, 3, 1), 1).to_bytes();
+    let mut magic_junk = b"Qspt1WmJOL".to_vec();
+    magic_junk.extend((0..1490u32).map(|i| (i * 7) as u8));
+    for persona in &PERSONAS {
+        let mut d = build(setup(persona.role, 1, Numbering::Auto(1), 0));
+        run_timers(d.as_mut(), 5 * SECOND);
+        let mut out = Outbox::new();
+        for port in [ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT, 50003, 50004, 9] {
+            let to = SocketAddrV4::new(d.address().ip, port);
+            let f = SocketAddrV4::new(from, port);
+            for real in [&status, &ka, &load] {
+                for len in 0..real.len() {
+                    d.on_datagram(5 * SECOND, f, to, &real[..len], &mut out);
+                }
+            }
+            for len in 0..=1500 {
+                d.on_datagram(
+                    5 * SECOND,
+                    f,
+                    to,
+                    &magic_junk[..len.min(magic_junk.len())],
+                    &mut out,
+                );
+                d.on_datagram(5 * SECOND, f, to, &vec![0xa5; len], &mut out);
+            }
         }
+        // Nothing was answered and the unit keeps running.
+        assert!(out.is_empty(), "{}: {:?}", persona.role, out.iter().next());
+        run_timers(d.as_mut(), 7 * SECOND);
     }
-    assert!(
-        p.presence().peers.is_empty(),
-        "no truncated keep-alive made a peer"
-    );
 }
