@@ -93,7 +93,7 @@ fn every_packet_of_the_rig_is_a_named_kind_and_the_session_tells_the_story() {
         .master_history
         .iter()
         .nth(1)
-        .unwrap()
+        .expect("a second master")
         .text
         .contains("handed from player 1 to player 2"));
 }

@@ -93,8 +93,15 @@ impl TrackMetadata {
                 (0x0006, ItemValue::Text(v)) => t.genre = text(v),
                 (0x0007, ItemValue::Text(v)) => t.artist = text(v),
                 (0x000f, ItemValue::Text(v)) => t.key = text(v),
-                (_, ItemValue::Tempo { bpm_x100 }) => t.bpm = Some(bpm_x100 as f64 / 100.0),
-                (_, ItemValue::Duration { seconds }) => t.duration_s = Some(seconds),
+                // Values no track has are not taken as the track's (issue 11).
+                (_, ItemValue::Tempo { bpm_x100 }) if super::menu_item::plausible_bpm(bpm_x100) => {
+                    t.bpm = Some(bpm_x100 as f64 / 100.0)
+                }
+                (_, ItemValue::Duration { seconds })
+                    if super::menu_item::plausible_duration(seconds) =>
+                {
+                    t.duration_s = Some(seconds)
+                }
                 _ => {}
             }
         }

@@ -447,3 +447,49 @@ fn renders_pair_with_the_menu_at_their_location() {
     );
     assert_eq!(c.prepared.len(), 2);
 }
+
+/// Issue 11: a metadata answer that gives a track 1.5 billion seconds (and a tempo no player
+/// can carry) is told with those values flagged, and the track does not take them.
+#[test]
+fn implausible_metadata_is_flagged_not_taken() {
+    let mut c = Conversation::new();
+    c.set_server_player(2);
+    let dmst = Dmst { player: 3, ..USB };
+    let request = MetadataRequest {
+        dmst,
+        rekordbox_id: 50,
+    };
+    c.observe(1, 0, &request.to_message(0x30));
+    c.observe(
+        2,
+        1,
+        &MenuAvailable {
+            request_type: u32::from(MetadataRequest::TYPE),
+            count: 3,
+        }
+        .to_message(0x30),
+    );
+    c.observe(
+        3,
+        2,
+        &RenderMenuRequest::new(dmst, 0, 3, 3).to_message(0x31),
+    );
+    c.observe(4, 3, &MenuHeader::default().to_message(0x31));
+    for m in [
+        item_in(0x31, 0, 50, 0x04, "Long One"),
+        item_in(0x31, 0, 1_500_000_000, 0x0b, ""),
+        item_in(0x31, 0, 100_000_000, 0x0d, ""),
+    ] {
+        c.observe(4, 3, &m);
+    }
+    let o = c.observe(4, 3, &Body::MenuFooter.to_message(0x31));
+    assert_eq!(
+        o.completed.as_deref(),
+        Some("player 3 asked player 2 for the metadata of rekordbox track 50 in the USB slot -> 'Long One', 1000000.00 (implausible) BPM, 1500000000 s (implausible)")
+    );
+    let track = o.track.unwrap();
+    assert_eq!(
+        (track.title.as_deref(), track.duration_s, track.bpm),
+        (Some("Long One"), None, None)
+    );
+}

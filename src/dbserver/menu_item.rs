@@ -235,14 +235,35 @@ impl MenuItem {
     }
 }
 
-/// `m:ss` for a duration in seconds.
-pub fn format_duration(seconds: u32) -> String {
-    format!("{}:{:02}", seconds / 60, seconds % 60)
+/// Whether a track can last `seconds` (at most a day, `prodjlink::MAX_TRACK_SECONDS`).
+pub fn plausible_duration(seconds: u32) -> bool {
+    u64::from(seconds) <= crate::prodjlink::MAX_TRACK_SECONDS
 }
 
-/// `128.00` for BPM x 100.
+/// Whether a track can have this BPM x 100: the players carry a track's BPM in 16 bits
+/// (`prodjlink.md` 4.2), so nothing above 655.35 can be played as a tempo.
+pub fn plausible_bpm(bpm_x100: u32) -> bool {
+    bpm_x100 <= u32::from(u16::MAX)
+}
+
+/// `m:ss` for a duration in seconds; a duration no track has is flagged, not shown as a time
+/// (issue 11: "a track of 1.5 billion seconds").
+pub fn format_duration(seconds: u32) -> String {
+    if plausible_duration(seconds) {
+        format!("{}:{:02}", seconds / 60, seconds % 60)
+    } else {
+        format!("{seconds} s (implausible)")
+    }
+}
+
+/// `128.00` for BPM x 100; a tempo no player can carry is flagged.
 pub fn format_bpm(bpm_x100: u32) -> String {
-    format!("{}.{:02}", bpm_x100 / 100, bpm_x100 % 100)
+    let bpm = format!("{}.{:02}", bpm_x100 / 100, bpm_x100 % 100);
+    if plausible_bpm(bpm_x100) {
+        bpm
+    } else {
+        format!("{bpm} (implausible)")
+    }
 }
 
 #[cfg(test)]
@@ -300,6 +321,8 @@ mod tests {
         assert_eq!(item, expected);
         assert_eq!(expected.to_message(0x0380_0003).to_bytes(), b);
         assert_eq!(format_duration(512), "8:32");
+        assert_eq!(format_duration(1_500_000_000), "1500000000 s (implausible)");
+        assert_eq!(format_bpm(100_000_000), "1000000.00 (implausible)");
     }
 
     #[test]

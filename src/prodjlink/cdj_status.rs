@@ -578,8 +578,13 @@ impl CdjStatus {
     }
 
     /// OPUS-QUAD deck 1-4 for device numbers 9-12 (1.5); None for other models.
+    /// The deck is read from the copy of D at 0x24, as Beat Link reads an OPUS-QUAD's status
+    /// (BL `DeviceUpdate`: `packetBytes[0x24]` for status, 0x21 for precise position), and
+    /// from D itself when the copy names no deck.
     pub fn deck(&self) -> Option<u8> {
-        super::header::opus_deck(Some(&self.header.name.text()), self.header.device)
+        let name = self.header.name.text();
+        super::header::opus_deck(Some(&name), self.device_copy)
+            .or_else(|| super::header::opus_deck(Some(&name), self.header.device))
     }
 }
 

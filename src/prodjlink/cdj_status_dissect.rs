@@ -28,6 +28,15 @@ pub fn play_state_name(v: u8) -> Option<&'static str> {
     })
 }
 
+/// Models whose status carries the track's id in the Device Library Plus database
+/// (`exportLibrary.db`) instead of `export.pdb`: the OPUS-QUAD (OQ README "how it works": "Track
+/// IDs refer to the Device Library Plus database") and the XDJ-AZ (BL CHANGELOG 8.x: "The XDJ-AZ
+/// always uses Device Library Plus IDs, so DeviceSQL downloads can't be used safely"). A
+/// third-party note says the CDJ-3000X does the same; no primary source confirms it yet.
+fn device_library_plus(name: Option<&str>) -> bool {
+    matches!(name, Some("OPUS-QUAD" | "XDJ-AZ"))
+}
+
 /// Sr slot names (4.2; `05` is the DJM's own source per PDJL and the LinkInfo quirk, 4.1).
 pub fn slot_name(v: u8) -> Option<&'static str> {
     Some(match v {
@@ -286,7 +295,13 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     dissect_status(w);
     let device = w.out().device;
     let name = w.out().name.clone();
-    if let Some(deck) = device.and_then(|d| opus_deck(name.as_deref(), d as u8)) {
+    // An OPUS-QUAD's deck is read from the copy of D at 0x24 as Beat Link does (BL
+    // `DeviceUpdate`), else from D.
+    let copy = w.s.bytes.get(DEVICE_COPY.start).copied();
+    let deck = copy
+        .and_then(|c| opus_deck(name.as_deref(), c))
+        .or_else(|| device.and_then(|d| opus_deck(name.as_deref(), d as u8)));
+    if let Some(deck) = deck {
         w.derived("deck", Value::U(deck as u64));
     }
     w.uint("device_copy", DEVICE_COPY);
@@ -294,7 +309,11 @@ pub(crate) fn dissect(w: &mut Walker<'_>) {
     w.uint("track_device", TRACK_DEVICE);
     w.named("track_slot", TRACK_SLOT, slot_name);
     w.named("track_type", TRACK_TYPE, track_type_name);
-    w.uint("rekordbox_id", REKORDBOX_ID);
+    w.uint_with("rekordbox_id", REKORDBOX_ID, |_| {
+        device_library_plus(name.as_deref()).then(|| {
+            "a Device Library Plus id (exportLibrary.db), not an export.pdb id".to_string()
+        })
+    });
     w.uint("track_number", TRACK_NUMBER);
     w.uint_with("sort_order", SORT_ORDER, sort_meaning);
     w.uint_with("track_menu", TRACK_MENU, menu_meaning);

@@ -417,3 +417,30 @@ fn cdj_3000x_status_layout() {
     assert_eq!(d.field("play_state").and_then(Value::as_str), Some("ended"));
     assert_eq!(d.field("deck"), None);
 }
+
+/// An OPUS-QUAD's deck comes from the copy of D at 0x24, as Beat Link reads it; the track id of
+/// an OPUS-QUAD or XDJ-AZ is said to be a Device Library Plus id.
+#[test]
+fn opus_quad_deck_from_the_copy_and_device_library_plus_ids() {
+    let mut s = CdjStatus::new("OPUS-QUAD", 9, 0xd4);
+    s.device_copy = 10;
+    s.rekordbox_id = 829;
+    assert_eq!(s.deck(), Some(2));
+    let b = s.to_bytes();
+    let d = check(50002, &b);
+    assert_eq!(d.field("deck").and_then(Value::as_u64), Some(2));
+    let id_meaning = |name: &str| {
+        let mut s = CdjStatus::new(name, 1, 0xd4);
+        s.rekordbox_id = 829;
+        let d = dissect(50002, &s.to_bytes(), true);
+        let f = d.fields.iter().find(|f| f.name == "rekordbox_id").unwrap();
+        f.meaning.clone()
+    };
+    assert!(id_meaning("XDJ-AZ")
+        .unwrap()
+        .contains("Device Library Plus"));
+    assert!(id_meaning("OPUS-QUAD")
+        .unwrap()
+        .contains("Device Library Plus"));
+    assert_eq!(id_meaning("CDJ-3000"), None);
+}

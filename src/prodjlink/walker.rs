@@ -290,7 +290,9 @@ pub(crate) fn dissect_announce(w: &mut Walker<'_>) {
         Some(if v as usize == n {
             format!("{v} bytes in all, as received")
         } else {
-            format!("declares {v} bytes in all, but the packet has {n} (see length_note or malformed)")
+            format!(
+                "declares {v} bytes in all, but the packet has {n} (see length_note or malformed)"
+            )
         })
     });
 }

@@ -341,14 +341,20 @@ impl Player {
         if self.state.track.is_none() && from_status {
             return;
         }
+        let Some(base) = self.reported else {
+            self.reported = Some(TempoBase {
+                effective: eff,
+                bpm: t.bpm,
+                pitch: t.pitch,
+            });
+            return;
+        };
+        // A reading without the track's BPM (precise position) keeps the one last known, so
+        // that a status after it still tells a new BPM from a tempo move.
         let reading = TempoBase {
             effective: eff,
-            bpm: t.bpm,
+            bpm: t.bpm.or(base.bpm),
             pitch: t.pitch,
-        };
-        let Some(base) = self.reported else {
-            self.reported = Some(reading);
-            return;
         };
         let differ = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) => Some((a - b).abs() >= 0.005),

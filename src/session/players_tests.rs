@@ -138,3 +138,32 @@ fn a_track_end_without_reference_is_no_unload() {
     let events = story(&[status(182, 0x03, 128.0, 0.0), empty]);
     assert!(events.iter().any(|(e, _)| *e == "track_unloaded"));
 }
+
+/// A CDJ-3000 interleaves precise positions (no track BPM) with its statuses: a position read
+/// between the status that still shows the old BPM and the one with the new BPM must not turn
+/// the new BPM into a tempo event.
+#[test]
+fn positions_between_statuses_keep_the_track_bpm() {
+    let mut p = Player::new("10.0.0.2".parse().unwrap(), 2, Some("CDJ-3000".into()));
+    let tracks = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, s) in [status(767, 0x03, 119.0, 0.0), status(874, 0x02, 119.0, 0.0)]
+        .iter()
+        .enumerate()
+    {
+        let b = s.to_bytes();
+        out.extend(p.status(&record(i as u64, &b), s, &tracks));
+    }
+    out.extend(p.position(&PrecisePosition::new(
+        "CDJ-3000",
+        2,
+        300,
+        0,
+        0.0,
+        Some(119.0),
+    )));
+    let s = status(874, 0x06, 127.0, 0.0);
+    let b = s.to_bytes();
+    out.extend(p.status(&record(3, &b), &s, &tracks));
+    assert!(tempo_events(&out).is_empty(), "{out:?}");
+}

@@ -15,6 +15,9 @@
 pub mod net;
 pub mod wire;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
