@@ -35,7 +35,14 @@ impl Device for Probe {
             out.push(o);
         }
     }
-    fn on_datagram(&mut self, now: Nanos, from: SocketAddrV4, to: SocketAddrV4, p: &[u8], _: &mut Outbox) {
+    fn on_datagram(
+        &mut self,
+        now: Nanos,
+        from: SocketAddrV4,
+        to: SocketAddrV4,
+        p: &[u8],
+        _: &mut Outbox,
+    ) {
         let text = format!("{} {from} -> {to} {:?}", self.host.ip, p);
         self.log.lock().unwrap().push((now, text));
     }
@@ -63,18 +70,35 @@ fn probe(last: u8, at: Option<Nanos>, send: Vec<Output>, log: &Log) -> Box<Probe
 #[test]
 fn datagrams_reach_their_receivers_one_hop_later_and_a_broadcast_reaches_all_others() {
     let log: Log = Arc::default();
-    let to = |last| Destination::Unicast(SocketAddrV4::new(Ipv4Addr::new(169, 254, 0, last), 50002));
+    let to =
+        |last| Destination::Unicast(SocketAddrV4::new(Ipv4Addr::new(169, 254, 0, last), 50002));
     let send = vec![
-        Output::Datagram { from_port: 50000, to: Destination::Broadcast(50000), payload: vec![1] },
-        Output::Datagram { from_port: 0, to: to(3), payload: vec![2] },
+        Output::Datagram {
+            from_port: 50000,
+            to: Destination::Broadcast(50000),
+            payload: vec![1],
+        },
+        Output::Datagram {
+            from_port: 0,
+            to: to(3),
+            payload: vec![2],
+        },
         // Nobody has this address: no frame, no delivery.
-        Output::Datagram { from_port: 0, to: to(99), payload: vec![3] },
+        Output::Datagram {
+            from_port: 0,
+            to: to(99),
+            payload: vec![3],
+        },
     ];
     let mut sim = Sim::new(Vec::new(), Ipv4Addr::new(169, 254, 255, 255)).unwrap();
     sim.add(probe(1, Some(SECOND), send, &log));
     sim.add(probe(2, None, Vec::new(), &log));
     sim.add(probe(3, None, Vec::new(), &log));
-    sim.schedule(vec![TimedCommand { at: SECOND, device: 1, command: Command::Play }]);
+    sim.schedule(vec![TimedCommand {
+        at: SECOND,
+        device: 1,
+        command: Command::Play,
+    }]);
     sim.run(2 * SECOND).unwrap();
     assert_eq!(sim.refused, vec![(SECOND, 1, "play")]);
     let (_, frames, _) = sim.finish().unwrap();
@@ -86,7 +110,10 @@ fn datagrams_reach_their_receivers_one_hop_later_and_a_broadcast_reaches_all_oth
     assert_eq!(got[0], (SECOND + LATENCY, format!("169.254.0.2 {b}")));
     assert_eq!(got[1], (SECOND + LATENCY, format!("169.254.0.3 {b}")));
     // The second datagram of the call leaves one spacing after the first, from a new port.
-    assert!(got[2].0 == SECOND + SPACING + LATENCY && got[2].1.ends_with("-> 169.254.0.3:50002 [2]"), "{got:?}");
+    assert!(
+        got[2].0 == SECOND + SPACING + LATENCY && got[2].1.ends_with("-> 169.254.0.3:50002 [2]"),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -95,7 +122,18 @@ fn a_connection_to_a_port_nobody_listens_on_fails() {
     let conn = ConnId(ConnId::DEVICE_PICKED | 7);
     let to = SocketAddrV4::new(Ipv4Addr::new(169, 254, 0, 2), 1051);
     let mut sim = Sim::new(Vec::new(), Ipv4Addr::new(169, 254, 255, 255)).unwrap();
-    sim.add(probe(1, Some(SECOND), vec![Output::Connect { conn, to }, Output::Write { conn, bytes: vec![1] }], &log));
+    sim.add(probe(
+        1,
+        Some(SECOND),
+        vec![
+            Output::Connect { conn, to },
+            Output::Write {
+                conn,
+                bytes: vec![1],
+            },
+        ],
+        &log,
+    ));
     sim.add(probe(2, None, Vec::new(), &log));
     sim.run(2 * SECOND).unwrap();
     let got = log.lock().unwrap().clone();
