@@ -20,6 +20,7 @@ pub mod mixer;
 pub mod opus_quad;
 pub mod peers;
 pub mod persona;
+pub mod phrases;
 pub mod player;
 mod player_input;
 pub mod port_query;
@@ -27,6 +28,8 @@ pub mod presence;
 pub mod rekordbox;
 pub mod track;
 
+#[cfg(test)]
+mod player_tests;
 #[cfg(test)]
 mod tests;
 
