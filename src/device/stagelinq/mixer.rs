@@ -43,8 +43,11 @@ pub const PING_EVERY: Nanos = 1500 * MS;
 /// Players the mixer keeps links to (a flood of made-up HOWDYs cannot grow it further).
 pub const MAX_PLAYERS: usize = 16;
 
-/// What the mixer subscribes to on each player, interval 100 ([capture] 3.5, in wire order).
-pub const SUBSCRIBES: [&str; 13] = [
+/// What the mixer subscribes to on each player, interval 100: the 13 paths of [capture] 3.5
+/// in wire order, then each deck's song and artist name. The capture's mixer had nothing
+/// loaded to ask about; the names are the scripted synth's addition (`synth/slq.rs`), kept so
+/// a capture of the rig names what played.
+pub const SUBSCRIBES: [&str; 17] = [
     "/Engine/Deck1/Track/CurrentBPM",
     "/Engine/Deck2/Track/CurrentBPM",
     "/Client/Preferences/PlayerJogColorA",
@@ -58,6 +61,10 @@ pub const SUBSCRIBES: [&str; 13] = [
     "/Engine/Deck1/Track/LoopEnableState",
     "/Engine/Deck2/Track/LoopEnableState",
     "/Engine/Master/MasterTempo",
+    "/Engine/Deck1/Track/SongName",
+    "/Engine/Deck2/Track/SongName",
+    "/Engine/Deck1/Track/ArtistName",
+    "/Engine/Deck2/Track/ArtistName",
 ];
 const SUBSCRIBE_INTERVAL: u32 = 100;
 

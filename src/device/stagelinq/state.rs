@@ -71,11 +71,13 @@ impl UnitState {
 
     /// The value of `path` now, or None for a path the unit does not publish.
     pub fn value(&self, path: &str) -> Option<StateValue> {
-        if let Some(rest) = path.strip_prefix("/Engine/Deck") {
-            let digits = rest.find('/')?;
-            let n: usize = rest[..digits].parse().ok()?;
+        if let Some((n, suffix)) = path
+            .strip_prefix("/Engine/Deck")
+            .and_then(|rest| rest.split_once('/'))
+            .and_then(|(n, s)| Some((n.parse::<usize>().ok()?, s)))
+        {
             let deck = self.decks.get(n.checked_sub(1)?)?;
-            return self.deck_value(deck, &rest[digits + 1..]);
+            return self.deck_value(deck, suffix);
         }
         if let Some(rest) = path.strip_prefix("/Mixer/") {
             return self.mixer_value(rest);
