@@ -154,8 +154,10 @@ impl Deck {
         self.pitch = pitch.clamp(-100.0, 100.0);
     }
 
-    /// The deck's BeatInfo entry at `now` (1.6): beat counted from the first beat, fractional;
-    /// totalBeats per track; the effective tempo; the timeline in samples.
+    /// The deck's BeatInfo entry at `now` (1.6): the beat counted at the track's own tempo
+    /// from the start of the file, fractional (so `beat x 60 / bpm` = `timeline / 44100` at
+    /// pitch 0, as in go-stagelinq's PRIME 4 vector); totalBeats per track; the effective
+    /// tempo; the timeline in samples.
     pub fn beat(&self, now: Nanos) -> DeckBeat {
         match &self.track {
             None => DeckBeat {
@@ -167,7 +169,7 @@ impl Deck {
             Some(t) => {
                 let p = self.position_s(now);
                 DeckBeat {
-                    beat: (p - t.first_beat_ms as f64 / 1000.0) * t.bpm / 60.0,
+                    beat: p * t.bpm / 60.0,
                     total_beats: t.total_beats(),
                     bpm: self.effective_bpm(),
                     samples: p * SAMPLE_RATE as f64,
@@ -197,6 +199,7 @@ mod tests {
         assert!(d.pause(60 * SECOND));
         assert_eq!(d.beat(90 * SECOND).beat, b.beat);
         assert!(d.cue(91 * SECOND));
-        assert_eq!(d.beat(92 * SECOND).beat, 0.0);
+        let cue = t.first_beat_ms as f64 / 1000.0 * t.bpm() / 60.0;
+        assert!((d.beat(92 * SECOND).beat - cue).abs() < 1e-9);
     }
 }
