@@ -7,13 +7,12 @@
 //! pair runs under the virtual clock (`transport::sim`) and the wall clock (sockets).
 
 use std::fmt;
-use std::sync::Arc;
 
+use super::library::Library;
 use super::prodjlink::persona::{Kind, Persona, MIXER_NUMBER, REKORDBOX_NUMBER};
 use super::prodjlink::track::{TrackInfo, TrackList, Tracks, USB_SLOT};
 use super::prodjlink::{build, Numbering, Setup};
 use super::{Command, Device, HostAddress, Nanos, MS, SECOND};
-use crate::prodjlink::Key;
 
 /// One entry of a role list: a persona and, when given (`cdj-3000:2`), a fixed number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,38 +142,10 @@ pub struct Scenario {
     pub end: Nanos,
 }
 
-/// Tracks the players of the default scenario play: four made-up tracks on every player's
-/// USB stick. To be replaced by `device::library::Library::demo()` when it lands (its UDP view
-/// is exactly this [`TrackInfo`]).
+/// The tracks the emulator's players hold: the demo library (`device::library`), on every
+/// player's USB stick.
 pub fn demo_tracks() -> TrackList {
-    let t = |id: u32, bpm_x100: u16, duration_s: u32, note: u8, minor: bool| TrackInfo {
-        rekordbox_id: id,
-        bpm_x100,
-        duration_s,
-        first_beat_ms: 40 + id % 100,
-        key: Some(Key {
-            note,
-            mode: u8::from(!minor),
-            accidental: 0,
-        }),
-        source_player: 0,
-        slot: USB_SLOT,
-        // A minimal JFIF frame (SOI, APP0, EOI) as album art, and a PSSI tag header as phrase
-        // data: enough for the 0x56 chunking, not pictures or real phrases.
-        artwork: Arc::from(
-            &[
-                0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1,
-                0, 0, 0xff, 0xd9,
-            ][..],
-        ),
-        phrases: Arc::from(&b"PSSI\x00\x00\x00\x20\x00\x00\x00\x20\x00\x00\x00\x00"[..]),
-    };
-    TrackList(vec![
-        t(101, 12400, 391, 9, true),
-        t(102, 12600, 402, 6, true),
-        t(103, 12800, 355, 7, true),
-        t(104, 12200, 377, 2, false),
-    ])
+    TrackList::from_library(&Library::demo())
 }
 
 /// The default scenario over `roles`, starting when every device is up.
@@ -222,13 +193,23 @@ pub fn default_scenario(
         };
     };
     let channel = |i: usize| numbers[i].number();
-    let track = |k: usize| &tracks.0[k % tracks.0.len().max(1)];
-    if tracks.0.is_empty() {
+    // Tracks within 8 % of the tempo, so synced decks stay inside a real pitch range (±6, ±10,
+    // ±16 %); all of them when fewer than two are that close.
+    let mut playable: Vec<&TrackInfo> = tracks
+        .0
+        .iter()
+        .filter(|t| (t.bpm() / bpm - 1.0).abs() <= 0.08)
+        .collect();
+    if playable.len() < 2 {
+        playable = tracks.0.iter().collect();
+    }
+    if playable.is_empty() {
         return Scenario {
             commands: Vec::new(),
             end,
         };
     }
+    let track = |k: usize| playable[k % playable.len()];
     let load = |k: usize| Command::Load {
         source: 0,
         slot: USB_SLOT,
@@ -303,6 +284,7 @@ pub fn default_scenario(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn role_lists_parse_with_numbers_and_errors() {

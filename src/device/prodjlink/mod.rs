@@ -20,6 +20,7 @@ pub mod mixer;
 pub mod opus_quad;
 pub mod peers;
 pub mod persona;
+pub mod phrases;
 pub mod player;
 mod player_input;
 pub mod port_query;

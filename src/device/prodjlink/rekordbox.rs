@@ -6,11 +6,12 @@
 
 use std::net::SocketAddrV4;
 
+use super::opus_quad::FIRST_DECK as FIRST_OPUS_DECK;
 use super::persona::{REKORDBOX_NUMBER, STATUS_EVERY};
 use super::presence::Presence;
 use super::{parse, send_to_peers, unicast, Numbering, Setup, ANNOUNCE_PORT, STATUS_PORT};
 use crate::device::{ConnId, Device, HostAddress, Nanos, Note, Outbox, Output, StreamEvent, MS};
-use crate::prodjlink::{LightingReply, MixerStatus, Packet};
+use crate::prodjlink::{BinaryDataRequest, LightingReply, MixerStatus, Packet};
 
 /// The host name rekordbox puts in its 0x11 reply.
 const HOST_NAME: &str = "djdissect";
@@ -23,6 +24,8 @@ pub struct Rekordbox {
     bpm: f64,
     /// The port-query connections (7.1), answered as a player answers them.
     query: super::port_query::PortQueries,
+    /// The track each OPUS-QUAD deck last reported, so each load is asked about once.
+    opus_tracks: [u32; 4],
 }
 
 impl Rekordbox {
@@ -35,6 +38,7 @@ impl Rekordbox {
             status_due: None,
             bpm: 120.0,
             query: Default::default(),
+            opus_tracks: [0; 4],
         }
     }
 
@@ -105,6 +109,28 @@ impl Device for Rekordbox {
                 out.datagram(STATUS_PORT, unicast(*from.ip(), STATUS_PORT), r.to_bytes());
                 let text = format!("answered the lighting hello of {}", h.header.name.text());
                 self.presence.notes.push(Note { at: now, text });
+            }
+            // An OPUS-QUAD deck (9-12) loaded a track: ask for its phrases, as a lighting
+            // client does (4.1 kind 55; BL `VirtualRekordbox`).
+            Packet::CdjStatus(s)
+                if (FIRST_OPUS_DECK..FIRST_OPUS_DECK + 4).contains(&s.header.device) =>
+            {
+                let i = (s.header.device - FIRST_OPUS_DECK) as usize;
+                if s.rekordbox_id != 0 && self.opus_tracks[i] != s.rekordbox_id {
+                    self.opus_tracks[i] = s.rekordbox_id;
+                    let q = BinaryDataRequest::pssi(
+                        self.presence.number(),
+                        s.header.device,
+                        s.rekordbox_id,
+                    );
+                    out.datagram(STATUS_PORT, unicast(*from.ip(), STATUS_PORT), q.to_bytes());
+                    let text = format!(
+                        "asked deck {} for the phrases of track {}",
+                        i + 1,
+                        s.rekordbox_id
+                    );
+                    self.presence.notes.push(Note { at: now, text });
+                }
             }
             Packet::CdjStatus(s) if s.is_master() => {
                 if let Some(b) = s.effective_bpm() {

@@ -266,10 +266,10 @@ fn the_master_hands_over_on_request() {
         command,
     };
     sim.schedule(vec![
-        c(6.0, 0, load(101)),
+        c(6.0, 0, load(1)),
         c(7.0, 0, Command::BecomeMaster),
         c(7.5, 0, Command::Play),
-        c(8.0, 1, load(102)),
+        c(8.0, 1, load(2)),
         c(9.0, 1, Command::Sync(true)),
         c(9.5, 1, Command::Play),
         c(11.0, 1, Command::BecomeMaster),
@@ -415,7 +415,7 @@ fn an_opus_quad_answers_the_lighting_handshake_and_phrase_requests() {
         command: Box::new(Command::Load {
             source: 0,
             slot: 0,
-            track_id: 103,
+            track_id: 3,
         }),
     };
     assert!(o.command(5_400 * MS, &load, &mut out));
@@ -429,16 +429,16 @@ fn an_opus_quad_answers_the_lighting_handshake_and_phrase_requests() {
         .expect("album art sent on load");
     assert_eq!(
         (art.header.device, art.data_type, art.track_id),
-        (FIRST_DECK + 1, ART, 103)
+        (FIRST_DECK + 1, ART, 3)
     );
     assert!(art.data.starts_with(&[0xff, 0xd8]));
     // A PSSI request for the loaded track is answered; one for another track is not.
-    let q = BinaryDataRequest::pssi(0x17, FIRST_DECK + 1, 103).to_bytes();
+    let q = BinaryDataRequest::pssi(0x17, FIRST_DECK + 1, 3).to_bytes();
     let d = deliver(&mut o, 5_500 * MS, client, STATUS_PORT, &q);
     let Packet::BinaryDataReply(r) = &d[0].1 else {
         panic!("{d:?}")
     };
-    assert_eq!((r.data_type, r.track_id, r.chunk_count), (PSSI, 103, 1));
+    assert_eq!((r.data_type, r.track_id, r.chunk_count), (PSSI, 3, 1));
     assert!(r.data.starts_with(b"PSSI"));
     let q = BinaryDataRequest::pssi(0x17, FIRST_DECK + 1, 999).to_bytes();
     assert!(deliver(&mut o, 5_600 * MS, client, STATUS_PORT, &q).is_empty());

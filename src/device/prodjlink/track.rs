@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::device::library::{Library, Track};
 use crate::prodjlink::Key;
 
 /// The USB slot (status Sr `03`, DMST byte 2; `prodjlink.md` 4.2).
@@ -42,6 +43,41 @@ impl TrackInfo {
     }
 }
 
+impl TrackInfo {
+    /// A library track as a deck sees it, on every player's media (source 0), with its small
+    /// cover as album art and PSSI phrases made from its grid.
+    pub fn from_library(lib: &Library, t: &Track) -> TrackInfo {
+        let name = t.key.text();
+        let accidental = if name.contains('#') {
+            0x01
+        } else if name.trim_end_matches('m').len() > 1 {
+            0xff
+        } else {
+            0x00
+        };
+        let mut info = TrackInfo {
+            rekordbox_id: t.id,
+            bpm_x100: t.bpm_x100,
+            duration_s: t.duration_s,
+            first_beat_ms: t.first_beat_ms,
+            // CDJ-3000 key fields: note, `00` minor / `01` major, accidental (4.2).
+            key: Some(Key {
+                note: t.key.note % 12,
+                mode: u8::from(!t.key.minor),
+                accidental,
+            }),
+            source_player: 0,
+            slot: USB_SLOT,
+            artwork: lib
+                .artwork(t.artwork_id)
+                .map_or_else(|| Arc::from(&[][..]), |a| Arc::from(&a.small[..])),
+            phrases: Arc::from(&[][..]),
+        };
+        info.phrases = super::phrases::pssi(&info).into();
+        info
+    }
+}
+
 /// Where players find tracks by id: the demo library, a synth scenario's track list.
 pub trait TrackSource: Send + Sync {
     /// The track with `rekordbox_id` on `slot` of player `source`.
@@ -56,6 +92,18 @@ pub type Tracks = Arc<dyn TrackSource>;
 /// A fixed list of tracks, each tagged with the player whose media holds it.
 #[derive(Debug, Clone, Default)]
 pub struct TrackList(pub Vec<TrackInfo>);
+
+impl TrackList {
+    /// Every track of `lib`, on every player's media.
+    pub fn from_library(lib: &Library) -> Self {
+        TrackList(
+            lib.tracks
+                .iter()
+                .map(|t| TrackInfo::from_library(lib, t))
+                .collect(),
+        )
+    }
+}
 
 impl TrackSource for TrackList {
     fn track(&self, source: u8, slot: u8, rekordbox_id: u32) -> Option<TrackInfo> {
