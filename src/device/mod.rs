@@ -20,6 +20,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 pub mod command;
 pub mod prodjlink;
 pub mod scenario;
+pub mod stagelinq;
 
 pub use command::Command;
 
