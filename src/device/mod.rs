@@ -19,6 +19,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 pub mod command;
 pub mod prodjlink;
+pub mod roles;
 pub mod scenario;
 pub mod stagelinq;
 

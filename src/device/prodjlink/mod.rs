@@ -29,6 +29,8 @@ pub mod rekordbox;
 pub mod track;
 
 #[cfg(test)]
+mod player_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::SocketAddrV4;

@@ -14,14 +14,14 @@ use crate::device::{Command, Destination, Device, HostAddress, Nanos, Outbox, Ou
 use crate::prodjlink::{BinaryDataRequest, KeepAlive, LightingReply, Packet};
 use crate::transport::sim::Sim;
 
-fn host(last: u8) -> HostAddress {
+pub(super) fn host(last: u8) -> HostAddress {
     HostAddress {
         ip: Ipv4Addr::new(169, 254, 1, last),
         mac: [0x74, 0x5e, 0x1c, 0, 1, last],
     }
 }
 
-fn setup(role: &str, last: u8, numbering: Numbering, power_on: Nanos) -> Setup {
+pub(super) fn setup(role: &str, last: u8, numbering: Numbering, power_on: Nanos) -> Setup {
     Setup {
         persona: Persona::by_role(role).unwrap(),
         host: host(last),
@@ -33,7 +33,7 @@ fn setup(role: &str, last: u8, numbering: Numbering, power_on: Nanos) -> Setup {
 }
 
 /// Run `d`'s timers up to `until`, returning what it sent (time, output).
-fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
+pub(super) fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
     let mut sent = Vec::new();
     let mut out = Outbox::new();
     while let Some(t) = d.poll_at().filter(|t| *t <= until) {
@@ -44,7 +44,7 @@ fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
 }
 
 /// Datagrams of `sent` as (destination, parsed packet).
-fn datagrams(sent: &[(Nanos, Output)]) -> Vec<(Destination, Packet)> {
+pub(super) fn datagrams(sent: &[(Nanos, Output)]) -> Vec<(Destination, Packet)> {
     sent.iter()
         .filter_map(|(_, o)| match o {
             Output::Datagram { to, payload, .. } => {
@@ -62,7 +62,7 @@ fn datagrams(sent: &[(Nanos, Output)]) -> Vec<(Destination, Packet)> {
         .collect()
 }
 
-fn deliver(
+pub(super) fn deliver(
     d: &mut dyn Device,
     now: Nanos,
     from: Ipv4Addr,
