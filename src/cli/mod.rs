@@ -6,6 +6,7 @@
 
 mod progress;
 mod read;
+mod replay;
 mod synth;
 mod tcp_streams;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// Write a made-up capture of a DJ set, built with the same message types `read` decodes.
     #[command(after_help = synth::AFTER_HELP)]
     Synth(SynthArgs),
+    /// Emulated DJ gear on the network: `--as cdj-3000,cdj-3000,djm-900nxs2`.
+    #[command(after_help = replay::AFTER_HELP)]
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -156,5 +160,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Read(args) => read::run(&args, cli.color),
         Command::TcpStreams { file } => tcp_streams::run(&file),
         Command::Synth(args) => synth::run(&args),
+        Command::Replay(args) => replay::run(&args),
     }
 }

@@ -16,6 +16,7 @@
 pub mod blobs;
 pub mod body;
 pub mod catalog;
+pub mod client;
 pub mod conversation;
 mod dissect;
 mod error;

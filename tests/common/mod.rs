@@ -3,6 +3,8 @@
 
 pub mod hostile;
 
+pub mod netns;
+
 pub mod tcp;
 
 use std::path::{Path, PathBuf};

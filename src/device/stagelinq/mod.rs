@@ -9,12 +9,15 @@
 //!   (1.6), TimeSynchronization (1.7), Broadcast (1.8), Syncing (accepted, never understood).
 //! * [`services`]: what each service connection of a unit answers.
 //! * [`mixer`]: the mixer, which refuses its own port and connects to the players (1.3.4).
+//! * [`file_transfer`]: the FileTransfer service (1.9) and what it serves: the Engine library
+//!   database built from the demo library and the demo tracks' files.
 //!
 //! Every byte sent is built with the message types of [`crate::stagelinq`] and every byte
 //! received is parsed with them; garbage closes the connection it came on, never panics.
 
 pub mod deck;
 pub mod discovery;
+pub mod file_transfer;
 pub mod framing;
 pub mod mixer;
 pub mod persona;

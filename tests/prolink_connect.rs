@@ -1,0 +1,311 @@
+//! The proof against a real client library (issue 12 "Proof", `clients.md` 3 and 7): the npm
+//! package prolink-connect 0.11.0 runs in one network namespace, `djdissect replay --as` in
+//! another, joined by a veth pair; the client must list every emulated device, report status,
+//! emit nowPlaying and fetch metadata and beat grids through its dbserver client. The veth is
+//! captured with tshark meanwhile, and `djdissect read` of that capture must name every packet
+//! the emulator sent: 0 malformed, 0 unknown, and a summary that tells the scenario's story.
+//!
+//! Needs root (namespaces), node with `tests/clients/node_modules` (`npm ci --ignore-scripts`
+//! in tests/clients) and tshark. Without them it says it was skipped, and fails under CI.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::netns::{in_ci, skip, NetnsPair};
+use djdissect::device::prodjlink::Persona;
+use serde_json::Value;
+
+const TEST: &str = "prolink_connect";
+const ROLES: &str = "cdj-3000,cdj-3000,djm-900nxs2,rekordbox";
+/// Long enough for the first tempo-master handoff of the default scenario at 124 BPM (the
+/// second player takes over about 22 s after start).
+const RIG_SECONDS: u64 = 28;
+const CLIENT_SECONDS: u64 = 26;
+
+fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+}
+
+/// What the test needs besides root; the reason when something is missing.
+fn prerequisites() -> Result<(), String> {
+    let ok = |c: &mut Command| c.stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !ok(Command::new("node").arg("--version")).is_ok_and(|s| s.success()) {
+        return Err("node is not installed".into());
+    }
+    if !clients_dir().join("node_modules/prolink-connect").is_dir() {
+        return Err(
+            "prolink-connect is not installed (cd tests/clients && npm ci --ignore-scripts)".into(),
+        );
+    }
+    if !ok(Command::new("tshark").arg("--version")).is_ok_and(|s| s.success()) {
+        return Err("tshark is not installed".into());
+    }
+    Ok(())
+}
+
+/// Kills a child on drop (a failing assertion must not leave processes behind).
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_bounded(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn prolink_connect_accepts_the_emulated_rig() {
+    if let Err(why) = prerequisites() {
+        if in_ci() {
+            panic!("{TEST}: {why} (required when CI is set; .ci/run installs it)");
+        }
+        return skip(TEST, &why);
+    }
+    let roles: Vec<&Persona> = ROLES
+        .split(',')
+        .map(|r| Persona::by_role(r).unwrap())
+        .collect();
+    let Some(pair) = NetnsPair::create(TEST, "pc", roles.len()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("veth.pcapng");
+
+    // The capture runs on the client's end of the veth: everything between client and rig.
+    let mut tshark = Reaped(
+        pair.exec(&pair.client, "timeout")
+            .args([
+                "-s",
+                "INT",
+                "60",
+                "tshark",
+                "-q",
+                "-i",
+                &pair.client_if,
+                "-w",
+            ])
+            .arg(&capture)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tshark"),
+    );
+    wait_for_capture(&mut tshark.0, &capture);
+
+    let rig = Reaped(
+        Command::new("timeout")
+            .arg(format!("{}", RIG_SECONDS + 20))
+            .arg(env!("CARGO_BIN_EXE_djdissect"))
+            .args(["replay", "--as", ROLES, "--format", "json", "--duration"])
+            .arg(format!("{RIG_SECONDS}s"))
+            .args(["--netns", &pair.device])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the emulator"),
+    );
+    // clients.md 7.2: start the emulator first.
+    std::thread::sleep(Duration::from_millis(500));
+    let client = pair
+        .exec(&pair.client, "timeout")
+        .arg(format!("{}", CLIENT_SECONDS + 15))
+        .args(["node", "prolink-harness.js", &CLIENT_SECONDS.to_string()])
+        .current_dir(clients_dir())
+        .env("VCDJ_ID", "5")
+        .output()
+        .expect("run the prolink-connect harness");
+    let client_out = String::from_utf8_lossy(&client.stdout).into_owned();
+    eprintln!("--- prolink-connect harness ---\n{client_out}");
+
+    let mut rig = rig;
+    let rig_status = wait_bounded(&mut rig.0, Duration::from_secs(RIG_SECONDS + 15));
+    let rig_log = read_all(rig.0.stderr.take());
+    let rig_table = read_all(rig.0.stdout.take());
+    stop_capture(&mut tshark.0);
+
+    assert!(
+        client.status.success(),
+        "harness exit {:?}: {}",
+        client.status,
+        String::from_utf8_lossy(&client.stderr)
+    );
+    assert_eq!(
+        rig_status.and_then(|s| s.code()),
+        Some(0),
+        "emulator did not end cleanly:\n{rig_log}"
+    );
+    check_start_table(&rig_table, &pair);
+    check_capture(&capture, &pair);
+    check_client(&client_out, &roles, &pair);
+}
+
+fn read_all(pipe: Option<impl std::io::Read>) -> String {
+    let mut s = String::new();
+    if let Some(mut p) = pipe {
+        let _ = p.read_to_string(&mut s);
+    }
+    s
+}
+
+/// tshark says "Capturing on" once the interface is open; wait for that (bounded).
+fn wait_for_capture(tshark: &mut Child, file: &Path) {
+    let end = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < end {
+        if file.exists() {
+            // The file appears when dumpcap opened the interface.
+            std::thread::sleep(Duration::from_millis(300));
+            return;
+        }
+        if let Ok(Some(status)) = tshark.try_wait() {
+            let err = read_all(tshark.stderr.take());
+            panic!("tshark ended before capturing ({status}): {err}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("tshark did not start capturing within 15 s");
+}
+
+fn stop_capture(tshark: &mut Child) {
+    // `timeout` passes SIGINT on to tshark, which then closes the file cleanly.
+    let _ = Command::new("kill")
+        .args(["-INT", &tshark.id().to_string()])
+        .status();
+    wait_bounded(tshark, Duration::from_secs(10));
+}
+
+fn check_start_table(table: &str, pair: &NetnsPair) {
+    for ip in &pair.device_ips {
+        assert!(
+            table.contains(&ip.to_string()),
+            "start table lacks {ip}:\n{table}"
+        );
+    }
+}
+
+fn lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
+}
+
+fn check_client(out: &str, roles: &[&Persona], pair: &NetnsPair) {
+    let events = lines(out);
+    let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["event"] == kind).collect() };
+    assert!(of("uncaught").is_empty(), "the client crashed:\n{out}");
+
+    // Every emulated device, with the number, name, type and address the rig gave it.
+    let devices: BTreeMap<u64, &Value> = of("device")
+        .into_iter()
+        .map(|d| (d["number"].as_u64().unwrap(), d))
+        .collect();
+    assert_eq!(devices.len(), roles.len(), "devices seen:\n{out}");
+    let expected_numbers = [1u64, 2, 33, 17];
+    for ((persona, ip), number) in roles.iter().zip(&pair.device_ips).zip(expected_numbers) {
+        let d = devices
+            .get(&number)
+            .unwrap_or_else(|| panic!("no device {number}:\n{out}"));
+        assert_eq!(d["name"], persona.name, "{d}");
+        assert_eq!(
+            d["type"].as_u64(),
+            Some(u64::from(persona.device_type)),
+            "{d}"
+        );
+        assert_eq!(d["ip"], ip.to_string(), "{d}");
+    }
+
+    // Status: a player playing at the scenario's tempo, on air, tempo master, with a track
+    // from its own USB stick; then the handoff to the other player.
+    let status = of("status");
+    let playing_master = status.iter().find(|s| {
+        s["playing"] == true && s["onAir"] == true && s["master"] == true && s["bpm"] == 124
+    });
+    let s = playing_master.unwrap_or_else(|| panic!("no playing on-air master:\n{out}"));
+    assert!(s["trackId"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(
+        s["trackDeviceId"], s["deviceId"],
+        "own media: Dr is the player itself: {s}"
+    );
+    assert_eq!(s["trackSlot"], 3, "usb: {s}");
+    assert_eq!(s["trackType"], 1, "rekordbox track: {s}");
+    assert!(s["beat"].as_u64().is_some(), "{s}");
+    let masters: BTreeSet<u64> = status
+        .iter()
+        .filter(|s| s["master"] == true)
+        .map(|s| s["deviceId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        masters,
+        BTreeSet::from([1, 2]),
+        "tempo master handed over:\n{out}"
+    );
+    assert!(
+        status.iter().any(|s| s["sync"] == true),
+        "a synced deck:\n{out}"
+    );
+    assert!(!of("nowPlaying").is_empty(), "no nowPlaying:\n{out}");
+}
+
+fn check_capture(capture: &Path, pair: &NetnsPair) {
+    let bin = env!("CARGO_BIN_EXE_djdissect");
+    let json = Command::new(bin)
+        .args(["read", "--format", "json"])
+        .arg(capture)
+        .output()
+        .unwrap();
+    let closing = String::from_utf8_lossy(&json.stderr).into_owned();
+    assert!(closing.contains("0 malformed, 0 unknown"), "{closing}");
+    let ours: Vec<String> = pair.device_ips.iter().map(|ip| format!("{ip}:")).collect();
+    let mut types = BTreeSet::new();
+    let mut sent = 0;
+    for r in lines(&String::from_utf8_lossy(&json.stdout)) {
+        let src = r["src"].as_str().unwrap_or("");
+        if !ours.iter().any(|p| src.starts_with(p.as_str())) {
+            continue;
+        }
+        sent += 1;
+        assert!(r.get("malformed").is_none(), "malformed: {r}");
+        let t = r["type"].as_str().unwrap_or("").to_string();
+        assert!(!t.is_empty() && t != "unknown", "unnamed: {r}");
+        types.insert(t);
+    }
+    assert!(
+        sent > 100,
+        "only {sent} records from the emulator in the capture"
+    );
+    for t in ["keep_alive", "cdj_status", "beat", "mixer_status"] {
+        assert!(types.contains(t), "no {t} from the emulator: {types:?}");
+    }
+
+    let summary = Command::new(bin)
+        .args(["read", "--summary", "--width", "200"])
+        .arg(capture)
+        .output()
+        .unwrap();
+    let story = String::from_utf8_lossy(&summary.stdout).into_owned();
+    for needle in [
+        "CDJ-3000",
+        "DJM-900NXS2",
+        "rekordbox",
+        "loaded rekordbox track",
+        "playing",
+        "on air (mixer)",
+        "tempo master handed from player 1 to player 2",
+    ] {
+        assert!(story.contains(needle), "summary lacks '{needle}':\n{story}");
+    }
+}
