@@ -8,6 +8,8 @@ use crate::device::library::{Library, Track};
 use crate::device::{Nanos, SECOND};
 use crate::stagelinq::beatinfo::DeckBeat;
 
+use super::file_transfer::engine_db;
+
 /// The tempo an empty deck reports. The capture's SC6000 reported 121.975 BPM with nothing
 /// loaded (`stagelinq.md` 3.6); an empty emulated deck reports a round 120.
 pub const IDLE_BPM: f64 = 120.0;
@@ -24,12 +26,15 @@ pub struct LoadedTrack {
     pub artist: String,
     pub album: String,
     pub key: String,
-    /// Engine's key index (1.11 `CurrentKeyIndex`; the demo library's key id).
+    /// Engine's key number (1.11 `CurrentKeyIndex`, the number the Engine database stores).
     pub key_index: i64,
     pub bpm: f64,
     pub duration_s: u32,
     pub first_beat_ms: u32,
     pub file_path: String,
+    /// Where the file lies inside its source (`Engine Library/Music/...`, what FileTransfer
+    /// serves and `TrackNetworkPath` names).
+    pub music_path: String,
     pub file_size: u32,
 }
 
@@ -41,11 +46,12 @@ impl LoadedTrack {
             artist: lib.artist_name(t).to_string(),
             album: lib.album_name(t).to_string(),
             key: t.key.text(),
-            key_index: t.key.id() as i64,
+            key_index: engine_db::engine_key(t.key) as i64,
             bpm: t.bpm(),
             duration_s: t.duration_s,
             first_beat_ms: t.first_beat_ms,
             file_path: t.file_path.clone(),
+            music_path: engine_db::music_path(t),
             file_size: t.file_size,
         }
     }

@@ -370,7 +370,7 @@ impl Mixer {
 
 impl Device for Mixer {
     fn label(&self) -> String {
-        format!("{} {}", self.persona.device_name, self.host.ip)
+        self.persona.device_name.to_string()
     }
 
     fn address(&self) -> HostAddress {

@@ -60,13 +60,10 @@ impl UnitState {
             .map_or(IDLE_BPM, Deck::effective_bpm)
     }
 
-    /// `net://<uuid>/<source>/Engine Library/Music/<file>` (1.9, unbox #126 log).
-    pub fn network_path(&self, file_path: &str) -> String {
-        let file = file_path.rsplit('/').next().unwrap_or(file_path);
-        format!(
-            "net://{}/{SOURCE_NAME}/Engine Library/Music/{file}",
-            self.token
-        )
+    /// `net://<uuid>/<source>/Engine Library/Music/<file>` (1.9, unbox #126 log): the same
+    /// file FileTransfer serves.
+    pub fn network_path(&self, music_path: &str) -> String {
+        format!("net://{}/{SOURCE_NAME}/{music_path}", self.token)
     }
 
     /// The value of `path` now, or None for a path the unit does not publish.
@@ -126,7 +123,7 @@ impl UnitState {
             // Unverified name (1.11: chrisle's prose docs, whats-now-playing's subscriber).
             "Track/AlbumName" => s(&|t| t.album.clone()),
             "Track/TrackName" => s(&|t| t.file_path.clone()),
-            "Track/TrackNetworkPath" => s(&|t| self.network_path(&t.file_path)),
+            "Track/TrackNetworkPath" => s(&|t| self.network_path(&t.music_path)),
             "Track/TrackUri" => StateValue::Text(String::new()),
             "Track/CurrentKey" => s(&|t| t.key.clone()),
             "Track/CurrentKeyIndex" => StateValue::Integer(t.map_or(0, |t| t.key_index)),

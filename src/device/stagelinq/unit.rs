@@ -21,15 +21,19 @@ use crate::stagelinq::Token;
 
 use super::deck::LoadedTrack;
 use super::discovery::{Announcer, Identity};
+use super::file_transfer::Volume;
 use super::persona::{Kind, Service, ANALYZER_SOFTWARE, ANALYZER_VERSION};
 use super::services::{Conn, Link};
-use super::state::UnitState;
+use super::state::{UnitState, SOURCE_NAME};
 use super::{first_port, token_for, Persona, Setup};
 
 /// Reference ping period of the SC6000 ([capture] f431, f761, f1092: 5.0 s).
 pub const PING_EVERY: Nanos = 5 * SECOND;
 /// BeatInfo emit period (1.6: 29.9-46.4 ms, 34.8 on average; IT-EASY says ~33 Hz).
 pub const BEAT_EVERY: Nanos = 33 * MS;
+/// FileTransfer pacing: one window (64 KiB) per step per download, about 13 MB/s (honusz:
+/// real transfers peak near 10 MB/s, `stagelinq.md` 1.9).
+pub const FT_PACE: Nanos = 5 * MS;
 /// Connections a unit keeps at once; more are closed at accept (each is bounded in memory,
 /// this bounds their number against a connection flood).
 pub const MAX_CONNECTIONS: usize = 2048;
@@ -52,6 +56,10 @@ pub struct Unit {
     next_beat: Nanos,
     next_ping: Nanos,
     pub(super) notes: Vec<Note>,
+    /// What FileTransfer serves (the Engine database and the demo tracks' files); None when
+    /// the database could not be built, and then FileTransfer is not announced.
+    pub(super) volume: Option<Arc<Volume>>,
+    next_chunks: Nanos,
     off: bool,
 }
 
@@ -75,14 +83,22 @@ impl Unit {
             });
         }
         let directory_ports = identities.iter().map(|i| i.port).collect::<Vec<_>>();
+        let token = identities[0].token;
+        let volume = if p.offers(Service::FileTransfer) {
+            Volume::demo(&setup.library, SOURCE_NAME, &token.to_string())
+                .ok()
+                .map(Arc::new)
+        } else {
+            None
+        };
         let base = first + identities.len() as u16;
         let service_ports = p
             .services
             .iter()
+            .filter(|s| **s != Service::FileTransfer || volume.is_some())
             .enumerate()
             .map(|(k, s)| (*s, base + k as u16))
             .collect();
-        let token = identities[0].token;
         Unit {
             state: UnitState::new(p, token, setup.player_number),
             library: setup.library,
@@ -97,6 +113,8 @@ impl Unit {
             next_beat: setup.power_on,
             next_ping: setup.power_on + PING_EVERY,
             notes: Vec::new(),
+            volume,
+            next_chunks: setup.power_on,
             off: false,
         }
     }
@@ -199,7 +217,10 @@ impl Unit {
 
 impl Device for Unit {
     fn label(&self) -> String {
-        format!("{} {}", self.state.persona.device_name, self.host.ip)
+        format!(
+            "{} #{}",
+            self.state.persona.device_name, self.state.player_number
+        )
     }
 
     fn address(&self) -> HostAddress {
@@ -220,6 +241,9 @@ impl Device for Unit {
         }
         if self.pinging() {
             at(self.next_ping);
+        }
+        if self.downloading() {
+            at(self.next_chunks);
         }
         t
     }
@@ -250,6 +274,12 @@ impl Device for Unit {
                 self.send_pings(now, out);
             }
             self.next_ping = now + PING_EVERY;
+        }
+        if now >= self.next_chunks {
+            if self.downloading() {
+                self.send_chunks(out);
+            }
+            self.next_chunks = now + FT_PACE;
         }
     }
 
