@@ -33,6 +33,7 @@ use crate::stagelinq::Token;
 use super::discovery::{Announcer, Identity};
 use super::framing::{InBuf, Mode};
 use super::services::MAX_SUBSCRIPTIONS;
+use super::state::mixer_path_value;
 use super::{token_for, Cable, Persona, Setup};
 
 /// The mixer's announced (refused) directory port and its fixed service ports (1.4, 3.1).
@@ -176,36 +177,16 @@ impl Mixer {
     /// The mixer's own StateMap values (1.11 "Mixer paths").
     fn value(&self, path: &str) -> Option<StateValue> {
         let rest = path.strip_prefix("/Mixer/")?;
-        if rest == "NumberOfChannels" {
-            return Some(StateValue::Integer(self.faders.len() as i64));
-        }
-        if rest == "CrossfaderPosition" {
-            return Some(StateValue::Number(self.crossfader));
-        }
-        if let Some(n) = rest
-            .strip_prefix("CH")
-            .and_then(|r| r.strip_suffix("faderPosition"))
-        {
-            let ch: usize = n.parse().ok()?;
-            return self
-                .faders
-                .get(ch.checked_sub(1)?)
-                .map(|v| StateValue::Number(*v));
-        }
-        let ch: u8 = rest.strip_prefix("ChannelAssignment")?.parse().ok()?;
-        if ch == 0 || ch as usize > self.faders.len() {
-            return None;
-        }
-        // `{token},deck`; an unassigned channel reads `,1` (3.5 f182).
-        let (who, deck) = self
-            .players
-            .iter()
-            .find_map(|p| {
-                let deck = p.channels.iter().find(|c| c.0 == ch)?.1;
-                Some((p.token.map(|t| format!("{{{t}}}"))?, deck))
-            })
-            .unwrap_or((String::new(), 1));
-        Some(StateValue::Text(format!("{who},{deck}")))
+        mixer_path_value(rest, &self.faders, self.crossfader, |ch| {
+            // An unassigned channel reads `,1` (3.5 f182).
+            self.players
+                .iter()
+                .find_map(|p| {
+                    let deck = p.channels.iter().find(|c| c.0 == ch)?.1;
+                    Some((p.token.map(|t| format!("{{{t}}}"))?, deck))
+                })
+                .unwrap_or((String::new(), 1))
+        })
     }
 
     /// `ExternalMixerVolume` writes for the player's decks on `channel` (every channel of

@@ -26,6 +26,10 @@ pub mod state;
 pub mod unit;
 
 #[cfg(test)]
+mod download_tests;
+#[cfg(test)]
+mod rig_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::Ipv4Addr;
