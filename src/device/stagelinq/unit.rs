@@ -291,7 +291,8 @@ impl Device for Unit {
         payload: &[u8],
         _out: &mut Outbox,
     ) {
-        if self.off || to.port() != PORT {
+        // Switched off, or not yet on: deaf, as real gear.
+        if self.off || to.port() != PORT || now < self.power_on {
             return;
         }
         if let Some(h) = self.announcer.hear(now, from, payload) {
