@@ -267,7 +267,13 @@ impl Device for Unit {
             if self.streaming() {
                 self.send_beats(now, out);
             }
-            self.next_beat = now + BEAT_EVERY;
+            // Keep the period when a timer fires late (a busy host): the next emit is due one
+            // period after the last one was, unless that is already past.
+            self.next_beat = if self.next_beat + BEAT_EVERY > now {
+                self.next_beat + BEAT_EVERY
+            } else {
+                now + BEAT_EVERY
+            };
         }
         if now >= self.next_ping {
             if self.pinging() {
