@@ -257,11 +257,7 @@ impl Unit {
                 c.subs.insert(path, v);
             }
             StateMapMessage::Value { path, json } => self.mixer_value(conn, &path, &json, out),
-            StateMapMessage::Set { path, json } => {
-                if self.set(&path, &json) {
-                    self.refresh(out);
-                }
-            }
+            StateMapMessage::Set { path, json } if self.set(&path, &json) => self.refresh(out),
             _ => {}
         }
     }
