@@ -27,7 +27,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 pub mod command;
 pub mod prodjlink;
+pub mod roles;
 pub mod scenario;
+pub mod stagelinq;
 
 pub use command::Command;
 
