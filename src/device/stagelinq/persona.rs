@@ -25,6 +25,8 @@ pub enum Service {
     Syncing,
     TimeSynchronization,
     BeatInfo,
+    /// 1.9: the Engine library database and track files (`file_transfer/`).
+    FileTransfer,
 }
 
 impl Service {
@@ -36,6 +38,7 @@ impl Service {
             Service::Syncing => "Syncing",
             Service::TimeSynchronization => "TimeSynchronization",
             Service::BeatInfo => "BeatInfo",
+            Service::FileTransfer => "FileTransfer",
         }
     }
 }
@@ -57,18 +60,18 @@ pub struct Persona {
     pub channels: u8,
     /// How many `OfflineAnalyzer` identities the unit announces beside its own (2.2).
     pub analyzers: u8,
-    /// The services offered, in announce order (1.3.2). FileTransfer is left out until the
-    /// FileTransfer session is built (it is never stubbed).
+    /// The services offered, in announce order (1.3.2).
     pub services: &'static [Service],
 }
 
-/// SC6000 `JP13` 2.3.1 announce order without FileTransfer ([capture] f51).
+/// SC6000 `JP13` 2.3.1 announce order ([capture] f51).
 const SC_SERVICES: &[Service] = &[
     Service::StateMap,
     Service::Broadcast,
     Service::Syncing,
     Service::TimeSynchronization,
     Service::BeatInfo,
+    Service::FileTransfer,
 ];
 
 /// PRIME 4 `JC11` 3.4.0 and PRIME GO `JP11` (1.3.2: unbox #126 log, PyStageLinQ doc): no
@@ -78,6 +81,7 @@ const PRIME_SERVICES: &[Service] = &[
     Service::Broadcast,
     Service::TimeSynchronization,
     Service::BeatInfo,
+    Service::FileTransfer,
 ];
 
 /// The software version OfflineAnalyzer identities announce ([capture]: `1.0.0`).
@@ -102,7 +106,7 @@ pub const PERSONAS: [Persona; 7] = [
         services: SC_SERVICES,
     },
     // [capture] sc6000_boot.pcap: `sc6000` / JP13 / 2.3.1, two OfflineAnalyzers, the six
-    // services of f51 (FileTransfer aside).
+    // services of f51.
     Persona {
         role: "sc6000",
         device_name: "sc6000",

@@ -16,6 +16,7 @@ use crate::stagelinq::statemap_json::StateValue;
 use crate::stagelinq::timesync::{TimeSyncMessage, ID_QUERY};
 use crate::stagelinq::Token;
 
+use super::file_transfer::FileTransferSession;
 use super::framing::{InBuf, Mode};
 use super::persona::Service;
 use super::unit::{Unit, MAX_CONNECTIONS};
@@ -49,6 +50,8 @@ pub struct Conn {
     pub subs: BTreeMap<String, StateValue>,
     /// BeatInfo: streaming since a start frame.
     pub streaming: bool,
+    /// FileTransfer: the session, from the hello on (`file_transfer/`).
+    pub file_transfer: Option<Box<FileTransferSession>>,
 }
 
 impl Unit {
@@ -98,6 +101,7 @@ impl Unit {
                 token: None,
                 subs: BTreeMap::new(),
                 streaming: false,
+                file_transfer: None,
             },
         );
     }
@@ -128,6 +132,9 @@ impl Unit {
                 // The framer only passes a hello that frames; one that does not parse is
                 // garbage: the connection stays unnamed and is dropped.
                 match ServiceAnnouncement::parse(m) {
+                    Ok(h) if s == Service::FileTransfer => {
+                        self.file_transfer_hello(now, conn, h.token, m, out)
+                    }
                     Ok(h) => self.hello(now, conn, s, h.token, out),
                     Err(_) => {
                         self.conns.remove(&conn);
@@ -138,6 +145,7 @@ impl Unit {
             Link::Service(Service::StateMap) => self.statemap(conn, m, out),
             Link::Service(Service::BeatInfo) => self.beatinfo(now, conn, m, out),
             Link::Service(Service::TimeSynchronization) => self.timesync(now, conn, m, out),
+            Link::Service(Service::FileTransfer) => self.file_transfer(now, conn, m, out),
             // Broadcast and Syncing: nothing a peer sends is answered.
             Link::Service(_) => {}
         }

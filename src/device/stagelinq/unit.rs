@@ -21,9 +21,10 @@ use crate::stagelinq::Token;
 
 use super::deck::LoadedTrack;
 use super::discovery::{Announcer, Identity};
+use super::file_transfer::Volume;
 use super::persona::{Kind, Service, ANALYZER_SOFTWARE, ANALYZER_VERSION};
 use super::services::{Conn, Link};
-use super::state::UnitState;
+use super::state::{UnitState, SOURCE_NAME};
 use super::{first_port, token_for, Persona, Setup};
 
 /// Reference ping period of the SC6000 ([capture] f431, f761, f1092: 5.0 s).
@@ -49,6 +50,9 @@ pub struct Unit {
     /// own subscriptions to its `/Mixer/*` values (3.5); software clients never do
     /// (`clients.md` 5.2 item 5: PyStageLinQ parses every block as a value and crashes).
     pub(super) mixer_tokens: Vec<Token>,
+    /// What FileTransfer serves (1.9): the Engine database of the demo library under this
+    /// unit's token and the track files; None for a unit without the service.
+    pub(super) volume: Option<Arc<Volume>>,
     next_beat: Nanos,
     next_ping: Nanos,
     pub(super) notes: Vec<Note>,
@@ -83,6 +87,12 @@ impl Unit {
             .map(|(k, s)| (*s, base + k as u16))
             .collect();
         let token = identities[0].token;
+        let volume = p
+            .services
+            .contains(&Service::FileTransfer)
+            .then(|| Volume::demo(&setup.library, SOURCE_NAME, &token.to_string()).ok())
+            .flatten()
+            .map(Arc::new);
         Unit {
             state: UnitState::new(p, token, setup.player_number),
             library: setup.library,
@@ -94,6 +104,7 @@ impl Unit {
             service_ports,
             conns: BTreeMap::new(),
             mixer_tokens: Vec::new(),
+            volume,
             next_beat: setup.power_on,
             next_ping: setup.power_on + PING_EVERY,
             notes: Vec::new(),

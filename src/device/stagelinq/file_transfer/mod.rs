@@ -19,6 +19,7 @@
 pub mod audio;
 pub mod engine_db;
 pub mod session;
+mod unit_service;
 pub mod volume;
 
 #[cfg(test)]

@@ -493,3 +493,120 @@ proptest! {
         answers(&out);
     }
 }
+
+/// The same download through a whole unit: its announced FileTransfer port, its framer, its
+/// database (under its own token), and the track a loaded deck names in StateMap is a file
+/// there.
+#[test]
+fn an_sc6000_serves_its_database_and_the_files_its_decks_name() {
+    use crate::device::stagelinq::persona::Service;
+    use crate::device::stagelinq::unit::Unit;
+    use crate::device::stagelinq::{Persona, Setup};
+    use crate::device::{ConnId, Device, HostAddress, Outbox, Output, StreamEvent};
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    let mut unit = Unit::new(Setup {
+        persona: Persona::by_role("sc6000").unwrap(),
+        host: HostAddress {
+            ip: Ipv4Addr::new(127, 0, 0, 2),
+            mac: [2, 0, 0, 0, 0, 2],
+        },
+        player_number: 1,
+        power_on: 0,
+        library: Arc::new(Library::demo()),
+        cabling: Vec::new(),
+    });
+    let services = unit.services().to_vec();
+    assert_eq!(services.last().unwrap().0, Service::FileTransfer);
+    let port = services.last().unwrap().1;
+    let conn = ConnId(1);
+    let peer = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 9), 40000);
+    let mut out = Outbox::new();
+    unit.on_stream(
+        0,
+        conn,
+        StreamEvent::Accepted {
+            local_port: port,
+            peer,
+        },
+        &mut out,
+    );
+    let source = crate::device::stagelinq::state::SOURCE_NAME;
+    let db_path = format!("/{source}/Engine Library/Database2/m.db");
+    let mut wire = hello();
+    wire.extend(request(
+        0,
+        B::ListRequest {
+            path: String::new(),
+        },
+    ));
+    wire.extend(request(
+        0,
+        B::OpenRequest {
+            path: db_path,
+            flags: 0,
+        },
+    ));
+    wire.extend(request(
+        0,
+        B::ChunkRequest {
+            unknown_0: 0,
+            unknown_1: 1,
+            first_chunk: 0,
+            last_chunk: 1 << 20,
+        },
+    ));
+    // Split the way npm `stagelinq` writes: length prefixes apart from their bodies.
+    for part in wire.chunks(7) {
+        unit.on_stream(1, conn, StreamEvent::Data(part), &mut out);
+    }
+    let mut bytes = Vec::new();
+    for o in out.iter() {
+        match o {
+            Output::Write { conn: c, bytes: b } if *c == conn => bytes.extend_from_slice(b),
+            Output::Close { .. } => panic!("closed"),
+            _ => {}
+        }
+    }
+    let msgs = answers(&bytes);
+    assert_eq!(
+        msgs[0].body,
+        B::DirectoryListing {
+            names: vec![source.into()],
+            first: 1,
+            last: 1,
+            is_directory: 1
+        }
+    );
+    let B::TransferInfo { size, .. } = msgs[1].body else {
+        panic!("{:?}", msgs[1])
+    };
+    let mut file = vec![0u8; size as usize];
+    for m in &msgs[2..] {
+        let B::Chunk { offset, data, .. } = &m.body else {
+            panic!("{m:?}")
+        };
+        file[*offset as usize..*offset as usize + data.len()].copy_from_slice(data);
+    }
+    assert_eq!(msgs.len() - 2, (size as usize).div_ceil(CHUNK_SIZE));
+    let mut db = Connection::open_in_memory().unwrap();
+    db.deserialize_read_exact(MAIN_DB, &file[..], file.len(), true)
+        .unwrap();
+    let (uuid, tracks): (String, i64) = db
+        .query_row(
+            "SELECT (SELECT uuid FROM Information), count(*) FROM Track",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(uuid, unit.token().to_string());
+    assert_eq!(tracks, 8);
+    // TrackNetworkPath = net://<token>/<source>/Engine Library/Music/<file>: a file served.
+    let lib = Library::demo();
+    let net = unit.state().network_path(&lib.tracks[0].file_path);
+    let path = net
+        .strip_prefix(&format!("net://{}", unit.token()))
+        .unwrap();
+    let v = Volume::demo(&lib, source, &unit.token().to_string()).unwrap();
+    assert!(matches!(v.lookup(path), Some(Entry::File(_))), "{path}");
+}
