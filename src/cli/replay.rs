@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use crate::device::prodjlink::{ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT};
 use crate::device::scenario::{self, Role};
 use crate::device::{HostAddress, Nanos, SECOND};
 use crate::transport::socket::{self as sock, Network, Observer, Rig, RigEvent};
@@ -205,8 +204,10 @@ fn build(
     let list = scenario::demo_tracks();
     let devices = scenario::build_devices(roles, &hosts, start, Arc::new(list.clone()))
         .map_err(|e| e.to_string())?;
-    for device in devices {
-        rig.add(device, &[ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT])
+    // Each device receives on its own protocol's ports: 50000-50002 for Pro DJ Link, 51337 for
+    // a StageLinQ unit (its HOWDYs tell it which software clients want unicast copies).
+    for (device, role) in devices.into_iter().zip(roles) {
+        rig.add(device, role.model.udp_ports())
             .map_err(|e| e.to_string())?;
     }
     match args.scenario.as_str() {
