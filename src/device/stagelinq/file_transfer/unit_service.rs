@@ -3,7 +3,7 @@
 //!
 //! The transports have no "queue drained" signal yet, so a chunk request is answered in full
 //! right away, in writes of one window each. That stays bounded: a range stops at the end of
-//! the file (the largest is the database, about 0.1 MiB), and the socket transport drops a
+//! the file (the largest is the database, well under 1 MiB), and the socket transport drops a
 //! connection whose peer leaves more than 1 MiB unread (`transport/socket/tcp.rs`), which is
 //! what a client that asks again and again without reading runs into.
 
