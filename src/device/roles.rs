@@ -3,7 +3,6 @@
 //! persona table (`prodjlink::persona`) or the StageLinQ one (`stagelinq::persona`).
 
 use std::fmt;
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use super::library::Library;
@@ -175,14 +174,18 @@ pub fn build_devices(
         .iter()
         .any(|r| matches!(r.model, Model::StageLinq(_)))
         .then(|| Arc::new(Library::demo()));
-    // Which player is cabled to which mixer channel: the players in list order, channel n
-    // for the player numbered n (the default scenario moves those faders).
-    let cabling: Vec<(u8, Ipv4Addr)> = roles
+    // Which player is cabled to which mixer channel: channel n plays deck 1 of the player
+    // numbered n (the default scenario moves those faders).
+    let cabling: Vec<stagelinq::Cable> = roles
         .iter()
         .zip(hosts)
         .zip(&numbers)
         .filter(|((r, _), _)| r.model.has_decks())
-        .map(|((_, h), n)| (n.number(), h.ip))
+        .map(|((_, h), n)| stagelinq::Cable {
+            channel: n.number(),
+            ip: h.ip,
+            deck: 1,
+        })
         .collect();
     Ok(roles
         .iter()

@@ -156,6 +156,12 @@ pub fn default_scenario(
         let ready = t + turn / 2;
         at(ready, on, load(k));
         at(ready + SECOND, on, Command::Sync(true));
+        if matches!(roles[on.device].model, Model::StageLinq(_)) {
+            // StageLinQ units sync to each other over a service nobody has decoded (Syncing,
+            // `stagelinq.md` 1.3.2), which the models do not emulate: the DJ sets the tempo
+            // by hand, so every deck plays at the scenario's tempo.
+            at(ready + SECOND, on, Command::Pitch(pitch_for(k)));
+        }
         // ...and comes in on the turn's last 8 beats.
         let go = t + turn - 8 * beat;
         if go <= ready + SECOND {

@@ -8,6 +8,8 @@ use crate::device::library::{Library, Track};
 use crate::device::{Nanos, SECOND};
 use crate::stagelinq::beatinfo::DeckBeat;
 
+use super::file_transfer::engine_db;
+
 /// The tempo an empty deck reports. The capture's SC6000 reported 121.975 BPM with nothing
 /// loaded (`stagelinq.md` 3.6); an empty emulated deck reports a round 120.
 pub const IDLE_BPM: f64 = 120.0;
@@ -24,12 +26,15 @@ pub struct LoadedTrack {
     pub artist: String,
     pub album: String,
     pub key: String,
-    /// Engine's key index (1.11 `CurrentKeyIndex`; the demo library's key id).
+    /// Engine's key number (1.11 `CurrentKeyIndex`, the number the Engine database stores).
     pub key_index: i64,
     pub bpm: f64,
     pub duration_s: u32,
     pub first_beat_ms: u32,
     pub file_path: String,
+    /// Where the file lies inside its source (`Engine Library/Music/...`, what FileTransfer
+    /// serves and `TrackNetworkPath` names).
+    pub music_path: String,
     pub file_size: u32,
 }
 
@@ -41,11 +46,12 @@ impl LoadedTrack {
             artist: lib.artist_name(t).to_string(),
             album: lib.album_name(t).to_string(),
             key: t.key.text(),
-            key_index: t.key.id() as i64,
+            key_index: engine_db::engine_key(t.key) as i64,
             bpm: t.bpm(),
             duration_s: t.duration_s,
             first_beat_ms: t.first_beat_ms,
             file_path: t.file_path.clone(),
+            music_path: engine_db::music_path(t),
             file_size: t.file_size,
         }
     }
@@ -154,8 +160,10 @@ impl Deck {
         self.pitch = pitch.clamp(-100.0, 100.0);
     }
 
-    /// The deck's BeatInfo entry at `now` (1.6): beat counted from the first beat, fractional;
-    /// totalBeats per track; the effective tempo; the timeline in samples.
+    /// The deck's BeatInfo entry at `now` (1.6): the beat counted at the track's own tempo
+    /// from the start of the file, fractional (so `beat x 60 / bpm` = `timeline / 44100` at
+    /// pitch 0, as in go-stagelinq's PRIME 4 vector); totalBeats per track; the effective
+    /// tempo; the timeline in samples.
     pub fn beat(&self, now: Nanos) -> DeckBeat {
         match &self.track {
             None => DeckBeat {
@@ -167,7 +175,7 @@ impl Deck {
             Some(t) => {
                 let p = self.position_s(now);
                 DeckBeat {
-                    beat: (p - t.first_beat_ms as f64 / 1000.0) * t.bpm / 60.0,
+                    beat: p * t.bpm / 60.0,
                     total_beats: t.total_beats(),
                     bpm: self.effective_bpm(),
                     samples: p * SAMPLE_RATE as f64,
@@ -197,6 +205,7 @@ mod tests {
         assert!(d.pause(60 * SECOND));
         assert_eq!(d.beat(90 * SECOND).beat, b.beat);
         assert!(d.cue(91 * SECOND));
-        assert_eq!(d.beat(92 * SECOND).beat, 0.0);
+        let cue = t.first_beat_ms as f64 / 1000.0 * t.bpm() / 60.0;
+        assert!((d.beat(92 * SECOND).beat - cue).abs() < 1e-9);
     }
 }

@@ -9,10 +9,11 @@
 //! player as `ExternalMixerVolume` with `0x7d1` (3.5 f194, two fixed decimals), which is how
 //! a player learns that it is on air.
 //!
-//! Channels: each player gets the next free channel in the order the mixer hears them
-//! (`ChannelAssignmentN` = `{player token},1`, unassigned channels `,1` as in 3.5). The
-//! reference shows one SC6000 assigned to channels 1 and 2 (layers B and A); with several
-//! players the emulator gives each its own channel and writes its level into both layers.
+//! Channels: the rig's cabling says which deck (layer) of which player each channel plays
+//! (`ChannelAssignmentN` = `{player token},deck`, unassigned channels `,1`, 3.5); a player
+//! heard that is not cabled gets the next free channel for each of its layers, as the
+//! capture's SC6000 sat on channels 1 and 2. A fader move writes the level into the deck on
+//! that channel.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -32,7 +33,8 @@ use crate::stagelinq::Token;
 use super::discovery::{Announcer, Identity};
 use super::framing::{InBuf, Mode};
 use super::services::MAX_SUBSCRIPTIONS;
-use super::{token_for, Persona, Setup};
+use super::state::mixer_path_value;
+use super::{token_for, Cable, Persona, Setup};
 
 /// The mixer's announced (refused) directory port and its fixed service ports (1.4, 3.1).
 pub const DIRECTORY_PORT: u16 = 50010;
@@ -44,10 +46,10 @@ pub const PING_EVERY: Nanos = 1500 * MS;
 pub const MAX_PLAYERS: usize = 16;
 
 /// What the mixer subscribes to on each player, interval 100: the 13 paths of [capture] 3.5
-/// in wire order, then each deck's song and artist name. The capture's mixer had nothing
-/// loaded to ask about; the names are the scripted synth's addition (`synth/slq.rs`), kept so
-/// a capture of the rig names what played.
-pub const SUBSCRIBES: [&str; 17] = [
+/// in wire order, then each deck's song and artist name and effective tempo. The capture's
+/// mixer had nothing loaded to ask about; those six are the scripted synth's additions
+/// (`synth/slq.rs`), kept so a capture of the rig names what played at which tempo.
+pub const SUBSCRIBES: [&str; 19] = [
     "/Engine/Deck1/Track/CurrentBPM",
     "/Engine/Deck2/Track/CurrentBPM",
     "/Client/Preferences/PlayerJogColorA",
@@ -65,6 +67,8 @@ pub const SUBSCRIBES: [&str; 17] = [
     "/Engine/Deck2/Track/SongName",
     "/Engine/Deck1/Track/ArtistName",
     "/Engine/Deck2/Track/ArtistName",
+    "/Engine/Deck1/CurrentBPM",
+    "/Engine/Deck2/CurrentBPM",
 ];
 const SUBSCRIBE_INTERVAL: u32 = 100;
 
@@ -81,8 +85,8 @@ struct PlayerLink {
     ip: Ipv4Addr,
     port: u16,
     token: Option<Token>,
-    /// 1-based mixer channel, 0 when every channel is taken.
-    channel: u8,
+    /// (mixer channel, deck of the player) for each channel it plays on.
+    channels: Vec<(u8, u8)>,
     services: Vec<(String, u16)>,
     statemap: Option<ConnId>,
     beatinfo: Option<ConnId>,
@@ -107,7 +111,7 @@ pub struct Mixer {
     announcer: Announcer,
     faders: Vec<f64>,
     crossfader: f64,
-    cabling: Vec<(u8, Ipv4Addr)>,
+    cabling: Vec<Cable>,
     players: Vec<PlayerLink>,
     conns: BTreeMap<ConnId, MixerConn>,
     next_conn: u64,
@@ -173,48 +177,32 @@ impl Mixer {
     /// The mixer's own StateMap values (1.11 "Mixer paths").
     fn value(&self, path: &str) -> Option<StateValue> {
         let rest = path.strip_prefix("/Mixer/")?;
-        if rest == "NumberOfChannels" {
-            return Some(StateValue::Integer(self.faders.len() as i64));
-        }
-        if rest == "CrossfaderPosition" {
-            return Some(StateValue::Number(self.crossfader));
-        }
-        if let Some(n) = rest
-            .strip_prefix("CH")
-            .and_then(|r| r.strip_suffix("faderPosition"))
-        {
-            let ch: usize = n.parse().ok()?;
-            return self
-                .faders
-                .get(ch.checked_sub(1)?)
-                .map(|v| StateValue::Number(*v));
-        }
-        let ch: u8 = rest.strip_prefix("ChannelAssignment")?.parse().ok()?;
-        if ch == 0 || ch as usize > self.faders.len() {
-            return None;
-        }
-        let who = self
-            .players
-            .iter()
-            .find(|p| p.channel == ch)
-            .and_then(|p| p.token)
-            .map(|t| format!("{{{t}}}"))
-            .unwrap_or_default();
-        Some(StateValue::Text(format!("{who},1")))
+        mixer_path_value(rest, &self.faders, self.crossfader, |ch| {
+            // An unassigned channel reads `,1` (3.5 f182).
+            self.players
+                .iter()
+                .find_map(|p| {
+                    let deck = p.channels.iter().find(|c| c.0 == ch)?.1;
+                    Some((p.token.map(|t| format!("{{{t}}}"))?, deck))
+                })
+                .unwrap_or((String::new(), 1))
+        })
     }
 
-    fn volume_sets(&self, player: usize) -> Vec<u8> {
-        let p = &self.players[player];
-        let level = match p.channel {
-            0 => 0.0,
-            ch => self.faders[ch as usize - 1],
-        };
-        let json = number_json_fixed(level, 2);
+    /// `ExternalMixerVolume` writes for the player's decks on `channel` (every channel of
+    /// the player when None), highest deck first as in 3.5 f194.
+    fn volume_sets(&self, player: usize, channel: Option<u8>) -> Vec<u8> {
         let mut bytes = Vec::new();
-        for deck in 1..=2 {
+        let mut chans = self.players[player].channels.clone();
+        chans.sort_by_key(|c| std::cmp::Reverse(c.1));
+        for (ch, deck) in chans {
+            if channel.is_some_and(|c| c != ch) {
+                continue;
+            }
+            let level = self.faders.get(ch as usize - 1).copied().unwrap_or(0.0);
             let m = StateMapMessage::Set {
                 path: format!("/Engine/Deck{deck}/ExternalMixerVolume"),
-                json: json.clone(),
+                json: number_json_fixed(level, 2),
             };
             bytes.extend(m.to_bytes());
         }
@@ -303,12 +291,18 @@ impl Mixer {
                     b.extend(StateMapMessage::subscribe(p, SUBSCRIBE_INTERVAL).to_bytes());
                 }
                 // The player number and each deck's volume (3.5 f194).
-                let channel = self.players[player].channel.max(1).to_string();
+                let channel = self.players[player]
+                    .channels
+                    .iter()
+                    .map(|c| c.0)
+                    .min()
+                    .unwrap_or(1)
+                    .to_string();
                 b.extend(
                     StateMapMessage::set("/Client/Preferences/Player", &StateValue::Enum(channel))
                         .to_bytes(),
                 );
-                b.extend(self.volume_sets(player));
+                b.extend(self.volume_sets(player, None));
                 out.write(conn, b);
             }
             LinkKind::BeatInfo => {
@@ -357,7 +351,7 @@ impl Mixer {
 
 impl Device for Mixer {
     fn label(&self) -> String {
-        format!("{} {}", self.persona.device_name, self.host.ip)
+        self.persona.device_name.to_string()
     }
 
     fn address(&self) -> HostAddress {
@@ -417,26 +411,30 @@ impl Device for Mixer {
         {
             return;
         }
-        let channels = self.faders.len() as u8;
-        let cabled = self
+        let count = self.faders.len() as u8;
+        let mut channels: Vec<(u8, u8)> = self
             .cabling
             .iter()
-            .find(|(c, a)| *a == ip && (1..=channels).contains(c))
-            .map(|(c, _)| *c);
-        let taken: Vec<u8> = self
-            .players
-            .iter()
-            .map(|p| p.channel)
-            .chain(self.cabling.iter().map(|c| c.0))
+            .filter(|c| c.ip == ip && (1..=count).contains(&c.channel))
+            .map(|c| (c.channel, c.deck))
             .collect();
-        let channel = cabled
-            .or_else(|| (1..=channels).find(|c| !taken.contains(c)))
-            .unwrap_or(0);
+        if channels.is_empty() {
+            // Not cabled: a channel per deck (layer), while channels are free (3.5: one SC6000
+            // on channels 1 and 2).
+            let taken: Vec<u8> = self
+                .players
+                .iter()
+                .flat_map(|p| p.channels.iter().map(|c| c.0))
+                .chain(self.cabling.iter().map(|c| c.channel))
+                .collect();
+            let free = (1..=count).filter(|c| !taken.contains(c));
+            channels = free.zip(1..=2).collect();
+        }
         self.players.push(PlayerLink {
             ip,
             port: h.port,
             token: None,
-            channel,
+            channels: channels.clone(),
             services: Vec::new(),
             statemap: None,
             beatinfo: None,
@@ -444,7 +442,7 @@ impl Device for Mixer {
         });
         self.notes.push(Note {
             at: now,
-            text: format!("connects to {ip}:{} (channel {channel})", h.port),
+            text: format!("connects to {ip}:{} (channels {channels:?})", h.port),
         });
         self.connect(self.players.len() - 1, LinkKind::Directory, h.port, out);
     }
@@ -471,12 +469,9 @@ impl Device for Mixer {
         }
         self.faders[ch - 1] = if on_air { 1.0 } else { 0.0 };
         for i in 0..self.players.len() {
-            if self.players[i].channel != channel {
-                continue;
-            }
             if let Some(s) = self.players[i].statemap {
                 if self.conns.get(&s).is_some_and(|c| c.open) {
-                    out.write(s, self.volume_sets(i));
+                    out.write(s, self.volume_sets(i, Some(channel)));
                 }
             }
         }

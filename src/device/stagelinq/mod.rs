@@ -26,6 +26,10 @@ pub mod state;
 pub mod unit;
 
 #[cfg(test)]
+mod download_tests;
+#[cfg(test)]
+mod rig_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::Ipv4Addr;
@@ -48,9 +52,17 @@ pub struct Setup {
     pub power_on: Nanos,
     /// Where the decks find the tracks a load names (the demo library).
     pub library: Arc<Library>,
-    /// A mixer's cabling: which player (by address) plays on which channel. Players it
-    /// hears that are not cabled take the next free channel.
-    pub cabling: Vec<(u8, Ipv4Addr)>,
+    /// A mixer's cabling: which deck of which player (by address) plays on which channel.
+    /// A player it hears that is not cabled gets the next free channel for each of its decks.
+    pub cabling: Vec<Cable>,
+}
+
+/// One mixer channel's input: deck `deck` (1-based) of the unit at `ip`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cable {
+    pub channel: u8,
+    pub ip: Ipv4Addr,
+    pub deck: u8,
 }
 
 /// Build the model a persona describes.

@@ -25,7 +25,7 @@ pub enum Service {
     Syncing,
     TimeSynchronization,
     BeatInfo,
-    /// 1.9: the Engine library database and track files (`file_transfer/`).
+    /// The Engine library database and track files (1.9; `file_transfer`).
     FileTransfer,
 }
 

@@ -16,7 +16,7 @@ use crate::stagelinq::statemap_json::StateValue;
 use crate::stagelinq::timesync::{TimeSyncMessage, ID_QUERY};
 use crate::stagelinq::Token;
 
-use super::file_transfer::FileTransferSession;
+use super::file_transfer::{FileTransferSession, Verdict};
 use super::framing::{InBuf, Mode};
 use super::persona::Service;
 use super::unit::{Unit, MAX_CONNECTIONS};
@@ -50,7 +50,7 @@ pub struct Conn {
     pub subs: BTreeMap<String, StateValue>,
     /// BeatInfo: streaming since a start frame.
     pub streaming: bool,
-    /// FileTransfer: the session, from the hello on (`file_transfer/`).
+    /// FileTransfer: the session that answers it (it reads its own hello).
     pub file_transfer: Option<Box<FileTransferSession>>,
 }
 
@@ -92,6 +92,16 @@ impl Unit {
         if let Link::Service(s) = link {
             self.note(now, format!("{peer} opens {}", s.name()));
         }
+        let file_transfer = match (link, &self.volume) {
+            (Link::Service(Service::FileTransfer), Some(v)) => {
+                Some(Box::new(FileTransferSession::new(v.clone())))
+            }
+            (Link::Service(Service::FileTransfer), None) => {
+                out.push(Output::Close { conn });
+                return;
+            }
+            _ => None,
+        };
         self.conns.insert(
             conn,
             Conn {
@@ -101,7 +111,7 @@ impl Unit {
                 token: None,
                 subs: BTreeMap::new(),
                 streaming: false,
-                file_transfer: None,
+                file_transfer,
             },
         );
     }
@@ -110,6 +120,18 @@ impl Unit {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        if let Some(ft) = c.file_transfer.as_mut() {
+            let mut queue = Vec::new();
+            let verdict = ft.on_bytes(bytes, &mut queue);
+            out.write(conn, queue);
+            if verdict == Verdict::Close {
+                let why = format!("{:?}", ft.close_reason());
+                self.conns.remove(&conn);
+                out.push(Output::Close { conn });
+                self.note(now, format!("FileTransfer {conn:?} closed: {why}"));
+            }
+            return;
+        }
         let mut messages = Vec::new();
         let ok = c.inbuf.feed(bytes, |m| messages.push(m)).is_ok();
         for m in messages {
@@ -132,9 +154,6 @@ impl Unit {
                 // The framer only passes a hello that frames; one that does not parse is
                 // garbage: the connection stays unnamed and is dropped.
                 match ServiceAnnouncement::parse(m) {
-                    Ok(h) if s == Service::FileTransfer => {
-                        self.file_transfer_hello(now, conn, h.token, m, out)
-                    }
                     Ok(h) => self.hello(now, conn, s, h.token, out),
                     Err(_) => {
                         self.conns.remove(&conn);
@@ -145,7 +164,6 @@ impl Unit {
             Link::Service(Service::StateMap) => self.statemap(conn, m, out),
             Link::Service(Service::BeatInfo) => self.beatinfo(now, conn, m, out),
             Link::Service(Service::TimeSynchronization) => self.timesync(now, conn, m, out),
-            Link::Service(Service::FileTransfer) => self.file_transfer(now, conn, m, out),
             // Broadcast and Syncing: nothing a peer sends is answered.
             Link::Service(_) => {}
         }
@@ -373,6 +391,38 @@ impl Unit {
             if c.link == Link::Service(Service::Broadcast) && c.token.is_some() {
                 out.write(*id, bytes.clone());
             }
+        }
+    }
+}
+
+impl Unit {
+    /// Whether a FileTransfer download has chunks left to send.
+    pub(super) fn downloading(&self) -> bool {
+        self.conns
+            .values()
+            .any(|c| c.file_transfer.as_ref().is_some_and(|f| f.sending()))
+    }
+
+    /// The next window of every download in progress. The Device interface has no "send
+    /// queue drained" event, so the unit paces downloads by time instead (`unit::FT_PACE`):
+    /// a window every pace step, about the 10 MB/s honusz measured from real units
+    /// (`stagelinq.md` 1.9).
+    pub(super) fn send_chunks(&mut self, out: &mut Outbox) {
+        let mut closed = Vec::new();
+        for (id, c) in self.conns.iter_mut() {
+            let Some(ft) = c.file_transfer.as_mut().filter(|f| f.sending()) else {
+                continue;
+            };
+            let mut queue = Vec::new();
+            let verdict = ft.on_drained(&mut queue);
+            out.write(*id, queue);
+            if verdict == Verdict::Close {
+                closed.push(*id);
+            }
+        }
+        for id in closed {
+            self.conns.remove(&id);
+            out.push(Output::Close { conn: id });
         }
     }
 }

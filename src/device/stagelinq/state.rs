@@ -60,13 +60,10 @@ impl UnitState {
             .map_or(IDLE_BPM, Deck::effective_bpm)
     }
 
-    /// `net://<uuid>/<source>/Engine Library/Music/<file>` (1.9, unbox #126 log).
-    pub fn network_path(&self, file_path: &str) -> String {
-        let file = file_path.rsplit('/').next().unwrap_or(file_path);
-        format!(
-            "net://{}/{SOURCE_NAME}/Engine Library/Music/{file}",
-            self.token
-        )
+    /// `net://<uuid>/<source>/Engine Library/Music/<file>` (1.9, unbox #126 log): the same
+    /// file FileTransfer serves.
+    pub fn network_path(&self, music_path: &str) -> String {
+        format!("net://{}/{SOURCE_NAME}/{music_path}", self.token)
     }
 
     /// The value of `path` now, or None for a path the unit does not publish.
@@ -126,7 +123,7 @@ impl UnitState {
             // Unverified name (1.11: chrisle's prose docs, whats-now-playing's subscriber).
             "Track/AlbumName" => s(&|t| t.album.clone()),
             "Track/TrackName" => s(&|t| t.file_path.clone()),
-            "Track/TrackNetworkPath" => s(&|t| self.network_path(&t.file_path)),
+            "Track/TrackNetworkPath" => s(&|t| self.network_path(&t.music_path)),
             "Track/TrackUri" => StateValue::Text(String::new()),
             "Track/CurrentKey" => s(&|t| t.key.clone()),
             "Track/CurrentKeyIndex" => StateValue::Integer(t.map_or(0, |t| t.key_index)),
@@ -155,32 +152,42 @@ impl UnitState {
         if self.persona.kind != Kind::AllInOne {
             return None;
         }
-        if rest == "NumberOfChannels" {
-            return Some(StateValue::Integer(self.faders.len() as i64));
-        }
-        if rest == "CrossfaderPosition" {
-            return Some(StateValue::Number(self.crossfader));
-        }
-        if let Some(n) = rest
-            .strip_prefix("CH")
-            .and_then(|r| r.strip_suffix("faderPosition"))
-        {
-            let ch: usize = n.parse().ok()?;
-            return self
-                .faders
-                .get(ch.checked_sub(1)?)
-                .map(|v| StateValue::Number(*v));
-        }
-        if let Some(n) = rest.strip_prefix("ChannelAssignment") {
-            let ch: usize = n.parse().ok()?;
-            if ch == 0 || ch > self.faders.len() {
-                return None;
-            }
-            // Channel n plays deck n of the unit itself (3.5: `{uuid},deck`).
-            return text(format!("{{{}}},{ch}", self.token));
-        }
-        None
+        // Channel n plays deck n of the unit itself (3.5: `{uuid},deck`).
+        let me = format!("{{{}}}", self.token);
+        mixer_path_value(rest, &self.faders, self.crossfader, |ch| (me.clone(), ch))
     }
+}
+
+/// The value of `/Mixer/<rest>` on a mixer section with `faders` (0-1 each) and
+/// `crossfader` (1.11 "Mixer paths"); `assigned(channel)` names the unit token (in braces,
+/// empty when none) and deck a channel plays, for `ChannelAssignmentN` (`"{uuid},deck"`,
+/// 3.5 f180-f182).
+pub fn mixer_path_value(
+    rest: &str,
+    faders: &[f64],
+    crossfader: f64,
+    assigned: impl Fn(u8) -> (String, u8),
+) -> Option<StateValue> {
+    match rest {
+        "NumberOfChannels" => return Some(StateValue::Integer(faders.len() as i64)),
+        "CrossfaderPosition" => return Some(StateValue::Number(crossfader)),
+        _ => {}
+    }
+    if let Some(n) = rest
+        .strip_prefix("CH")
+        .and_then(|r| r.strip_suffix("faderPosition"))
+    {
+        let ch: usize = n.parse().ok()?;
+        return faders
+            .get(ch.checked_sub(1)?)
+            .map(|v| StateValue::Number(*v));
+    }
+    let ch: u8 = rest.strip_prefix("ChannelAssignment")?.parse().ok()?;
+    if ch == 0 || ch as usize > faders.len() {
+        return None;
+    }
+    let (who, deck) = assigned(ch);
+    Some(StateValue::Text(format!("{who},{deck}")))
 }
 
 /// Every path the unit publishes, for tests and for the fan-out bench: the catalogue above

@@ -2,7 +2,6 @@
 //! drive them, and a whole rig on the simulated transport read back with the engine.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::discovery::HOWDY_EVERY;
@@ -10,15 +9,11 @@ use super::framing::MAX_MESSAGE;
 use super::persona::Service;
 use super::unit::{Unit, BEAT_EVERY};
 use super::{build, is_valid_token, Persona, Setup, PERSONAS};
-use crate::capture::CaptureReader;
 use crate::device::library::Library;
-use crate::device::scenario::{build_devices, default_scenario, demo_tracks, parse_roles};
 use crate::device::{
     Command, ConnId, Destination, Device, HostAddress, Nanos, Outbox, Output, StreamEvent, MS,
     SECOND,
 };
-use crate::engine::{Engine, EngineOptions};
-use crate::record::Record;
 use crate::stagelinq::beatinfo::BeatInfoMessage;
 use crate::stagelinq::directory::{
     frame, DirectoryMessage, Framing, Reference, ServiceAnnouncement, ServicesRequest,
@@ -27,7 +22,6 @@ use crate::stagelinq::discovery::{Discovery, PORT};
 use crate::stagelinq::statemap::{StateMapMessage, SUB_SUBSCRIBE};
 use crate::stagelinq::statemap_json::StateValue;
 use crate::stagelinq::Token;
-use crate::transport::sim::Sim;
 
 const CLIENT: Token = Token([
     0x52, 0xfd, 0xfc, 7, 0x21, 0x82, 0x65, 0x4f, 0x16, 0x3f, 0x5f, 0x0f, 0x9a, 0x62, 0x1d, 0x72,
@@ -40,7 +34,7 @@ fn host(last: u8) -> HostAddress {
     }
 }
 
-fn unit(role: &str) -> Unit {
+pub(super) fn unit(role: &str) -> Unit {
     Unit::new(Setup {
         persona: Persona::by_role(role).unwrap(),
         host: host(2),
@@ -56,7 +50,7 @@ fn peer() -> SocketAddrV4 {
 }
 
 /// Everything `d` sent, with the time.
-fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
+pub(super) fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
     let mut sent = Vec::new();
     let mut out = Outbox::new();
     while let Some(t) = d.poll_at().filter(|t| *t <= until) {
@@ -66,13 +60,18 @@ fn run_timers(d: &mut dyn Device, until: Nanos) -> Vec<(Nanos, Output)> {
     sent
 }
 
-fn stream(d: &mut dyn Device, now: Nanos, conn: u64, ev: StreamEvent<'_>) -> Vec<Output> {
+pub(super) fn stream(
+    d: &mut dyn Device,
+    now: Nanos,
+    conn: u64,
+    ev: StreamEvent<'_>,
+) -> Vec<Output> {
     let mut out = Outbox::new();
     d.on_stream(now, ConnId(conn), ev, &mut out);
     out.drain().collect()
 }
 
-fn writes(outs: &[Output]) -> Vec<Vec<u8>> {
+pub(super) fn writes(outs: &[Output]) -> Vec<Vec<u8>> {
     outs.iter()
         .filter_map(|o| match o {
             Output::Write { bytes, .. } => Some(bytes.clone()),
@@ -112,7 +111,7 @@ fn port_of(u: &Unit, s: Service) -> u16 {
 }
 
 /// Open service `s` on `u` as a client does: accept, hello.
-fn open(u: &mut Unit, now: Nanos, conn: u64, s: Service) -> Vec<Output> {
+pub(super) fn open(u: &mut Unit, now: Nanos, conn: u64, s: Service) -> Vec<Output> {
     let port = port_of(u, s);
     stream(
         u,
@@ -539,100 +538,6 @@ fn garbage_huge_prefixes_and_floods_close_the_connection_and_a_good_client_is_st
         );
     }
     assert!(out.is_empty());
-}
-
-/// A rig on the simulated transport for `seconds`, read back with the engine: the kinds seen,
-/// the session, and the devices' notes.
-fn sim_rig(
-    roles: &str,
-    seconds: i128,
-) -> (std::collections::BTreeSet<String>, crate::session::Session) {
-    let roles = parse_roles(roles).unwrap();
-    let hosts: Vec<HostAddress> = (0..roles.len()).map(|i| host(10 + i as u8)).collect();
-    let tracks = demo_tracks();
-    let start = 1_700_000_000 * SECOND;
-    let s = default_scenario(&roles, &tracks, start, 124.0, seconds * SECOND);
-    let devices = build_devices(&roles, &hosts, start, Arc::new(tracks)).unwrap();
-    let mut sim = Sim::new(Vec::new(), Ipv4Addr::new(127, 255, 255, 255)).unwrap();
-    for d in devices {
-        sim.add(d);
-    }
-    sim.schedule(s.commands);
-    sim.run(s.end).unwrap();
-    assert!(sim.refused.is_empty(), "{:?}", sim.refused);
-    let (pcap, _, _) = sim.finish().unwrap();
-    let mut reader = CaptureReader::new(Box::new(std::io::Cursor::new(pcap))).unwrap();
-    let mut engine = Engine::new(EngineOptions::default());
-    let mut session = crate::session::Session::new();
-    let mut kinds = std::collections::BTreeSet::new();
-    let mut sink = |r: &Record<'_>| {
-        session.observe(r);
-        kinds.insert(r.dissection.type_name.to_string());
-        ControlFlow::Continue(())
-    };
-    while let Some(f) = reader.next_frame().unwrap() {
-        let _ = engine.frame(&f, &mut sink);
-    }
-    let _ = engine.finish(&mut sink);
-    let stats = engine.stats();
-    assert_eq!(stats.malformed, 0, "{}", stats.line());
-    assert_eq!(stats.unknown, 0, "{}", stats.line());
-    session.finish();
-    (kinds, session)
-}
-
-#[test]
-fn two_sc6000s_and_an_x1800_on_the_simulated_network_read_back_clean() {
-    let (kinds, session) = sim_rig("sc6000,sc6000,x1800", 60);
-    for k in [
-        "discovery",
-        "services_request",
-        "service_announcement",
-        "service_hello",
-        "reference",
-    ] {
-        assert!(kinds.contains(k), "no {k} in {kinds:?}");
-    }
-    assert!(kinds.iter().any(|k| k.starts_with("statemap")), "{kinds:?}");
-    assert!(
-        kinds.iter().any(|k| k.starts_with("beat_info")),
-        "{kinds:?}"
-    );
-    // Both players, each with deck 1, told apart by address; both played and went on air.
-    let players: Vec<_> = session
-        .stagelinq
-        .devices
-        .iter()
-        .filter(|(_, d)| d.decks.contains_key(&1))
-        .collect();
-    assert_eq!(players.len(), 2, "{:?}", session.stagelinq.devices.keys());
-    for (ip, d) in players {
-        let deck = &d.decks[&1];
-        assert!(deck.title.is_some(), "{ip}: {deck:?}");
-    }
-    let on_air = session
-        .timeline
-        .iter()
-        .filter(|e| e.text.contains("on air"))
-        .count();
-    assert!(
-        on_air >= 2,
-        "{:?}",
-        session.timeline.iter().map(|e| &e.text).collect::<Vec<_>>()
-    );
-}
-
-#[test]
-fn all_in_ones_and_a_mixed_rig_read_back_clean() {
-    for roles in [
-        "prime-4",
-        "prime-go",
-        "prime-2,sc5000,x1850",
-        "cdj-3000,sc6000",
-    ] {
-        let (kinds, _) = sim_rig(roles, 40);
-        assert!(kinds.contains("discovery"), "{roles}: {kinds:?}");
-    }
 }
 
 #[test]

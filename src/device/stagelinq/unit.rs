@@ -31,6 +31,9 @@ use super::{first_port, token_for, Persona, Setup};
 pub const PING_EVERY: Nanos = 5 * SECOND;
 /// BeatInfo emit period (1.6: 29.9-46.4 ms, 34.8 on average; IT-EASY says ~33 Hz).
 pub const BEAT_EVERY: Nanos = 33 * MS;
+/// FileTransfer pacing: one window (64 KiB) per step per download, about 13 MB/s (honusz:
+/// real transfers peak near 10 MB/s, `stagelinq.md` 1.9).
+pub const FT_PACE: Nanos = 5 * MS;
 /// Connections a unit keeps at once; more are closed at accept (each is bounded in memory,
 /// this bounds their number against a connection flood).
 pub const MAX_CONNECTIONS: usize = 2048;
@@ -50,12 +53,13 @@ pub struct Unit {
     /// own subscriptions to its `/Mixer/*` values (3.5); software clients never do
     /// (`clients.md` 5.2 item 5: PyStageLinQ parses every block as a value and crashes).
     pub(super) mixer_tokens: Vec<Token>,
-    /// What FileTransfer serves (1.9): the Engine database of the demo library under this
-    /// unit's token and the track files; None for a unit without the service.
-    pub(super) volume: Option<Arc<Volume>>,
     next_beat: Nanos,
     next_ping: Nanos,
     pub(super) notes: Vec<Note>,
+    /// What FileTransfer serves (the Engine database and the demo tracks' files); None when
+    /// the database could not be built, and then FileTransfer is not announced.
+    pub(super) volume: Option<Arc<Volume>>,
+    next_chunks: Nanos,
     off: bool,
 }
 
@@ -79,20 +83,22 @@ impl Unit {
             });
         }
         let directory_ports = identities.iter().map(|i| i.port).collect::<Vec<_>>();
+        let token = identities[0].token;
+        let volume = if p.offers(Service::FileTransfer) {
+            Volume::demo(&setup.library, SOURCE_NAME, &token.to_string())
+                .ok()
+                .map(Arc::new)
+        } else {
+            None
+        };
         let base = first + identities.len() as u16;
         let service_ports = p
             .services
             .iter()
+            .filter(|s| **s != Service::FileTransfer || volume.is_some())
             .enumerate()
             .map(|(k, s)| (*s, base + k as u16))
             .collect();
-        let token = identities[0].token;
-        let volume = p
-            .services
-            .contains(&Service::FileTransfer)
-            .then(|| Volume::demo(&setup.library, SOURCE_NAME, &token.to_string()).ok())
-            .flatten()
-            .map(Arc::new);
         Unit {
             state: UnitState::new(p, token, setup.player_number),
             library: setup.library,
@@ -104,10 +110,11 @@ impl Unit {
             service_ports,
             conns: BTreeMap::new(),
             mixer_tokens: Vec::new(),
-            volume,
             next_beat: setup.power_on,
             next_ping: setup.power_on + PING_EVERY,
             notes: Vec::new(),
+            volume,
+            next_chunks: setup.power_on,
             off: false,
         }
     }
@@ -210,7 +217,10 @@ impl Unit {
 
 impl Device for Unit {
     fn label(&self) -> String {
-        format!("{} {}", self.state.persona.device_name, self.host.ip)
+        format!(
+            "{} #{}",
+            self.state.persona.device_name, self.state.player_number
+        )
     }
 
     fn address(&self) -> HostAddress {
@@ -231,6 +241,9 @@ impl Device for Unit {
         }
         if self.pinging() {
             at(self.next_ping);
+        }
+        if self.downloading() {
+            at(self.next_chunks);
         }
         t
     }
@@ -254,13 +267,25 @@ impl Device for Unit {
             if self.streaming() {
                 self.send_beats(now, out);
             }
-            self.next_beat = now + BEAT_EVERY;
+            // Keep the period when a timer fires late (a busy host): the next emit is due one
+            // period after the last one was, unless that is already past.
+            self.next_beat = if self.next_beat + BEAT_EVERY > now {
+                self.next_beat + BEAT_EVERY
+            } else {
+                now + BEAT_EVERY
+            };
         }
         if now >= self.next_ping {
             if self.pinging() {
                 self.send_pings(now, out);
             }
             self.next_ping = now + PING_EVERY;
+        }
+        if now >= self.next_chunks {
+            if self.downloading() {
+                self.send_chunks(out);
+            }
+            self.next_chunks = now + FT_PACE;
         }
     }
 
@@ -272,7 +297,8 @@ impl Device for Unit {
         payload: &[u8],
         _out: &mut Outbox,
     ) {
-        if self.off || to.port() != PORT {
+        // Switched off, or not yet on: deaf, as real gear.
+        if self.off || to.port() != PORT || now < self.power_on {
             return;
         }
         if let Some(h) = self.announcer.hear(now, from, payload) {

@@ -19,7 +19,6 @@
 pub mod audio;
 pub mod engine_db;
 pub mod session;
-mod unit_service;
 pub mod volume;
 
 #[cfg(test)]
