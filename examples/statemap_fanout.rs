@@ -23,26 +23,52 @@ use djdissect::stagelinq::Token;
 const VOLUME: &str = "/Engine/Deck1/ExternalMixerVolume";
 /// 49 other paths of the catalogue (`device::stagelinq::state`), plus the volume: 50.
 const OTHERS: [&str; 49] = [
-    "/Engine/Deck1/CurrentBPM", "/Engine/Deck1/DeckIsMaster", "/Engine/Deck1/Play",
-    "/Engine/Deck1/PlayState", "/Engine/Deck1/SpeedState", "/Engine/Deck1/SpeedRange",
-    "/Engine/Deck1/SyncMode", "/Engine/Deck1/Pads/View", "/Engine/Deck1/Track/ArtistName",
-    "/Engine/Deck1/Track/SongName", "/Engine/Deck1/Track/AlbumName",
-    "/Engine/Deck1/Track/TrackName", "/Engine/Deck1/Track/TrackNetworkPath",
-    "/Engine/Deck1/Track/TrackUri", "/Engine/Deck1/Track/CurrentKey",
-    "/Engine/Deck1/Track/CurrentKeyIndex", "/Engine/Deck1/Track/CurrentBPM",
-    "/Engine/Deck1/Track/SongLoaded", "/Engine/Deck1/Track/SongAnalyzed",
-    "/Engine/Deck1/Track/TrackData", "/Engine/Deck1/Track/TrackWasPlayed",
-    "/Engine/Deck1/Track/LoopEnableState", "/Engine/Deck1/Track/TrackLength",
-    "/Engine/Deck1/Track/SampleRate", "/Engine/Deck1/Track/CuePosition",
-    "/Engine/Deck2/CurrentBPM", "/Engine/Deck2/DeckIsMaster", "/Engine/Deck2/Play",
-    "/Engine/Deck2/PlayState", "/Engine/Deck2/ExternalMixerVolume",
-    "/Engine/Deck2/Track/ArtistName", "/Engine/Deck2/Track/SongName",
-    "/Engine/Deck2/Track/AlbumName", "/Engine/Deck2/Track/TrackNetworkPath",
-    "/Engine/Deck2/Track/CurrentKey", "/Engine/Deck2/Track/CurrentBPM",
-    "/Engine/Deck2/Track/SongLoaded", "/Engine/Deck2/Track/TrackLength",
-    "/Engine/DeckCount", "/Engine/Master/MasterTempo", "/Engine/Sync/Network/MasterStatus",
-    "/Client/Preferences/Player", "/Client/Preferences/LayerA", "/Client/Preferences/LayerB",
-    "/Client/Preferences/PlayerJogColorA", "/Client/Preferences/PlayerJogColorB",
+    "/Engine/Deck1/CurrentBPM",
+    "/Engine/Deck1/DeckIsMaster",
+    "/Engine/Deck1/Play",
+    "/Engine/Deck1/PlayState",
+    "/Engine/Deck1/SpeedState",
+    "/Engine/Deck1/SpeedRange",
+    "/Engine/Deck1/SyncMode",
+    "/Engine/Deck1/Pads/View",
+    "/Engine/Deck1/Track/ArtistName",
+    "/Engine/Deck1/Track/SongName",
+    "/Engine/Deck1/Track/AlbumName",
+    "/Engine/Deck1/Track/TrackName",
+    "/Engine/Deck1/Track/TrackNetworkPath",
+    "/Engine/Deck1/Track/TrackUri",
+    "/Engine/Deck1/Track/CurrentKey",
+    "/Engine/Deck1/Track/CurrentKeyIndex",
+    "/Engine/Deck1/Track/CurrentBPM",
+    "/Engine/Deck1/Track/SongLoaded",
+    "/Engine/Deck1/Track/SongAnalyzed",
+    "/Engine/Deck1/Track/TrackData",
+    "/Engine/Deck1/Track/TrackWasPlayed",
+    "/Engine/Deck1/Track/LoopEnableState",
+    "/Engine/Deck1/Track/TrackLength",
+    "/Engine/Deck1/Track/SampleRate",
+    "/Engine/Deck1/Track/CuePosition",
+    "/Engine/Deck2/CurrentBPM",
+    "/Engine/Deck2/DeckIsMaster",
+    "/Engine/Deck2/Play",
+    "/Engine/Deck2/PlayState",
+    "/Engine/Deck2/ExternalMixerVolume",
+    "/Engine/Deck2/Track/ArtistName",
+    "/Engine/Deck2/Track/SongName",
+    "/Engine/Deck2/Track/AlbumName",
+    "/Engine/Deck2/Track/TrackNetworkPath",
+    "/Engine/Deck2/Track/CurrentKey",
+    "/Engine/Deck2/Track/CurrentBPM",
+    "/Engine/Deck2/Track/SongLoaded",
+    "/Engine/Deck2/Track/TrackLength",
+    "/Engine/DeckCount",
+    "/Engine/Master/MasterTempo",
+    "/Engine/Sync/Network/MasterStatus",
+    "/Client/Preferences/Player",
+    "/Client/Preferences/LayerA",
+    "/Client/Preferences/LayerB",
+    "/Client/Preferences/PlayerJogColorA",
+    "/Client/Preferences/PlayerJogColorB",
     "/Client/Librarian/DevicesController/CurrentDevice",
     "/Client/Librarian/DevicesController/HasUsbDeviceConnected",
     "/GUI/Decks/Deck/ActiveDeck",
@@ -79,8 +105,14 @@ fn main() {
         .expect("usage: statemap_fanout IP [CLIENTS] [CHANGES]");
     assert!(ip.is_loopback(), "statemap_fanout only talks to loopback");
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let changes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(190).min(190);
-    let token = Token([0x52, 0xfd, 0xfc, 7, 0x21, 0x82, 0x65, 0x4f, 0x16, 0x3f, 0x5f, 0x0f, 0x9a, 0x62, 0x1d, 0x72]);
+    let changes: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(190)
+        .min(190);
+    let token = Token([
+        0x52, 0xfd, 0xfc, 7, 0x21, 0x82, 0x65, 0x4f, 0x16, 0x3f, 0x5f, 0x0f, 0x9a, 0x62, 0x1d, 0x72,
+    ]);
     let port = statemap_port(ip, token);
     let to = SocketAddrV4::new(ip, port);
     let sent: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; 200]));
@@ -153,7 +185,10 @@ fn main() {
         mixer.write_all(&set.to_bytes()).unwrap();
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut all: Vec<Duration> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let mut all: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
     all.sort();
     let q = |f: f64| all.get(((all.len() as f64 * f) as usize).min(all.len().saturating_sub(1)));
     let us = |d: Option<&Duration>| d.map_or(-1.0, |d| d.as_secs_f64() * 1e6);

@@ -144,12 +144,31 @@ impl NetnsPair {
         ip(&["link", "set", &self.device_if, "netns", &self.device])?;
         let plen = self.prefix_len;
         let client_addr = format!("{}/{plen}", self.client_ip);
-        ip(&["-n", &self.client, "addr", "add", &client_addr, "dev", &self.client_if])?;
+        ip(&[
+            "-n",
+            &self.client,
+            "addr",
+            "add",
+            &client_addr,
+            "dev",
+            &self.client_if,
+        ])?;
         for a in &self.device_ips {
             let addr = format!("{a}/{plen}");
-            ip(&["-n", &self.device, "addr", "add", &addr, "dev", &self.device_if])?;
+            ip(&[
+                "-n",
+                &self.device,
+                "addr",
+                "add",
+                &addr,
+                "dev",
+                &self.device_if,
+            ])?;
         }
-        for (ns, ifname) in [(&self.client, &self.client_if), (&self.device, &self.device_if)] {
+        for (ns, ifname) in [
+            (&self.client, &self.client_if),
+            (&self.device, &self.device_if),
+        ] {
             ip(&["-n", ns, "link", "set", "lo", "up"])?;
             ip(&["-n", ns, "link", "set", ifname, "up"])?;
         }
