@@ -16,6 +16,10 @@ use crate::stagelinq::directory::{self, Framing};
 /// the capture (3.5); paths and JSON of real units stay far below this.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 
+/// The peer sent bytes no message of the connection starts with, or a length over the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadStream;
+
 /// What the buffer holds next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Next {
@@ -60,16 +64,16 @@ impl InBuf {
     /// peer sent something no message starts with or a length over the bound (the caller
     /// closes the connection; the messages before the bad bytes were still returned through
     /// `each`). The buffer never holds more than two bounds' worth of bytes.
-    pub fn feed(&mut self, data: &[u8], mut each: impl FnMut(Vec<u8>)) -> Result<(), ()> {
+    pub fn feed(&mut self, data: &[u8], mut each: impl FnMut(Vec<u8>)) -> Result<(), BadStream> {
         for chunk in data.chunks(MAX_MESSAGE) {
             self.buf.extend_from_slice(chunk);
             loop {
-                match self.next() {
+                match self.next_message() {
                     Next::Message(m) => each(m),
                     Next::Wait => break,
                     Next::Bad => {
                         self.buf = Vec::new();
-                        return Err(());
+                        return Err(BadStream);
                     }
                 }
             }
@@ -88,7 +92,7 @@ impl InBuf {
     }
 
     /// The next whole message, if any.
-    pub fn next(&mut self) -> Next {
+    pub fn next_message(&mut self) -> Next {
         let len = match self.mode {
             Mode::Directory => match directory::frame(&self.buf) {
                 Framing::Complete(n) => n,

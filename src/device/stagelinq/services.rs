@@ -50,6 +50,8 @@ pub struct Conn {
     pub subs: BTreeMap<String, StateValue>,
     /// BeatInfo: streaming since a start frame.
     pub streaming: bool,
+    /// StateMap: the unit subscribed to the peer's `/Mixer/*` values (the peer is a mixer).
+    pub asked_mixer: bool,
     /// FileTransfer: the session that answers it (it reads its own hello).
     pub file_transfer: Option<Box<FileTransferSession>>,
 }
@@ -111,6 +113,7 @@ impl Unit {
                 token: None,
                 subs: BTreeMap::new(),
                 streaming: false,
+                asked_mixer: false,
                 file_transfer,
             },
         );
@@ -208,18 +211,30 @@ impl Unit {
             c.token = Some(token);
         }
         match s {
-            Service::StateMap if self.mixer_tokens.contains(&token) => {
-                // The SC6000 subscribes to the mixer's channel count over the connection the
-                // mixer opened, then to each channel's assignment (3.5 f69, f179-f181).
-                let m = StateMapMessage::subscribe("/Mixer/NumberOfChannels", NO_UPDATES_INTERVAL);
-                out.write(conn, m.to_bytes());
-            }
+            Service::StateMap => self.ask_mixer(conn, out),
             Service::TimeSynchronization => {
                 // The device opens with a query carrying its clock (1.7).
                 out.write(conn, TimeSyncMessage::query(self.clock(now)).to_bytes());
             }
             _ => {}
         }
+    }
+
+    /// On a StateMap connection opened by a mixer, subscribe to its channel count (then to
+    /// each channel's assignment, [`Self::mixer_value`]): the SC6000 does so over the
+    /// connection the mixer opened (3.5 f69, f179-f181). Called at the hello, and again when
+    /// the mixer's HOWDY names its token after the hello came.
+    pub(super) fn ask_mixer(&mut self, conn: ConnId, out: &mut Outbox) {
+        let mixers = &self.mixer_tokens;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.asked_mixer || !c.token.is_some_and(|t| mixers.contains(&t)) {
+            return;
+        }
+        c.asked_mixer = true;
+        let m = StateMapMessage::subscribe("/Mixer/NumberOfChannels", NO_UPDATES_INTERVAL);
+        out.write(conn, m.to_bytes());
     }
 
     fn statemap(&mut self, conn: ConnId, m: &[u8], out: &mut Outbox) {
@@ -242,11 +257,7 @@ impl Unit {
                 c.subs.insert(path, v);
             }
             StateMapMessage::Value { path, json } => self.mixer_value(conn, &path, &json, out),
-            StateMapMessage::Set { path, json } => {
-                if self.set(&path, &json) {
-                    self.refresh(out);
-                }
-            }
+            StateMapMessage::Set { path, json } if self.set(&path, &json) => self.refresh(out),
             _ => {}
         }
     }

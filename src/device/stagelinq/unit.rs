@@ -295,17 +295,28 @@ impl Device for Unit {
         from: SocketAddrV4,
         to: SocketAddrV4,
         payload: &[u8],
-        _out: &mut Outbox,
+        out: &mut Outbox,
     ) {
         // Switched off, or not yet on: deaf, as real gear.
         if self.off || to.port() != PORT || now < self.power_on {
             return;
         }
         if let Some(h) = self.announcer.hear(now, from, payload) {
-            if Persona::is_mixer_code(&h.software) && !self.mixer_tokens.contains(&h.token) {
+            if Persona::is_mixer_code(&h.software)
+                && !self.mixer_tokens.contains(&h.token)
                 // Bounded: a handful of mixers at most on a real network.
-                if self.mixer_tokens.len() < 8 {
-                    self.mixer_tokens.push(h.token);
+                && self.mixer_tokens.len() < 8
+            {
+                self.mixer_tokens.push(h.token);
+                // A mixer that connected before its HOWDY was heard.
+                let conns: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, c)| c.link == Link::Service(Service::StateMap))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for c in conns {
+                    self.ask_mixer(c, out);
                 }
             }
         }
