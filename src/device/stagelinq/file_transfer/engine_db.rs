@@ -134,7 +134,9 @@ pub fn build(
         params![uuid, major, minor, patch],
     )?;
     // Engine's row 1 is the empty "no art" entry (libdjinterop inserts it the same way); the
-    // demo covers follow as 2, 3...
+    // demo covers follow as 2, 3..., the large ones: they also lift the file past the
+    // 126 976 bytes below which honusz's `getSources` takes a database for empty
+    // (`stagelinq.md` 1.9 step 2).
     db.execute(
         "INSERT INTO AlbumArt (id, hash, albumArt) VALUES (1, '', NULL)",
         [],
@@ -142,7 +144,7 @@ pub fn build(
     for art in &library.artwork {
         db.execute(
             "INSERT INTO AlbumArt (id, hash, albumArt) VALUES (?1, ?2, ?3)",
-            params![art.id + 1, format!("demo-cover-{}", art.id), art.small],
+            params![art.id + 1, format!("demo-cover-{}", art.id), art.large],
         )?;
     }
     insert_tracks(&db, library, uuid, &file_bytes)?;
@@ -260,6 +262,11 @@ mod tests {
         assert_eq!(a, demo_db());
         assert_eq!(&a[..16], b"SQLite format 3\0");
         assert_eq!(a.len() % 4096, 0, "whole pages");
+        assert!(
+            a.len() > 126_976,
+            "honusz skips smaller databases: {}",
+            a.len()
+        );
     }
 
     #[test]

@@ -8,13 +8,15 @@
 //! * [`session`]: one FileTransfer connection, request -> answers, bounded against hostile
 //!   clients.
 //!
-//! Wiring (the unit's service loop):
+//! Wiring (`unit.rs` builds the volume once per unit; `services.rs` runs the sessions):
 //! ```text
-//! let volume = Arc::new(Volume::demo(&library, SOURCE, &uuid)?);   // once per run
+//! let volume = Arc::new(Volume::demo(&library, SOURCE, &uuid)?);   // once per unit
 //! Accepted on the announced FileTransfer port => FileTransferSession::new(volume.clone())
 //! Data(bytes)  => session.on_bytes(bytes, &mut queue)  // Close => send the queue, close
-//! queue drained => session.on_drained(&mut queue)       // the next chunks of a download
+//! room to send => session.on_drained(&mut queue)        // the next window of a download
 //! ```
+//! The Device interface has no "queue drained" event, so units call `on_drained` from their
+//! timer (a 64 KiB window every 5 ms, about the 10 MB/s honusz measured on real units).
 
 pub mod audio;
 pub mod engine_db;
