@@ -391,19 +391,21 @@ impl Conversation {
                 self.server()
             );
         };
-        let items: Vec<Option<MenuItem>> = p.items.iter().map(MenuItem::from_message).collect();
         let menu = p.menu.as_ref();
         let head = self.asked(menu.map(|m| &m.0));
         if menu.is_some_and(|(m, _)| m.message_type == 0x2002 || m.message_type == 0x2202) {
+            let items: Vec<Option<MenuItem>> = p.items.iter().map(MenuItem::from_message).collect();
             return format!("{head} -> {}", metadata_words(&items));
         }
+        // Only the items named are parsed: a menu page holds up to `MAX_ITEMS` of them and
+        // parsing every one cost ~13 k instructions a render (issue 11, callgrind).
         let shown: Vec<String> = p
             .items
             .iter()
-            .zip(&items)
             .take(ITEMS_SHOWN)
-            .map(|(raw, item)| {
-                item.as_ref()
+            .map(|raw| {
+                MenuItem::from_message(raw)
+                    .as_ref()
                     .map_or_else(|| generic_summary(raw), short_label)
             })
             .collect();
