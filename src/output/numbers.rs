@@ -20,7 +20,10 @@ pub fn push_socket_addr(out: &mut Vec<u8>, a: &SocketAddr) {
                     tmp[n] = b'.';
                     n += 1;
                 }
-                n += push_u8(&mut tmp[n..], o);
+                // Three bytes copied whatever the length (the array has room): no branch.
+                let d = &OCTETS[o as usize];
+                tmp[n..n + 3].copy_from_slice(&d[..3]);
+                n += d[3] as usize;
             }
             tmp[n] = b':';
             n += 1;
@@ -36,22 +39,23 @@ pub fn push_socket_addr(out: &mut Vec<u8>, a: &SocketAddr) {
     }
 }
 
-/// `v` in decimal at the start of `to` (at least 3 bytes); returns the digits written.
-fn push_u8(to: &mut [u8], v: u8) -> usize {
-    if v >= 100 {
-        to[0] = b'0' + v / 100;
-        to[1] = b'0' + v / 10 % 10;
-        to[2] = b'0' + v % 10;
-        3
-    } else if v >= 10 {
-        to[0] = b'0' + v / 10;
-        to[1] = b'0' + v % 10;
-        2
-    } else {
-        to[0] = b'0' + v;
-        1
+/// Each octet's decimal digits, then their count.
+static OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if v >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        v += 1;
     }
-}
+    t
+};
 
 /// Seconds from nanoseconds as `format!("{:>11.6}", ns as f64 / 1e9)` writes them: right-aligned
 /// in 11 columns with six decimals.
@@ -59,18 +63,19 @@ pub fn push_seconds_11_6(out: &mut Vec<u8>, ns: i128) {
     // Integer rounding to microseconds equals the float formatting except on an exact
     // half-microsecond tie (where the float's binary approximation decides) and for values a
     // double cannot hold to the nanosecond; those go through the float formatting.
-    if !(0..1_000_000_000_000_000).contains(&ns) || ns % 1000 == 500 {
+    if !(0..1_000_000_000_000_000).contains(&ns) || ns as u64 % 1000 == 500 {
         let _ = write!(out, "{:>11.6}", ns as f64 / 1e9);
         return;
     }
-    let micros = (ns + 500) / 1000;
+    // In range, so u64 arithmetic (i128 division is a library call).
+    let micros = (ns as u64 + 500) / 1000;
     let mut ib = itoa::Buffer::new();
-    let whole = ib.format((micros / 1_000_000) as u64);
+    let whole = ib.format(micros / 1_000_000);
     let width = whole.len() + 7;
     out.extend(std::iter::repeat_n(b' ', 11usize.saturating_sub(width)));
     out.extend_from_slice(whole.as_bytes());
     out.push(b'.');
-    push_padded(out, (micros % 1_000_000) as u64, 6);
+    push_padded(out, micros % 1_000_000, 6);
 }
 
 /// `v` in decimal, zero-padded to `width` digits.
