@@ -166,7 +166,15 @@ impl MenuItem {
 
     pub fn value(&self) -> ItemValue {
         let kind = self.kind();
-        let text = || strip_menu_marks(&self.label1.text());
+        // Most labels carry no menu marks: keep the decoded text rather than copy it again.
+        let text = || {
+            let t = self.label1.text();
+            if t.starts_with('\u{fffa}') || t.ends_with('\u{fffb}') {
+                strip_menu_marks(&t)
+            } else {
+                t
+            }
+        };
         match kind {
             0x0004 => ItemValue::Track {
                 title: text(),
