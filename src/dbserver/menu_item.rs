@@ -225,6 +225,11 @@ impl MenuItem {
         if msg.message_type != Self::TYPE || !Self::is_canonical(msg) {
             return None;
         }
+        Self::read_fields(msg)
+    }
+
+    /// The item's fields, read without checking that the message holds nothing else.
+    fn read_fields(msg: &Message) -> Option<Self> {
         let n = |i| msg.number(i);
         let item = MenuItem {
             parent_id: n(0)?,
@@ -314,19 +319,7 @@ mod tests {
 
     /// `from_message` as it was: candidate item, kept when `to_message` rebuilds `msg` exactly.
     fn by_rebuilding(msg: &Message) -> Option<MenuItem> {
-        let n = |i| msg.number(i);
-        let item = MenuItem {
-            parent_id: n(0)?,
-            id: n(1)?,
-            label1: msg.string(3)?.clone(),
-            label2: msg.string(5)?.clone(),
-            item_type: n(6)?,
-            flags: n(7)?,
-            artwork_id: n(8)?,
-            position: n(9)?,
-            unknown_11: n(10)?,
-            unknown_12: n(11)?,
-        };
+        let item = MenuItem::read_fields(msg)?;
         (msg.message_type == MenuItem::TYPE)
             .then_some(())
             .and_then(|_| crate::dbserver::requests::exact(msg, item, MenuItem::to_message))
