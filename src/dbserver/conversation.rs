@@ -12,6 +12,7 @@ use super::message::Message;
 use super::requests::{AnlzTagRequest, Dmst};
 use super::responses::NOT_FOUND;
 use super::words::{blob_response_summary, describe_item, generic_summary};
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 /// Requests waiting for an answer are forgotten beyond this many (`0001` never gets one).
@@ -162,6 +163,16 @@ impl Conversation {
 
     /// Feed every message of the connection, both directions, in capture order.
     pub fn observe(&mut self, frame: u64, ts_ns: u64, msg: &Message) -> Observation {
+        self.observe_cow(frame, ts_ns, Cow::Borrowed(msg))
+    }
+
+    /// [`Conversation::observe`] taking the message: requests and menu items are kept until
+    /// their answer, and a caller done with the message spares their copy (issue 11).
+    pub fn observe_owned(&mut self, frame: u64, ts_ns: u64, msg: Message) -> Observation {
+        self.observe_cow(frame, ts_ns, Cow::Owned(msg))
+    }
+
+    fn observe_cow(&mut self, frame: u64, ts_ns: u64, msg: Cow<'_, Message>) -> Observation {
         if msg.is_response() {
             self.response(ts_ns, msg)
         } else {
@@ -169,7 +180,7 @@ impl Conversation {
         }
     }
 
-    fn request(&mut self, frame: u64, ts_ns: u64, msg: &Message) -> Observation {
+    fn request(&mut self, frame: u64, ts_ns: u64, msg: Cow<'_, Message>) -> Observation {
         let tx = msg.transaction_id;
         let reference = RequestRef {
             frame,
@@ -187,16 +198,16 @@ impl Conversation {
         match msg.message_type {
             0x0000 => self.client_player = msg.number(0),
             // No reply comes for these (prodjlink.md 7.3): the request alone is the exchange.
-            0x0001 => return completed(format!("{} closed the menu", self.client(msg))),
-            0x0100 => return completed(format!("{} ended the session", self.client(msg))),
+            0x0001 => return completed(format!("{} closed the menu", self.client(&msg))),
+            0x0100 => return completed(format!("{} ended the session", self.client(&msg))),
             _ => {}
         }
         let menu = (msg.message_type == 0x3000)
-            .then(|| self.menu_rendered_by(msg))
+            .then(|| self.menu_rendered_by(&msg))
             .flatten();
         let pending = Pending {
             request: Some(reference),
-            message: Some(msg.clone()),
+            message: Some(msg.into_owned()),
             menu,
             items: Vec::new(),
             more_items: 0,
@@ -217,7 +228,7 @@ impl Conversation {
         Observation::default()
     }
 
-    fn response(&mut self, ts_ns: u64, msg: &Message) -> Observation {
+    fn response(&mut self, ts_ns: u64, msg: Cow<'_, Message>) -> Observation {
         let tx = msg.transaction_id;
         if msg.message_type == 0x4001 && !self.pending.contains_key(&tx) {
             // A render whose request was not captured: still gather its items.
@@ -247,7 +258,7 @@ impl Conversation {
                 if let Some(p) = self.pending.get_mut(&tx) {
                     let size = msg.buffer_len();
                     if p.items.len() < MAX_ITEMS && self.held + size <= MAX_HELD_BYTES {
-                        p.items.push(msg.clone());
+                        p.items.push(msg.into_owned());
                         self.held += size;
                     } else {
                         p.more_items += 1;
@@ -300,7 +311,7 @@ impl Conversation {
                 let request = p
                     .as_ref()
                     .and_then(|p| p.message.as_ref().or(p.menu.as_ref().map(|m| &m.0)));
-                obs.completed = Some(format!("{} -> {}", self.asked(request), result(msg)));
+                obs.completed = Some(format!("{} -> {}", self.asked(request), result(&msg)));
             }
         }
         obs
@@ -391,19 +402,21 @@ impl Conversation {
                 self.server()
             );
         };
-        let items: Vec<Option<MenuItem>> = p.items.iter().map(MenuItem::from_message).collect();
         let menu = p.menu.as_ref();
         let head = self.asked(menu.map(|m| &m.0));
         if menu.is_some_and(|(m, _)| m.message_type == 0x2002 || m.message_type == 0x2202) {
+            let items: Vec<Option<MenuItem>> = p.items.iter().map(MenuItem::from_message).collect();
             return format!("{head} -> {}", metadata_words(&items));
         }
+        // Only the items named are parsed: a menu page holds up to `MAX_ITEMS` of them and
+        // parsing every one cost ~13 k instructions a render (issue 11, callgrind).
         let shown: Vec<String> = p
             .items
             .iter()
-            .zip(&items)
             .take(ITEMS_SHOWN)
-            .map(|(raw, item)| {
-                item.as_ref()
+            .map(|raw| {
+                MenuItem::from_message(raw)
+                    .as_ref()
                     .map_or_else(|| generic_summary(raw), short_label)
             })
             .collect();

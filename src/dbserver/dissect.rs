@@ -22,7 +22,7 @@ pub use super::port_query::dissect_port_query;
 /// Dissect the bytes of one message (or of a 5-byte greeting) as the framer delivered them.
 pub fn dissect(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
     let detail: Depth = detail.into();
-    accounted(dissect_fields(msg_bytes, detail), msg_bytes, detail)
+    accounted(dissect_fields(msg_bytes, detail, None), msg_bytes, detail)
 }
 
 /// The head of a message the framer has parsed, at [`Depth::Identity`] and [`Depth::Head`]:
@@ -33,8 +33,17 @@ pub fn dissect(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
 /// `tests/dissection_depth.rs` compares the two on every capture.
 pub fn dissect_parsed(msg_bytes: &[u8], msg: &Message, detail: impl Into<Depth>) -> Dissection {
     let depth: Depth = detail.into();
-    if !matches!(depth, Depth::Identity | Depth::Head) || msg.buffer_len() != msg_bytes.len() {
+    if msg.buffer_len() != msg_bytes.len() {
         return dissect(msg_bytes, depth);
+    }
+    if !matches!(depth, Depth::Identity | Depth::Head) {
+        // The walk still lists every field, but the derived fields and the summary come from
+        // the message already parsed rather than a second `Message::parse` (issue 11: NDJSON).
+        return accounted(
+            dissect_fields(msg_bytes, depth, Some(msg)),
+            msg_bytes,
+            depth,
+        );
     }
     let t = msg.message_type;
     let mut d = Dissection::new(Proto::DbServer, "unknown");
@@ -82,7 +91,12 @@ pub(super) fn accounted(mut d: Dissection, b: &[u8], detail: impl Into<Depth>) -
     d
 }
 
-fn dissect_fields(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
+/// `parsed`: the message `Message::parse` makes of `msg_bytes`, when the caller has it.
+fn dissect_fields(
+    msg_bytes: &[u8],
+    detail: impl Into<Depth>,
+    parsed: Option<&Message>,
+) -> Dissection {
     let detail: Depth = detail.into();
     if msg_bytes.len() == Greeting::LEN {
         if let Ok((g, _)) = Greeting::parse(msg_bytes) {
@@ -148,10 +162,18 @@ fn dissect_fields(msg_bytes: &[u8], detail: impl Into<Depth>) -> Dissection {
     let end = dissect_args(&mut sink, message_type, argc.min(12) as usize, &tags);
     sink.unknown_rest(end);
 
-    match Message::parse(msg_bytes) {
-        Ok((msg, _)) => {
-            add_derived(&mut sink, &msg);
-            d.summary = summary(&msg);
+    let reparsed;
+    let msg = match parsed {
+        Some(m) => Ok(m),
+        None => {
+            reparsed = Message::parse(msg_bytes);
+            reparsed.as_ref().map(|(m, _)| m).map_err(|e| e.clone())
+        }
+    };
+    match msg {
+        Ok(msg) => {
+            add_derived(&mut sink, msg);
+            d.summary = summary(msg);
         }
         Err(e) => {
             d.set_malformed(e.to_string());

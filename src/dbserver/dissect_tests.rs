@@ -189,3 +189,29 @@ fn truncated_and_corrupted_messages_never_panic() {
         .iter()
         .any(|f| f.knowledge == Knowledge::Unknown && f.range == Some(42..45)));
 }
+
+/// From a parsed message, the deep depths give exactly what the byte walk gives (they reuse the
+/// parsed message for the derived fields and the summary instead of parsing again, issue 11);
+/// the shallow ones, which skip the walk, the same head.
+#[test]
+fn parsed_messages_dissect_like_their_bytes() {
+    for hex in [METADATA_REQ, SETUP_RSP, TITLE_ITEM, PREVIEW_REQ, CUE_LIST] {
+        let b = parse_hex(hex).unwrap();
+        let (msg, n) = Message::parse(&b).unwrap();
+        assert_eq!(n, b.len());
+        for depth in [Depth::Fields, Depth::Json, Depth::Detail] {
+            let (parsed, walked) = (dissect_parsed(&b, &msg, depth), dissect(&b, depth));
+            assert!(parsed == walked, "{hex} at {depth:?}");
+            assert!(depth != Depth::Detail || !parsed.fields.is_empty());
+        }
+        // Identity needs no summary, so only the fast path leaves it out.
+        for depth in [Depth::Identity, Depth::Head] {
+            let (parsed, walked) = (dissect_parsed(&b, &msg, depth), dissect(&b, depth));
+            let head = |d: &Dissection| (d.type_name.clone(), d.device, d.kind);
+            assert_eq!(head(&parsed), head(&walked), "{hex} at {depth:?}");
+            if depth == Depth::Head {
+                assert_eq!(parsed.summary, walked.summary);
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! One-line descriptions of messages, shared by the dissection summary and the conversation.
 
+use std::fmt::Write as _;
+
 use super::blobs::{self, BeatGrid};
 use super::catalog;
 use super::field::Field;
@@ -102,17 +104,23 @@ pub(crate) fn describe_item(item: &MenuItem) -> String {
             column,
             column_text,
         } => {
-            let col = column.map_or(String::new(), |c| format!(", {c} '{column_text}'"));
-            format!(
-                "title '{title}'{col} (id {}, artwork {})",
-                item.id, item.artwork_id
-            )
+            // One buffer of the right size: the most frequent dbserver summary (issue 11).
+            let mut s = String::with_capacity(title.len() + column_text.len() + 64);
+            s.push_str("title '");
+            s.push_str(&title);
+            s.push('\'');
+            if let Some(c) = column {
+                let _ = write!(s, ", {c} '{column_text}'");
+            }
+            let _ = write!(s, " (id {}, artwork {})", item.id, item.artwork_id);
+            s
         }
-        ItemValue::Text(t) => format!(
-            "{} '{t}' (id {})",
-            item.kind_name().unwrap_or("text"),
-            item.id
-        ),
+        ItemValue::Text(t) => {
+            let kind = item.kind_name().unwrap_or("text");
+            let mut s = String::with_capacity(kind.len() + t.len() + 24);
+            let _ = write!(s, "{kind} '{t}' (id {})", item.id);
+            s
+        }
         ItemValue::Duration { seconds } => format!("duration {}", format_duration(seconds)),
         ItemValue::Tempo { bpm_x100 } => format!("tempo {} BPM", format_bpm(bpm_x100)),
         ItemValue::Rating { stars } => format!("rating {stars} stars"),

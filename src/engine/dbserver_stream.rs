@@ -31,7 +31,7 @@ pub(super) fn dbserver_framed(
         }
         Framed::Message { bytes, message, .. } => {
             let d = dbserver::dissect_parsed(&bytes, &message, detail);
-            let obs = conv.observe(ctx.frame, ctx.ts_ns.max(0) as u64, &message);
+            let obs = conv.observe_owned(ctx.frame, ctx.ts_ns.max(0) as u64, message);
             let mut r = ctx.record(&bytes, d);
             if let Some(req) = obs.request {
                 r.extra.push(("request_frame", Value::U(req.frame)));

@@ -10,7 +10,7 @@
 //! cut at the terminal's width with `…`, the whole value being in `-V` and JSON. The
 //! `[MALFORMED ...]` mark is kept whole even then.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use super::numbers;
 use crate::record::Record;
@@ -78,12 +78,12 @@ pub fn text_line(
         push_spaces(buf, TYPE.saturating_sub(d.type_name.len()) + 1);
     }
     buf.extend_from_slice(d.summary.as_bytes());
-    if !r.extra.is_empty() {
-        let mut s = String::new();
-        for (k, v) in &r.extra {
-            let _ = write!(s, " {k}={v}");
-        }
-        buf.extend_from_slice(s.as_bytes());
+    for (k, v) in &r.extra {
+        // Straight into the line: the key is plain text, only the value needs `Display`.
+        buf.push(b' ');
+        buf.extend_from_slice(k.as_bytes());
+        buf.push(b'=');
+        let _ = write!(buf, "{v}");
     }
     if let Some(w) = width {
         cut_tail(
