@@ -26,6 +26,9 @@ pub fn is_dj_port(dst_port: u16) -> bool {
 pub struct Datagram<'a> {
     pub frame: u64,
     pub ts_ns: i128,
+    /// The time of the capture's first frame (of any kind): `--from`/`--to` count from it, as
+    /// `read`'s relative times do.
+    pub start_ns: i128,
     pub src: Ipv4Addr,
     pub src_port: u16,
     pub dst: Ipv4Addr,
@@ -58,6 +61,7 @@ pub struct Datagrams {
     /// Errors beyond [`MAX_ERRORS`].
     pub errors_not_kept: u64,
     done: bool,
+    start_ns: Option<i128>,
     /// The current datagram's payload (defragmented datagrams are not in the frame's buffer).
     buf: Vec<u8>,
 }
@@ -70,6 +74,7 @@ impl Datagrams {
             damage: Damage::default(),
             errors_not_kept: 0,
             done: false,
+            start_ns: None,
             buf: Vec::with_capacity(2048),
         })
     }
@@ -100,6 +105,7 @@ impl Datagrams {
             };
             self.damage.frames += 1;
             let (number, ts_ns) = (frame.number, frame.ts_ns);
+            let start_ns = *self.start_ns.get_or_insert(ts_ns);
             let buf = &mut self.buf;
             let found = self.net.decode(&frame, |t| match t {
                 Transport::Udp {
@@ -125,6 +131,7 @@ impl Datagrams {
             return Some(Datagram {
                 frame: number,
                 ts_ns,
+                start_ns,
                 src: s,
                 src_port: src.port(),
                 dst: d,

@@ -110,11 +110,9 @@ pub enum ReplayError {
 pub fn plan(opts: &Options) -> Result<(AddressTable, datagrams::Damage, u64), ReplayError> {
     let mut table = AddressTable::new(opts.first_address);
     let mut src = Datagrams::open(&opts.file)?;
-    let mut first_ts = None;
     let mut selected = 0u64;
     while let Some(d) = src.next_datagram() {
-        let t0 = *first_ts.get_or_insert(d.ts_ns);
-        match opts.selection.judge(&d, t0) {
+        match opts.selection.judge(&d, d.start_ns) {
             Verdict::End => break,
             Verdict::Skip => continue,
             Verdict::Send => {}
@@ -158,7 +156,6 @@ pub fn send(
     let mut sent_total = 0u64;
     'loops: for _ in 0..opts.loops.max(1) {
         let mut src = Datagrams::open(&opts.file)?;
-        let mut first_ts = None;
         let mut last_ts = None;
         let mut in_loop = 0u64;
         while let Some(d) = src.next_datagram() {
@@ -166,8 +163,7 @@ pub fn send(
                 report.stopped = true;
                 break 'loops;
             }
-            let t0 = *first_ts.get_or_insert(d.ts_ns);
-            match opts.selection.judge(&d, t0) {
+            match opts.selection.judge(&d, d.start_ns) {
                 Verdict::End => break,
                 Verdict::Skip => continue,
                 Verdict::Send => {}

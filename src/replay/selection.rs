@@ -121,6 +121,7 @@ mod tests {
         Datagram {
             frame,
             ts_ns,
+            start_ns: 0,
             src: Ipv4Addr::new(10, 0, 0, 2),
             src_port: 50001,
             dst: Ipv4Addr::new(10, 0, 0, 255),
