@@ -32,6 +32,8 @@ fn options(file: &Path, args: &ReplayArgs) -> Result<Options, String> {
     o.loops = args.loops;
     o.first_address = args.first_address;
     o.to_host = args.to_host;
+    o.answer = !args.no_answer;
+    o.linger = std::time::Duration::from_secs_f64(args.linger.max(0.0));
     let bound = |name: &str, v: &Option<String>| {
         v.as_deref()
             .map(Bound::parse)
@@ -60,7 +62,12 @@ pub fn run(file: &Path, args: &ReplayArgs) -> i32 {
         Ok(o) => o,
         Err(e) => return usage(e),
     };
-    let (mut table, damage, selected) = match super::plan(&opts) {
+    let super::Plan {
+        mut table,
+        damage,
+        selected,
+        index,
+    } = match super::plan(&opts) {
         Ok(p) => p,
         Err(e) => return usage(format_args!("{}: {e}", file.display())),
     };
@@ -94,7 +101,7 @@ pub fn run(file: &Path, args: &ReplayArgs) -> i32 {
     if let Err(e) = handler {
         eprintln!("djdissect replay: Ctrl-C will end the process without a report: {e}");
     }
-    match super::send(&opts, &table, &stop) {
+    match super::send(&opts, &table, index.as_ref(), &stop) {
         Ok(report) => {
             if !args.quiet {
                 print_report(&report, &table, json);
@@ -165,7 +172,11 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
             "not_rewritten": r.kept, "damage": r.damage.errors, "truncated": r.damage.truncated,
             "loops": r.loops, "stopped": r.stopped, "seconds": secs,
             "late_mean_us": mean_late_us, "late_max_us": r.late_max_ns as f64 / 1e3,
-            "stand_in": r.announced.map(|a| a.to_string())});
+            "stand_in": r.announced.map(|a| a.to_string()),
+            "dbserver": r.served.as_ref().map(|s| serde_json::json!({
+                "connections": s.connections, "answered": s.answered, "unknown": s.unknown,
+                "unknown_types": s.unknown_types.iter().map(|t| format!("{t:04x}")).collect::<Vec<_>>(),
+                "errors": s.errors}))});
         eprintln!("{line}");
         return;
     }
@@ -214,6 +225,25 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
     }
     if r.errors_not_kept > 0 {
         eprintln!("replay: {} more damage reports", r.errors_not_kept);
+    }
+    if let Some(s) = &r.served {
+        for (rec, ip, port) in &s.listening {
+            eprintln!("replay: dbserver of {rec} answered on {ip}:{port} (port query on 12523)");
+        }
+        eprintln!(
+            "replay: {} dbserver connections, {} requests answered from the capture, {} not recorded (answered 4003)",
+            s.connections, s.answered, s.unknown
+        );
+        if !s.unknown_types.is_empty() {
+            let t: Vec<String> = s.unknown_types.iter().map(|t| format!("{t:04x}")).collect();
+            eprintln!(
+                "replay: request types with no recorded answer: {}",
+                t.join(", ")
+            );
+        }
+        for e in &s.errors {
+            eprintln!("replay: not served: {e}");
+        }
     }
     if r.stopped {
         eprintln!("replay: stopped by Ctrl-C");

@@ -10,17 +10,22 @@
 //!    destination `sender.rs` chooses. `--loop N` re-opens the file.
 
 pub mod addresses;
+pub mod answers;
 pub mod cli;
 pub mod clock;
 pub mod datagrams;
 pub mod selection;
 pub mod sender;
+pub mod serve;
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+pub use answers::Index;
 
 pub use addresses::AddressTable;
 use datagrams::Datagrams;
@@ -46,6 +51,10 @@ pub struct Options {
     pub hosts: Option<Vec<Ipv4Addr>>,
     /// The stand-in for hosts outside the replay.
     pub to_host: Option<Ipv4Addr>,
+    /// Serve the recorded dbserver answers to live clients (`serve.rs`).
+    pub answer: bool,
+    /// How long the servers keep answering after the last datagram.
+    pub linger: Duration,
 }
 
 impl Options {
@@ -60,6 +69,8 @@ impl Options {
             broadcast: Ipv4Addr::new(127, 255, 255, 255),
             hosts: None,
             to_host: None,
+            answer: true,
+            linger: Duration::ZERO,
         }
     }
 }
@@ -89,6 +100,8 @@ pub struct Report {
     /// The stand-in used for the virtual CDJ, when one announced itself.
     pub announced: Option<Ipv4Addr>,
     pub elapsed_ns: i128,
+    /// What the recorded servers answered to live clients.
+    pub served: Option<serve::ServeStats>,
 }
 
 /// At most this many distinct kept addresses are listed.
@@ -106,8 +119,20 @@ pub enum ReplayError {
     Io(#[from] std::io::Error),
 }
 
-/// Pass 1: the address table of the hosts that send in the window.
-pub fn plan(opts: &Options) -> Result<(AddressTable, datagrams::Damage, u64), ReplayError> {
+/// What the passes before sending found.
+#[derive(Debug)]
+pub struct Plan {
+    pub table: AddressTable,
+    pub damage: datagrams::Damage,
+    /// Datagrams in the window.
+    pub selected: u64,
+    /// The recorded dbserver answers (None with `answer` off).
+    pub index: Option<Arc<Index>>,
+}
+
+/// Pass 1: the address table of the hosts that send in the window; pass 2 (with `answer`):
+/// the index of recorded dbserver answers, whose servers join the table.
+pub fn plan(opts: &Options) -> Result<Plan, ReplayError> {
     let mut table = AddressTable::new(opts.first_address);
     let mut src = Datagrams::open(&opts.file)?;
     let mut selected = 0u64;
@@ -125,6 +150,15 @@ pub fn plan(opts: &Options) -> Result<(AddressTable, datagrams::Damage, u64), Re
             break;
         }
     }
+    let index = if opts.answer {
+        let index = Index::build(&opts.file)?;
+        for ip in index.servers.keys() {
+            table.add(*ip);
+        }
+        Some(Arc::new(index))
+    } else {
+        None
+    };
     if let Some(hosts) = &opts.hosts {
         table.remap(hosts);
     }
@@ -136,11 +170,38 @@ pub fn plan(opts: &Options) -> Result<(AddressTable, datagrams::Damage, u64), Re
         };
         return Err(ReplayError::Nothing(why));
     }
-    Ok((table, damage, selected))
+    Ok(Plan {
+        table,
+        damage,
+        selected,
+        index,
+    })
 }
 
 /// Pass 2: send. `stop` ends the replay early (Ctrl-C).
 pub fn send(
+    opts: &Options,
+    table: &AddressTable,
+    index: Option<&Arc<Index>>,
+    stop: &Arc<AtomicBool>,
+) -> Result<Report, ReplayError> {
+    let serving = index
+        .filter(|i| !i.is_empty())
+        .map(|i| serve::Serving::start(i.clone(), table));
+    let result = send_datagrams(opts, table, stop);
+    if !opts.linger.is_zero() && serving.is_some() {
+        let until = std::time::Instant::now() + opts.linger;
+        while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let served = serving.map(serve::Serving::stop);
+    let mut report = result?;
+    report.served = served;
+    Ok(report)
+}
+
+fn send_datagrams(
     opts: &Options,
     table: &AddressTable,
     stop: &Arc<AtomicBool>,
@@ -235,10 +296,10 @@ pub fn send(
 
 /// Plan and send in one call (tests, the bench).
 pub fn replay(opts: &Options) -> Result<(AddressTable, Report), ReplayError> {
-    let (table, _, _) = plan(opts)?;
+    let p = plan(opts)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let report = send(opts, &table, &stop)?;
-    Ok((table, report))
+    let report = send(opts, &p.table, p.index.as_ref(), &stop)?;
+    Ok((p.table, report))
 }
 
 /// The file name for messages.
