@@ -1,8 +1,9 @@
 //! The sockets a replay sends from, and where each datagram goes.
 //!
-//! Each replayed device sends from its own address and, where the port is free, from the port
-//! it used in the capture (Pro DJ Link devices send from 50000-50002, which some listeners
-//! check); SO_REUSEADDR lets the replay share those ports with listeners on the same machine.
+//! Each replayed device sends from its own address and, where the port is free, from the
+//! protocol port it used in the capture (keep-alives from 50000, which some listeners check;
+//! other source ports, ephemeral in the capture, become one ephemeral port per device);
+//! SO_REUSEADDR lets the replay share those ports with listeners on the same machine.
 //! Destinations (`clients.md` 2, measured on this kernel):
 //! * a broadcast goes to the network's broadcast address (127.255.255.255 on loopback), which
 //!   reaches every socket bound to 0.0.0.0 or to that address on the port;
@@ -43,6 +44,10 @@ pub struct Sender {
     replay_ips: Vec<Ipv4Addr>,
     buf: Vec<u8>,
 }
+
+/// Sockets kept at most (the default limit of open files is 1024); past it, a device's
+/// protocol ports share its ephemeral socket.
+const MAX_SOCKETS: usize = 512;
 
 fn socket(ip: Ipv4Addr, port: u16, nonblocking: bool) -> io::Result<UdpSocket> {
     let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
@@ -122,6 +127,15 @@ impl Sender {
         to: SocketAddrV4,
         payload: &[u8],
     ) -> io::Result<usize> {
+        // Only the protocol's own ports are kept: a player sends status from a fresh ephemeral
+        // port each time (S05: 9559, 9560, ...), and a socket per recorded port would run out
+        // of file descriptors on a long capture. One ephemeral socket per device serves those.
+        let src_port = if super::datagrams::is_dj_port(src_port) && self.sockets.len() < MAX_SOCKETS
+        {
+            src_port
+        } else {
+            0
+        };
         let s = match self.sockets.entry((from, src_port)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
@@ -169,5 +183,26 @@ mod tests {
             s.destination(&t, Ipv4Addr::new(169, 254, 1, 9), 50002),
             Destination::Nobody
         );
+    }
+
+    #[test]
+    fn ephemeral_source_ports_share_one_socket_per_device() {
+        // A player's status comes from a new ephemeral port each time: 2000 of them must not
+        // open 2000 sockets (the 1 GiB synthetic capture ran out of file descriptors).
+        let mut t = AddressTable::new(Ipv4Addr::new(127, 0, 93, 2));
+        t.add(Ipv4Addr::new(169, 254, 1, 5));
+        let mut s = Sender::new(
+            Ipv4Addr::new(127, 255, 255, 255),
+            Some(Ipv4Addr::LOCALHOST),
+            &t,
+        );
+        let to = SocketAddrV4::new(Ipv4Addr::new(127, 0, 93, 1), 50002);
+        for port in 9000..11000 {
+            s.send(Ipv4Addr::new(127, 0, 93, 2), port, to, b"x")
+                .unwrap();
+        }
+        s.send(Ipv4Addr::new(127, 0, 93, 2), 50000, to, b"x")
+            .unwrap();
+        assert_eq!(s.sockets.len(), 2);
     }
 }
