@@ -243,3 +243,60 @@ fn garbage_closes_one_connection_and_the_server_goes_on() {
     let stats = serving.stop();
     assert!(stats.connections >= 3);
 }
+
+#[test]
+fn the_command_answers_while_it_replays_and_reports_what_it_served() {
+    let Some(dir) = common::shared_captures("replay_answers") else {
+        return;
+    };
+    let file = dir.join("usr-ein-S05-link-browse.pcap");
+    let (server, _) = first_conversation(&file);
+    let mut opts = Options::new(&file);
+    opts.first_address = Ipv4Addr::new(127, 0, 98, 2);
+    let ip = replay::plan(&opts)
+        .unwrap()
+        .table
+        .replay_ip(server)
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_djdissect"))
+        .args([
+            "replay",
+            "--topspeed",
+            "--linger",
+            "3",
+            "--first-address",
+            "127.0.98.2",
+        ])
+        .args(["--to-host", "127.0.98.1"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let port = loop {
+        match query_port(ip, T) {
+            Ok(p) => break p,
+            Err(_) if t.elapsed() < T => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the replay's port query never answered: {e}"),
+        }
+    };
+    assert_eq!(port, 1051);
+    let mut c = Client::connect(ip, 2, T).unwrap();
+    let tx = c
+        .request(|tx| Message::new(tx, 0x2c04, vec![Field::U32(0x0208_0301), Field::U32(1)]))
+        .unwrap();
+    assert_eq!(c.read_message().unwrap().transaction_id, tx);
+    drop(c);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("1 requests answered from the capture, 1 not recorded"),
+        "{err}"
+    );
+    assert!(
+        err.contains("request types with no recorded answer: 2c04"),
+        "{err}"
+    );
+}
