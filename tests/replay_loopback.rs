@@ -141,7 +141,7 @@ fn replay_and_compare(file: &Path, net: u8, extra: &[&str], window_ns: Option<i1
 
     let mut opts = Options::new(file);
     opts.first_address = first.parse().unwrap();
-    let (table, _, _) = replay::plan(&opts).unwrap();
+    let table = replay::plan(&opts).unwrap().table;
     let mut map = HashMap::new();
     for row in table.rows() {
         map.insert(row.recorded.to_string(), row.replay.to_string());
