@@ -1,10 +1,14 @@
 //! Load on an emulated player's dbserver: N concurrent clients, each with its own connection,
 //! asking track metadata (a `2002` request and its `3000` render, answered by `4000`, `4001`,
-//! the items and `4201`) as fast as answers come, for a fixed time. Prints the p50, p99 and
-//! worst latency of a lookup and the lookups per second, as one JSON line (`scripts/bench
-//! emulator` reads it).
+//! the items and `4201`) for a fixed time. Prints the p50, p99 and worst latency of a lookup
+//! and the lookups per second, as one JSON line (`scripts/bench emulator` reads it).
 //!
-//! Usage: cargo run --release --example dbserver_load -- IP [CLIENTS] [SECONDS]
+//! Without RATE every client asks again as soon as it has its answer (closed loop: the
+//! server's throughput; with N clients waiting on one single-threaded server, latency is then
+//! about N / throughput by construction). With RATE each client asks RATE times a second (open
+//! loop: the latency a client sees while N others are served).
+//!
+//! Usage: cargo run --release --example dbserver_load -- IP [CLIENTS] [SECONDS] [RATE]
 //! (IP must be on loopback: this only ever talks to 127.0.0.0/8.)
 
 use std::net::Ipv4Addr;
@@ -22,6 +26,10 @@ fn main() {
     assert!(ip.is_loopback(), "dbserver_load only talks to loopback");
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let rate: Option<f64> = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .filter(|r| *r > 0.0);
     let run_for = Duration::from_secs(seconds);
     let start = Arc::new(Barrier::new(clients + 1));
 
@@ -37,7 +45,17 @@ fn main() {
                 let mut micros = Vec::with_capacity(4096);
                 let began = Instant::now();
                 let mut id = 1 + (i % 8) as u32;
+                let period = rate.map(|r| Duration::from_secs_f64(1.0 / r));
+                // Paced clients start spread over one period, not all at once.
+                let mut next =
+                    began + period.map_or(Duration::ZERO, |p| p * i as u32 / clients as u32);
                 while began.elapsed() < run_for {
+                    if let Some(p) = period {
+                        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        next += p;
+                    }
                     let t = Instant::now();
                     let items = c.metadata(3, id).map_err(|e| format!("client {i}: {e}"))?;
                     micros.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
@@ -74,6 +92,7 @@ fn main() {
         "{}",
         serde_json::json!({
             "clients": clients,
+            "rate_per_client": rate,
             "seconds": elapsed,
             "lookups": all.len(),
             "lookups_per_s": all.len() as f64 / elapsed,

@@ -63,6 +63,13 @@ fn other_shells_get_a_script() {
         assert!(out.contains(marker), "{shell}: {out}");
         assert!(out.contains("now-playing"), "{shell} lacks read's options");
     }
+    // File arguments complete file names.
+    let (_, zsh, _) = run(&["completions", "zsh"]);
+    assert!(
+        zsh.lines()
+            .any(|l| l.contains("--write") && l.contains("_files")),
+        "{zsh}"
+    );
     let (code, _, err) = run(&["completions", "tcsh"]);
     assert_eq!(code, 2);
     assert!(err.contains("bash"), "the error lists the shells: {err}");

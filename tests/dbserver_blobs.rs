@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use djdissect::dbserver::blobs::{
-    BeatGrid, ExtendedCues, NexusCues, WaveformDetail, WaveformPreview,
+    BeatGrid, Emit, ExtendedCues, NexusCues, WaveformDetail, WaveformPreview,
 };
 use djdissect::dbserver::Message;
 use djdissect::dissect::Proto;

@@ -81,3 +81,46 @@ fn an_oversize_message_arriving_whole_leaves_no_empty_piece() {
         msg
     );
 }
+
+/// The `dbserver_server` target's checks on the shapes its seeds take: a whole lookup after
+/// the setup, each model's rules, chunked delivery, garbage, a 4 GiB length, a small backlog.
+#[test]
+fn dbserver_server_checks_hold_on_hand_made_inputs() {
+    use djdissect::dbserver::requests::{Dmst, MetadataRequest, RenderMenuRequest};
+    let dmst = Dmst {
+        player: 1,
+        menu: 1,
+        slot: 3,
+        track_type: 1,
+    };
+    let mut lookup = MetadataRequest {
+        dmst,
+        rekordbox_id: 1,
+    }
+    .to_message(1)
+    .to_bytes();
+    lookup.extend(
+        RenderMenuRequest::new(dmst, 0, 13, 13)
+            .to_message(2)
+            .to_bytes(),
+    );
+    let four_gib = parse_hex(
+        "11872349ae1100000001102002 0f02 140000000c060300000000000000000000 1101030301 14ffffffff",
+    )
+    .unwrap();
+    for flags in 0..16u8 {
+        for body in [
+            &lookup[..],
+            &four_gib[..],
+            b"\x11\x00\x00\x00\x01garbage",
+            &[][..],
+        ] {
+            for sizes in [[0u8; 4], [1, 2, 3, 200]] {
+                let mut input = vec![flags];
+                input.extend(sizes);
+                input.extend(body);
+                fuzz_checks::dbserver_server(&input);
+            }
+        }
+    }
+}

@@ -258,6 +258,28 @@ fn check_client(out: &str, roles: &[&Persona], pair: &NetnsPair) {
         "a synced deck:\n{out}"
     );
     assert!(!of("nowPlaying").is_empty(), "no nowPlaying:\n{out}");
+    // Metadata and beat grids through the client's dbserver code, from a CDJ and from rekordbox.
+    let meta = of("metadata");
+    for via in ["remotedb", "db.getMetadata"] {
+        let m = meta
+            .iter()
+            .find(|m| m["via"] == via)
+            .unwrap_or_else(|| panic!("no metadata via {via}:\n{out}"));
+        for field in ["title", "artist", "key"] {
+            assert!(
+                m[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field}: {m}"
+            );
+        }
+        assert!(m["duration"].as_u64().is_some_and(|d| d > 0), "{m}");
+        assert!(m["tempo"].as_f64().is_some_and(|t| t > 0.0), "{m}");
+        assert!(
+            m["beatGrid"]["beats"].as_u64().is_some_and(|b| b > 16),
+            "{m}"
+        );
+    }
+    let errors = of("error");
+    assert!(errors.is_empty(), "client errors:\n{out}");
 }
 
 fn check_capture(capture: &Path, pair: &NetnsPair) {

@@ -484,3 +484,72 @@ fn meanings_are_plain_words_without_the_references_abbreviations() {
         }
     }
 }
+
+#[test]
+fn fields_the_filter_checks_as_numbers_or_booleans_are_so_in_every_capture() {
+    let Some(dir) = common::shared_captures("typed_fields") else {
+        return;
+    };
+    let mut files = common::capture_files(&dir);
+    files.extend(common::own_captures());
+    let mut seen = std::collections::BTreeSet::new();
+    for path in files {
+        let (_, json, _) = run(&["read", path.to_str().unwrap(), "-q", "--format", "json"]);
+        for line in json.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let mut values: Vec<(&str, &serde_json::Value)> = r["fields"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            for k in ["latency_ms", "request_frame"] {
+                if let Some(v) = r.get(k) {
+                    values.push((k, v));
+                }
+            }
+            for (k, v) in values {
+                if djdissect::filter::NUMBER_FIELDS.contains(&k) {
+                    assert!(v.is_number() || v.is_null(), "{k} = {v} in {line}");
+                    seen.insert(k.to_string());
+                }
+                if djdissect::filter::BOOL_FIELDS.contains(&k) {
+                    assert!(v.is_boolean() || v.is_null(), "{k} = {v} in {line}");
+                    seen.insert(k.to_string());
+                }
+            }
+        }
+    }
+    // Most of the list occurs in the captures (the rest in decoders' unit tests).
+    assert!(seen.len() >= 18, "{seen:?}");
+}
+
+#[test]
+fn write_still_holds_what_was_shown_when_the_pipe_closes_early() {
+    use std::io::{BufRead, BufReader};
+    let Some(f) = capture("write_closed_pipe", "usr-ein-S05-link-browse.pcap") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcapng");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_djdissect"))
+        .args(["read", &f, "-q", "-w", cut.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone: djdissect meets a closed pipe.
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let (code, again, _) = run(&["read", cut.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 0);
+    assert!(
+        again.lines().count() >= 1,
+        "the file is a capture of what was shown"
+    );
+    let strip = |l: &str| l.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
+    assert_eq!(strip(again.lines().next().unwrap()), strip(&first));
+}

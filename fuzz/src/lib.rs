@@ -11,6 +11,8 @@ mod capture;
 pub mod common;
 #[path = "dbserver.rs"]
 mod dbserver;
+#[path = "device.rs"]
+mod device;
 #[path = "net.rs"]
 mod net;
 #[path = "prodjlink.rs"]
@@ -22,6 +24,7 @@ mod tcp;
 
 pub use capture::capture_reader;
 pub use dbserver::dbserver_message;
+pub use device::dbserver_server;
 pub use net::net_layer;
 pub use prodjlink::prodjlink_udp;
 pub use stagelinq::{
@@ -39,6 +42,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("net_layer", net_layer),
     ("prodjlink_udp", prodjlink_udp),
     ("dbserver_message", dbserver_message),
+    ("dbserver_server", dbserver_server),
     ("tcp_reassembly", tcp_reassembly),
     ("stagelinq_discovery", stagelinq_discovery),
     ("stagelinq_directory", stagelinq_directory),

@@ -15,7 +15,7 @@ mod write_frames;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum, ValueHint};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +54,7 @@ pub enum Command {
     /// Bytes reassembled per TCP connection and direction (for cross-checking with tshark).
     TcpStreams {
         /// Capture file, or '-' for standard input.
+        #[arg(value_hint = ValueHint::FilePath)]
         file: PathBuf,
     },
     /// Write a made-up capture of a DJ set, built with the same message types `read` decodes.
@@ -74,6 +75,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
     /// Capture file (pcap or pcapng, detected from its contents), or '-' for standard input.
+    #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
     /// Show every field with offset, length, raw bytes and meaning, and a marked hex dump.
     #[arg(short = 'V', long)]
@@ -105,7 +107,7 @@ pub struct ReadArgs {
     #[arg(long)]
     pub conversations: bool,
     /// Write the now-playing text to FILE each time it changes (for OBS text sources).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub now_playing: Option<PathBuf>,
     /// Template for --now-playing: {artist} {title} {deck} {device} {bpm} {protocol} {text}.
     #[arg(long, default_value = "{text}", requires = "now_playing")]
@@ -114,7 +116,7 @@ pub struct ReadArgs {
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<u16>,
     /// Also write the frames of the records shown (after -Y and -c) to FILE as pcapng.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(short = 'w', long = "write", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub write: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -158,7 +160,7 @@ pub struct SynthArgs {
     #[arg(long, default_value = "club-set")]
     pub scenario: String,
     /// Output file, or '-' for standard output.
-    #[arg(short, long, default_value = "-")]
+    #[arg(short, long, default_value = "-", value_hint = ValueHint::FilePath)]
     pub output: PathBuf,
     /// long only: stop once the file reaches SIZE (e.g. 1GiB, 500M; K/M/G are powers of 1024).
     #[arg(long, value_name = "SIZE")]

@@ -30,7 +30,10 @@ Examples:
   djdissect read set.pcapng --filter 'beat and device=2'
   djdissect read set.pcapng -V --filter 'status and device=3' -c 2
   djdissect read set.pcapng --format json | jq .fields.bpm
+  djdissect read set.pcapng -Y 'frame=1234' -V
+  djdissect read set.pcapng -Y 'dbserver or status' -w cut.pcapng
   djdissect read set.pcapng --summary
+  djdissect read set.pcapng --timeline --format json | jq .text
   djdissect read set.pcapng --now-playing np.txt --template '{artist} - {title}'
 
 Exit status: 0 ok; 1 damaged or truncated capture (everything before the damage is shown);
@@ -299,6 +302,14 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
         }
     }
     let flushed = c.out.flush();
+    // The frames of what was shown are written whatever ended the run (`-c`, a closed pipe,
+    // damage), so that the file holds what the user saw.
+    let written = match (write_to, &c.frames) {
+        (Some((path, file)), Some(frames)) => {
+            Some((path, super::write_frames::write(&args.file, frames, file)))
+        }
+        _ => None,
+    };
     if let Some(e) = &c.now_playing_error {
         eprintln!("djdissect: --now-playing: {e}");
         return 2;
@@ -313,18 +324,16 @@ pub fn run(args: &ReadArgs, color: ColorChoice) -> i32 {
     if !args.quiet {
         eprintln!("djdissect: {name}: {}", engine.stats().line());
     }
-    if let (Some((path, file)), Some(frames)) = (write_to, &c.frames) {
-        match super::write_frames::write(&args.file, frames, file) {
-            Ok(n) if !args.quiet => {
-                let s = if n == 1 { "" } else { "s" };
-                eprintln!("djdissect: wrote {n} frame{s} to {}", path.display())
-            }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("djdissect: cannot write {}: {e}", path.display());
-                return 2;
-            }
+    match written {
+        Some((path, Ok(n))) if !args.quiet => {
+            let s = if n == 1 { "" } else { "s" };
+            eprintln!("djdissect: wrote {n} frame{s} to {}", path.display())
         }
+        Some((path, Err(e))) => {
+            eprintln!("djdissect: cannot write {}: {e}", path.display());
+            return 2;
+        }
+        _ => {}
     }
     let capture_errors = c.capture_errors;
     if capture_errors.is_empty() {

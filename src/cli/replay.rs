@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use crate::device::prodjlink::{ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT};
 use crate::device::scenario::{self, Role};
 use crate::device::{HostAddress, Nanos, SECOND};
 use crate::transport::socket::{self as sock, Network, Observer, Rig, RigEvent};
@@ -30,7 +29,8 @@ namespace, on its one interface (or --interface); a client in another namespace 
 veth pair can then bind 50000-50002 itself. An interface in this machine's own namespace can
 reach real gear and needs --allow-real-network.
 
-Roles: cdj-2000nxs2, cdj-3000, xdj-1000mk2, djm-900nxs2, djm-v10, rekordbox, opus-quad
+Roles: cdj-2000nxs2, cdj-3000, xdj-1000mk2, djm-900nxs2, djm-v10, rekordbox, opus-quad,
+sc5000, sc6000, prime-4, prime-2, prime-go, x1800, x1850
 (cdj-3000:2 fixes a number). Scenarios: default (two players alternate tracks, the mixer
 moves faders, tempo master hands over), idle (devices only: they join and announce).
 Ctrl-C: the devices fall silent as switched-off gear does; exit status 0.";
@@ -237,8 +237,8 @@ fn build(
     let list = scenario::demo_tracks();
     let devices = scenario::build_devices(roles, &hosts, start, Arc::new(list.clone()))
         .map_err(|e| e.to_string())?;
-    for device in devices {
-        rig.add(device, &[ANNOUNCE_PORT, BEAT_PORT, STATUS_PORT])
+    for (device, role) in devices.into_iter().zip(roles) {
+        rig.add(device, role.model.udp_ports())
             .map_err(|e| e.to_string())?;
     }
     match args.scenario.as_str() {

@@ -4,7 +4,8 @@
 //! Unlike the rest of the protocol these blobs are little-endian (`prodjlink.md` 1.4). Readers
 //! here never fail: they decode whole entries and ignore a short tail, which stays visible in
 //! the raw bytes the message keeps. Writers (`emit`) write exactly `buffer_len()` bytes and
-//! return [`Error::ShortBuffer`] when the buffer is smaller; they never panic.
+//! return [`Error::ShortBuffer`] when the buffer is smaller; they never panic (the [`Emit`]
+//! trait, which also gives `to_bytes`).
 //!
 //! * this file: artwork ([`image_info`]) and beat grids ([`BeatGrid`]);
 //! * [`cues`]: nexus and extended cue lists;
@@ -17,6 +18,22 @@ pub use cues::{extended_cues, nexus_cues, Cue, ExtendedCue, ExtendedCues, NexusC
 pub use waveform::{WaveColumn, WaveformDetail, WaveformPreview};
 
 use super::Error;
+
+/// A blob that writes itself: `emit` writes exactly `buffer_len()` bytes at the start of
+/// `buf` and returns [`Error::ShortBuffer`] when `buf` is shorter; it never panics.
+pub trait Emit {
+    fn buffer_len(&self) -> usize;
+
+    /// Returns the bytes written (`buffer_len()`).
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error>;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = vec![0; self.buffer_len()];
+        // The buffer has exactly the length asked for, so emit cannot refuse it.
+        let _ = self.emit(&mut v);
+        v
+    }
+}
 
 /// Little-endian u16 at `at`; callers have checked the length.
 fn le_u16(b: &[u8], at: usize) -> u16 {
@@ -165,10 +182,6 @@ impl BeatGrid {
         })
     }
 
-    pub fn buffer_len(&self) -> usize {
-        beat_field::PREFIX.end + self.beats.len() * beat_field::ENTRY_LEN + self.trailing.len()
-    }
-
     /// A grid to send. The prefix is S10j's: two words of unknown meaning, the entry bytes
     /// that follow (little-endian), 1, and an unknown word kept non-zero (UE F33: a deck does
     /// not draw the grid when word 5 is zero).
@@ -186,7 +199,27 @@ impl BeatGrid {
         }
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// (beat index, BPM x 100) at the first beat and wherever the tempo changes, at most `max`.
+    pub fn tempo_changes(&self, max: usize) -> Vec<(usize, u16)> {
+        let mut out: Vec<(usize, u16)> = Vec::new();
+        for (i, beat) in self.beats.iter().enumerate() {
+            if out.len() >= max {
+                break;
+            }
+            if out.last().is_none_or(|&(_, bpm)| bpm != beat.bpm_x100) {
+                out.push((i, beat.bpm_x100));
+            }
+        }
+        out
+    }
+}
+
+impl Emit for BeatGrid {
+    fn buffer_len(&self) -> usize {
+        beat_field::PREFIX.end + self.beats.len() * beat_field::ENTRY_LEN + self.trailing.len()
+    }
+
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
         let (prefix, rest) = out.split_at_mut(beat_field::PREFIX.end);
@@ -203,26 +236,6 @@ impl BeatGrid {
         }
         trailing.copy_from_slice(&self.trailing);
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
-    }
-
-    /// (beat index, BPM x 100) at the first beat and wherever the tempo changes, at most `max`.
-    pub fn tempo_changes(&self, max: usize) -> Vec<(usize, u16)> {
-        let mut out: Vec<(usize, u16)> = Vec::new();
-        for (i, beat) in self.beats.iter().enumerate() {
-            if out.len() >= max {
-                break;
-            }
-            if out.last().is_none_or(|&(_, bpm)| bpm != beat.bpm_x100) {
-                out.push((i, beat.bpm_x100));
-            }
-        }
-        out
     }
 }
 

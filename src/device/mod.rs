@@ -11,6 +11,14 @@
 //!
 //! The transport boundary is at message level: datagrams and byte streams. TCP handshakes and
 //! ACKs live below it (simulated in `transport::sim`, the kernel's for sockets).
+//!
+//! * [`prodjlink`]: the Pro DJ Link models (players, mixers, rekordbox, OPUS-QUAD), their
+//!   personas and number negotiation.
+//! * [`library`] and [`dbserver`]: the demo library the players hold and the dbserver sessions
+//!   that serve it.
+//! * [`command`]: what a DJ does ([`Command`], given through [`Device::command`]).
+//! * [`scenario`]: a role list turned into devices, and the default scenario's timed commands:
+//!   all a transport needs to run an emulated rig.
 
 pub mod dbserver;
 pub mod library;
@@ -19,7 +27,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 pub mod command;
 pub mod prodjlink;
+pub mod roles;
 pub mod scenario;
+pub mod stagelinq;
 
 pub use command::Command;
 

@@ -6,126 +6,14 @@
 //! addresses the transport chose) and [`Scenario::commands`] (what the DJ does when). The same
 //! pair runs under the virtual clock (`transport::sim`) and the wall clock (sockets).
 
-use std::fmt;
+use super::prodjlink::track::{TrackInfo, TrackList, USB_SLOT};
+use super::stagelinq::Kind as SlqKind;
+use super::{Command, Nanos, MS, SECOND};
 
-use super::library::Library;
-use super::prodjlink::persona::{Kind, Persona, MIXER_NUMBER, REKORDBOX_NUMBER};
-use super::prodjlink::track::{TrackInfo, TrackList, Tracks, USB_SLOT};
-use super::prodjlink::{build, Numbering, Setup};
-use super::{Command, Device, HostAddress, Nanos, MS, SECOND};
-
-/// One entry of a role list: a persona and, when given (`cdj-3000:2`), a fixed number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
-    pub persona: &'static Persona,
-    pub number: Option<u8>,
-}
-
-/// Why a role list was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoleError {
-    #[error("unknown role '{0}' (known: {known})", known = Persona::roles().collect::<Vec<_>>().join(", "))]
-    Unknown(String),
-    #[error("'{0}': the number after ':' must be 1-255")]
-    BadNumber(String),
-    #[error("the role list is empty")]
-    Empty,
-    #[error("{roles} roles but {hosts} addresses")]
-    Addresses { roles: usize, hosts: usize },
-}
-
-/// `cdj-3000,cdj-3000:2,djm-900nxs2` (spaces ignored, case-insensitive).
-pub fn parse_roles(list: &str) -> Result<Vec<Role>, RoleError> {
-    let mut roles = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, number) = match item.split_once(':') {
-            Some((n, d)) => {
-                let d: u8 = d
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|&d| d > 0)
-                    .ok_or_else(|| RoleError::BadNumber(item.to_string()))?;
-                (n.trim(), Some(d))
-            }
-            None => (item, None),
-        };
-        let persona = Persona::by_role(name).ok_or_else(|| RoleError::Unknown(name.to_string()))?;
-        roles.push(Role { persona, number });
-    }
-    if roles.is_empty() {
-        return Err(RoleError::Empty);
-    }
-    Ok(roles)
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.number {
-            Some(n) => write!(f, "{}:{n}", self.persona.role),
-            None => f.write_str(self.persona.role),
-        }
-    }
-}
-
-/// How each role gets its number: fixed when the list says so; otherwise players remember
-/// 1, 2, 3... in list order (9.1 "auto numbering is remembered"), mixers 33, rekordbox 0x11.
-pub fn numbering(roles: &[Role]) -> Vec<Numbering> {
-    let mut next_player = 1u8;
-    roles
-        .iter()
-        .map(|r| {
-            if let Some(n) = r.number {
-                return Numbering::Fixed(n);
-            }
-            Numbering::Auto(match r.persona.kind {
-                Kind::Player | Kind::OpusQuad => {
-                    let n = next_player;
-                    next_player = next_player.saturating_add(1);
-                    n
-                }
-                Kind::Mixer => MIXER_NUMBER,
-                Kind::Rekordbox => REKORDBOX_NUMBER,
-            })
-        })
-        .collect()
-}
-
-/// Time between two devices' power-on (a rig is switched on unit by unit).
-pub const POWER_ON_STAGGER: Nanos = 1000 * MS;
-
-/// The devices of `roles`, at the addresses the transport chose (`hosts[i]` for `roles[i]`),
-/// powered on from `start` one after another, players reading `tracks`.
-pub fn build_devices(
-    roles: &[Role],
-    hosts: &[HostAddress],
-    start: Nanos,
-    tracks: Tracks,
-) -> Result<Vec<Box<dyn Device + Send>>, RoleError> {
-    if roles.len() != hosts.len() {
-        return Err(RoleError::Addresses {
-            roles: roles.len(),
-            hosts: hosts.len(),
-        });
-    }
-    let numbers = numbering(roles);
-    Ok(roles
-        .iter()
-        .zip(hosts)
-        .zip(numbers)
-        .enumerate()
-        .map(|(i, ((r, &host), numbering))| {
-            build(Setup {
-                persona: r.persona,
-                host,
-                numbering,
-                power_on: start + i as Nanos * POWER_ON_STAGGER,
-                has_usb: r.persona.kind != Kind::Mixer,
-                tracks: tracks.clone(),
-            })
-        })
-        .collect())
-}
+pub use super::library::Library;
+pub use super::roles::{
+    build_devices, numbering, parse_roles, Model, Role, RoleError, POWER_ON_STAGGER,
+};
 
 /// One step: at `at`, device `device` (index into the role list) gets `command`.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,15 +50,30 @@ pub fn default_scenario(
     bpm: f64,
     duration: Nanos,
 ) -> Scenario {
-    let players: Vec<usize> = (0..roles.len())
-        .filter(|&i| roles[i].persona.kind == Kind::Player)
-        .collect();
-    let mixer = (0..roles.len()).find(|&i| roles[i].persona.kind == Kind::Mixer);
+    // The decks that alternate: one per player; the first two decks of an all-in-one, each
+    // on its own channel of the unit's mixer section.
+    let mut players: Vec<Slot> = Vec::new();
+    for (i, r) in roles.iter().enumerate() {
+        match r.model {
+            Model::StageLinq(p) if p.kind == SlqKind::AllInOne => {
+                players.extend((1..=2).map(|d| Slot {
+                    device: i,
+                    deck: Some(d),
+                }));
+            }
+            m if m.has_decks() => players.push(Slot {
+                device: i,
+                deck: None,
+            }),
+            _ => {}
+        }
+    }
+    let mixer = (0..roles.len()).find(|&i| roles[i].model.is_mixer());
     let numbers = numbering(roles);
     let up = start + roles.len() as Nanos * POWER_ON_STAGGER + 4 * SECOND;
     let end = start + duration.max(up - start + SECOND);
     let mut c = Vec::new();
-    let mut at = |t: Nanos, device: usize, command: Command| {
+    let mut push = |t: Nanos, device: usize, command: Command| {
         if t < end {
             c.push(TimedCommand {
                 at: t,
@@ -178,6 +81,17 @@ pub fn default_scenario(
                 command,
             });
         }
+    };
+    // A deck command goes to the slot's device, wrapped for the deck of an all-in-one.
+    let mut at = |t: Nanos, slot: Slot, command: Command| {
+        let command = match slot.deck {
+            Some(deck) => Command::OnDeck {
+                deck,
+                command: Box::new(command),
+            },
+            None => command,
+        };
+        push(t, slot.device, command);
     };
     let bpm = if bpm.is_finite() && bpm > 20.0 {
         bpm.min(300.0)
@@ -192,7 +106,15 @@ pub fn default_scenario(
             end,
         };
     };
-    let channel = |i: usize| numbers[i].number();
+    // Who moves a slot's fader: the unit's own mixer section for an all-in-one deck, else
+    // the mixer (if any) on the channel of the player's number.
+    let fader = |slot: Slot, on_air: bool| -> Option<(usize, Command)> {
+        let (device, channel) = match slot.deck {
+            Some(deck) => (slot.device, deck),
+            None => (mixer?, numbers[slot.device].number()),
+        };
+        Some((device, Command::Fader { channel, on_air }))
+    };
     // Tracks within 8 % of the tempo, so synced decks stay inside a real pitch range (±6, ±10,
     // ±16 %); all of them when fewer than two are that close.
     let mut playable: Vec<&TrackInfo> = tracks
@@ -218,15 +140,8 @@ pub fn default_scenario(
     let pitch_for = |k: usize| (bpm / track(k).bpm() - 1.0) * 100.0;
     at(up, first, load(0));
     at(up + 500 * MS, first, Command::Pitch(pitch_for(0)));
-    if let Some(m) = mixer {
-        at(
-            up + 700 * MS,
-            m,
-            Command::Fader {
-                channel: channel(first),
-                on_air: true,
-            },
-        );
+    if let Some((d, f)) = fader(first, true) {
+        push_raw(&mut at, up + 700 * MS, d, f);
     }
     at(up + 900 * MS, first, Command::BecomeMaster);
     let mut t = up + SECOND;
@@ -241,32 +156,24 @@ pub fn default_scenario(
         let ready = t + turn / 2;
         at(ready, on, load(k));
         at(ready + SECOND, on, Command::Sync(true));
+        if matches!(roles[on.device].model, Model::StageLinq(_)) {
+            // StageLinQ units sync to each other over a service nobody has decoded (Syncing,
+            // `stagelinq.md` 1.3.2), which the models do not emulate: the DJ sets the tempo
+            // by hand, so every deck plays at the scenario's tempo.
+            at(ready + SECOND, on, Command::Pitch(pitch_for(k)));
+        }
         // ...and comes in on the turn's last 8 beats.
         let go = t + turn - 8 * beat;
         if go <= ready + SECOND {
             break;
         }
         at(go, on, Command::Play);
-        if let Some(m) = mixer {
-            at(
-                go + 2 * beat,
-                m,
-                Command::Fader {
-                    channel: channel(on),
-                    on_air: true,
-                },
-            );
+        if let Some((d, f)) = fader(on, true) {
+            push_raw(&mut at, go + 2 * beat, d, f);
         }
         at(go + 4 * beat, on, Command::BecomeMaster);
-        if let Some(m) = mixer {
-            at(
-                go + 6 * beat,
-                m,
-                Command::Fader {
-                    channel: channel(off),
-                    on_air: false,
-                },
-            );
+        if let Some((d, f)) = fader(off, false) {
+            push_raw(&mut at, go + 6 * beat, d, f);
         }
         at(t + turn, off, Command::Pause);
         at(t + turn + beat, off, Command::Sync(false));
@@ -281,9 +188,24 @@ pub fn default_scenario(
     Scenario { commands: c, end }
 }
 
+/// A deck the default scenario plays: a device, and the deck of an all-in-one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    device: usize,
+    deck: Option<u8>,
+}
+
+/// Send `command` to `device` as it is (a fader move), through the slot-wrapping `at`.
+fn push_raw(at: &mut impl FnMut(Nanos, Slot, Command), t: Nanos, device: usize, command: Command) {
+    at(t, Slot { device, deck: None }, command);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::prodjlink::track::Tracks;
+    use crate::device::prodjlink::Numbering;
+    use crate::device::HostAddress;
     use std::sync::Arc;
 
     #[test]

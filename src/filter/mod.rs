@@ -21,6 +21,7 @@ mod names;
 mod parse;
 mod words;
 
+pub use names::{BOOL_FIELDS, NUMBER_FIELDS};
 pub use parse::parse;
 
 use crate::dissect::Value;
@@ -156,11 +157,16 @@ fn cmp_value(v: &Value, op: Op, want: &str) -> bool {
             (Some(a), Some(b)) => cmp_ord(a.partial_cmp(&b), op),
             _ => cmp_str(&v.to_string(), op, want),
         },
-        Value::Bool(b) => match want {
-            "true" | "1" | "yes" => cmp_eq(*b, op),
-            "false" | "0" | "no" => cmp_eq(!*b, op),
-            _ => false,
-        },
+        Value::Bool(b) => {
+            let is = |words: [&str; 3]| words.iter().any(|w| want.eq_ignore_ascii_case(w));
+            if is(["true", "1", "yes"]) {
+                cmp_eq(*b, op)
+            } else if is(["false", "0", "no"]) {
+                cmp_eq(!*b, op)
+            } else {
+                false
+            }
+        }
         Value::Str(s) => cmp_str(s, op, want),
         Value::Null => false,
         Value::Bytes(b) => cmp_str(&crate::util::hex(b), op, want.trim_start_matches("0x")),

@@ -25,6 +25,34 @@ const CONTEXT_NAMES: [&str; 5] = [
 /// Head names whose values are numbers.
 const NUMERIC: [&str; 5] = ["device", "port", "kind", "frame", "len"];
 
+/// Fields that are numbers (or null) in every message that has them: a word compared with one
+/// is an error. A test over every capture keeps this list true.
+pub const NUMBER_FIELDS: [&str; 20] = [
+    "bpm",
+    "pitch",
+    "effective_bpm",
+    "beat",
+    "beat_in_bar",
+    "rekordbox_id",
+    "latency_ms",
+    "request_frame",
+    "position_ms",
+    "track_length_s",
+    "track_number",
+    "packet_counter",
+    "playlist_id",
+    "artwork_id",
+    "duration_s",
+    "track_count",
+    "interval",
+    "transaction_id",
+    "next_beat_ms",
+    "track_device",
+];
+
+/// Fields that are true or false (or null) in every message that has them.
+pub const BOOL_FIELDS: [&str; 4] = ["playing", "master", "sync", "on_air"];
+
 /// Every name a comparison may use: the record's head, its context, and every field name.
 pub fn known() -> &'static BTreeSet<&'static str> {
     static NAMES: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
@@ -90,9 +118,22 @@ pub fn check_name(name: &str, col: usize) -> Result<(), FilterError> {
     })
 }
 
-/// A number-valued name compared with a word can never match.
+/// A number-valued name compared with a word, or a true/false one with anything else, can
+/// never match.
 pub fn check_value(name: &str, value: &str, col: usize) -> Result<(), FilterError> {
-    if NUMERIC.contains(&name) && super::number(value).is_none() {
+    let is_bool = |v: &str| {
+        ["true", "false", "yes", "no", "1", "0"]
+            .iter()
+            .any(|w| v.eq_ignore_ascii_case(w))
+    };
+    if BOOL_FIELDS.contains(&name) && !is_bool(value) {
+        return Err(FilterError {
+            message: format!("'{name}' is true or false, not '{value}' (e.g. {name}=true)"),
+            column: col,
+        });
+    }
+    if (NUMERIC.contains(&name) || NUMBER_FIELDS.contains(&name)) && super::number(value).is_none()
+    {
         return Err(FilterError {
             message: format!(
                 "'{name}' is a number and '{value}' is not (e.g. {name}=2, {name}=0x0a)"

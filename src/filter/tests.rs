@@ -148,6 +148,12 @@ fn unknown_names_and_words_for_numbers_are_errors_with_suggestions() {
             vec!["'device' is a number and 'two' is not"],
         ),
         ("port>high", 6, vec!["'port' is a number"]),
+        ("bpm>fast", 5, vec!["'bpm' is a number and 'fast' is not"]),
+        (
+            "status and playing=maybe",
+            20,
+            vec!["'playing' is true or false"],
+        ),
         ("beet", 1, vec!["did you mean 'beat'"]),
         ("zzqqxx=1", 1, vec!["docs/json.md"]),
     ] {

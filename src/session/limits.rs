@@ -171,6 +171,18 @@ impl<T: Serialize, const HEAD: usize, const TAIL: usize> Serialize for Bounded<T
     }
 }
 
+/// The `i`-th kept entry, in order (the first entries, then the newest).
+impl<T, const HEAD: usize, const TAIL: usize> std::ops::Index<usize> for Bounded<T, HEAD, TAIL> {
+    type Output = T;
+
+    fn index(&self, i: usize) -> &T {
+        match i.checked_sub(self.first.len()) {
+            None => &self.first[i],
+            Some(j) => &self.newest[j],
+        }
+    }
+}
+
 impl<'a, T, const HEAD: usize, const TAIL: usize> IntoIterator for &'a Bounded<T, HEAD, TAIL> {
     type Item = &'a T;
     type IntoIter =
@@ -207,6 +219,7 @@ mod tests {
         assert!(b.push(6));
         assert_eq!(b.iter().copied().collect::<Vec<_>>(), [0, 1, 4, 5, 6]);
         assert_eq!((b.len(), b.left_out(), b.total()), (5, 2, 7));
+        assert_eq!((b[0], b[1], b[2], b[4]), (0, 1, 4, 6));
         let (first, newest) = b.parts();
         assert_eq!(
             (first, newest.copied().collect::<Vec<_>>()),

@@ -72,6 +72,22 @@ impl FileStat {
         FileStat { head, size }
     }
 
+    /// A stat of a folder: exists, is a directory, size 0.
+    pub fn directory() -> Self {
+        let mut s = Self::file(0);
+        s.head[field::STAT_IS_DIR] = 1;
+        s
+    }
+
+    /// A stat of a path that is not there: every byte zero, so clients that read only the
+    /// size see 0 (npm `stagelinq` then tries the next database path).
+    pub fn missing() -> Self {
+        FileStat {
+            head: vec![0; field::STAT_HEAD_LEN],
+            size: 0,
+        }
+    }
+
     pub fn exists(&self) -> Option<bool> {
         self.head.get(field::STAT_EXISTS).map(|&b| b != 0)
     }

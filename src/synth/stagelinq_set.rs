@@ -1,22 +1,39 @@
-//! The `stagelinq` scenario: an SC6000 (two layers) and an X1800 mixer find each other, the
-//! mixer connects to the player's directory, StateMap and BeatInfo, and the DJ plays two
-//! tracks, deck 1 then deck 2, crossing over on the mixer. [`stagelinq_script`] is its ground
-//! truth, as [`super::club_set::club_set_script`] is for Pro DJ Link.
+//! The `stagelinq` scenario: an SC6000 (two layers) and an X1800 mixer, the device models of
+//! `device::stagelinq` on the simulated transport. The mixer hears the player, connects to its
+//! directory, StateMap and BeatInfo, and the DJ plays two tracks of the demo library, deck 1
+//! then deck 2, crossing over on the mixer (channel n plays layer n, as the capture's SC6000
+//! sat on two channels). [`stagelinq_script`] is its ground truth, as
+//! [`super::club_set::club_set_script`] is for Pro DJ Link: a step that changes what the
+//! player reports is the time of the first packet showing it.
 
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
-use crate::stagelinq::Token;
+use crate::device::library::Library;
+use crate::device::scenario::TimedCommand;
+use crate::device::stagelinq::{self as slq, Cable, Persona};
+use crate::device::{Command, HostAddress};
+use crate::transport::sim::Sim;
 
 use super::dblookup::{MusicalKey, Track};
-use super::net::Net;
-use super::slq::{SlqRig, SlqSpec, SlqTimer};
-use super::wire::{Rng, Sched, Wire, MS, SEC};
-use super::{Cx, Summary};
+use super::net::LINK_LOCAL_BROADCAST;
+use super::wire::{MS, SEC};
+use super::Summary;
 
 /// 2024-06-01 20:00:00 UTC.
 pub const START_NS: i128 = 1_717_272_000 * SEC;
-const SEED: u64 = 0x5_1a9e_11c0_0002;
+
+/// Where the two units live and when they are switched on.
+#[derive(Debug, Clone)]
+pub struct SetUnits {
+    pub player_mac: [u8; 6],
+    pub player_ip: Ipv4Addr,
+    pub mixer_mac: [u8; 6],
+    pub mixer_ip: Ipv4Addr,
+    pub mixer_boot_ns: i128,
+    pub player_boot_ns: i128,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SlqStep {
@@ -50,7 +67,7 @@ pub struct SlqTimedStep {
 #[derive(Debug, Clone)]
 pub struct SlqScript {
     pub start_ns: i128,
-    pub units: SlqSpec,
+    pub units: SetUnits,
     pub tracks: Vec<Track>,
     pub steps: Vec<SlqTimedStep>,
 }
@@ -107,32 +124,25 @@ impl SlqScript {
     }
 }
 
-fn token(hex: &str) -> Token {
-    let mut t = [0u8; 16];
-    for (i, b) in t.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
-    }
-    Token(t)
-}
-
-fn track(id: u32, title: &str, artist: &str, bpm_x100: u16, duration_s: u32) -> Track {
+/// A demo-library track as the script names it (title, artist, tempo).
+fn script_track(lib: &Library, t: &crate::device::library::Track) -> Track {
     Track {
-        rekordbox_id: id,
-        title: title.to_string(),
-        artist: artist.to_string(),
-        album: String::new(),
+        rekordbox_id: t.id,
+        title: t.title.clone(),
+        artist: lib.artist_name(t).to_string(),
+        album: lib.album_name(t).to_string(),
         genre: String::new(),
         key: MusicalKey {
-            note: 2,
-            minor: true,
+            note: t.key.note,
+            minor: t.key.minor,
         },
-        bpm_x100,
-        duration_s,
-        first_beat_ms: 0,
+        bpm_x100: t.bpm_x100,
+        duration_s: t.duration_s,
+        first_beat_ms: t.first_beat_ms,
         source_player: 0,
-        artist_id: 0,
-        album_id: 0,
-        genre_id: 0,
+        artist_id: t.artist_id,
+        album_id: t.album_id,
+        genre_id: t.genre_id,
     }
 }
 
@@ -140,27 +150,20 @@ fn track(id: u32, title: &str, artist: &str, bpm_x100: u16, duration_s: u32) -> 
 /// the set.
 pub fn stagelinq_script() -> SlqScript {
     let s = |secs: f64| START_NS + (secs * 1000.0).round() as i128 * MS;
-    let units = SlqSpec {
+    let units = SetUnits {
         player_mac: [0x00, 0x05, 0x95, 0x3c, 0x71, 0xe2],
         player_ip: Ipv4Addr::new(169, 254, 71, 204),
-        player_token: token("9a4c71e203b54f0da6e85c21f7d09b3e"),
-        analyzer_tokens: [
-            token("1d7e02c4a9f6493b8e21c5d0b7f3a614"),
-            token("c2b85e1f07d4462a9b3f81e6d05c7a29"),
-        ],
-        analyzer_ports: [39427, 46003],
-        directory_port: 40741,
-        service_ports: [37019, 45211, 41677, 43353, 44087, 34561],
         mixer_mac: [0x00, 0x05, 0x95, 0x1a, 0x2b, 0x3c],
         mixer_ip: Ipv4Addr::new(169, 254, 131, 17),
-        mixer_token: token("000000000000000080000005951a2b3c"),
         mixer_boot_ns: s(0.2),
         player_boot_ns: s(2.56),
     };
-    let tracks = vec![
-        track(1, "Solar Wind", "Ines Okafor", 12200, 412),
-        track(2, "Glasshouse", "Teo Brandt", 12200, 388),
-    ];
+    // Two tracks of the demo library (the first two, 128 and 126 BPM: both play unpitched).
+    let lib = Library::demo();
+    let tracks = lib.tracks[..2]
+        .iter()
+        .map(|t| script_track(&lib, t))
+        .collect();
     use SlqStep::*;
     let steps = vec![
         (s(8.0), Load { deck: 1, track: 0 }),
@@ -169,7 +172,7 @@ pub fn stagelinq_script() -> SlqScript {
             s(11.0),
             Fader {
                 channel: 1,
-                level: 0.85,
+                level: 1.0,
             },
         ),
         (s(20.0), Load { deck: 2, track: 1 }),
@@ -178,7 +181,7 @@ pub fn stagelinq_script() -> SlqScript {
             s(30.0),
             Fader {
                 channel: 2,
-                level: 0.9,
+                level: 1.0,
             },
         ),
         (
@@ -203,15 +206,35 @@ pub fn stagelinq_script() -> SlqScript {
     }
 }
 
-enum Timer {
-    Slq(SlqTimer),
-    Step(usize),
-}
-
-impl From<SlqTimer> for Timer {
-    fn from(t: SlqTimer) -> Self {
-        Timer::Slq(t)
-    }
+/// The scenario's command for a step on the player (device 1) or the mixer (device 0).
+fn command(script: &SlqScript, step: &SlqStep) -> Option<(usize, Command)> {
+    let on = |deck: u8, c: Command| Command::OnDeck {
+        deck,
+        command: Box::new(c),
+    };
+    Some(match *step {
+        SlqStep::Load { deck, track } => (
+            1,
+            on(
+                deck,
+                Command::Load {
+                    source: 0,
+                    slot: 0,
+                    track_id: script.tracks[track].rekordbox_id,
+                },
+            ),
+        ),
+        SlqStep::Play { deck } => (1, on(deck, Command::Play)),
+        SlqStep::Stop { deck } => (1, on(deck, Command::Pause)),
+        SlqStep::Fader { channel, level } => (
+            0,
+            Command::Fader {
+                channel,
+                on_air: level > 0.0,
+            },
+        ),
+        SlqStep::Leave | SlqStep::End => return None,
+    })
 }
 
 pub fn write<W: Write>(out: W) -> io::Result<Summary> {
@@ -219,41 +242,68 @@ pub fn write<W: Write>(out: W) -> io::Result<Summary> {
 }
 
 pub fn run<W: Write>(script: &SlqScript, out: W) -> io::Result<Summary> {
-    let mut wire = Wire::new(out, "eth0")?;
-    let mut net = Net::default();
-    let mut sched: Sched<Timer> = Sched::default();
-    let mut rng = Rng::new(SEED);
-    let mut rig = SlqRig::new(&mut net, &mut sched, script.units.clone());
-    for (i, s) in script.steps.iter().enumerate() {
-        sched.at(s.at_ns, Timer::Step(i));
+    let u = &script.units;
+    let persona = |role: &str| {
+        Persona::by_role(role)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, role.to_string()))
+    };
+    let library = Arc::new(Library::demo());
+    let mixer = slq::build(slq::Setup {
+        persona: persona("x1800")?,
+        host: HostAddress {
+            ip: u.mixer_ip,
+            mac: u.mixer_mac,
+        },
+        player_number: 0,
+        power_on: u.mixer_boot_ns,
+        library: library.clone(),
+        cabling: (1..=2)
+            .map(|n| Cable {
+                channel: n,
+                ip: u.player_ip,
+                deck: n,
+            })
+            .collect(),
+    });
+    let player = slq::build(slq::Setup {
+        persona: persona("sc6000")?,
+        host: HostAddress {
+            ip: u.player_ip,
+            mac: u.player_mac,
+        },
+        player_number: 1,
+        power_on: u.player_boot_ns,
+        library,
+        cabling: Vec::new(),
+    });
+    let mut sim = Sim::new(out, LINK_LOCAL_BROADCAST)?;
+    sim.add(mixer);
+    sim.add(player);
+    let mut commands = Vec::new();
+    for s in &script.steps {
+        match command(script, &s.step) {
+            Some((device, command)) => commands.push(TimedCommand {
+                at: s.at_ns,
+                device,
+                command,
+            }),
+            None if s.step == SlqStep::Leave => {
+                // EXIT from both units; the mixer closes its connections (1.2).
+                sim.at_hook(s.at_ns, 1);
+                sim.at_hook(s.at_ns + 10 * MS, 0);
+            }
+            None => {}
+        }
     }
+    sim.schedule(commands);
     let end = script.end_ns();
-    while let Some((t, timer)) = sched.pop() {
-        if t > end {
-            break;
-        }
-        wire.flush_through(t)?;
-        let mut cx = Cx {
-            net: &mut net,
-            wire: &mut wire,
-            sched: &mut sched,
-            rng: &mut rng,
-        };
-        match timer {
-            Timer::Slq(x) => rig.fire(&mut cx, t, x),
-            Timer::Step(i) => match script.steps[i].step {
-                SlqStep::Load { deck, track } => {
-                    rig.load(&mut cx, t, deck as usize, script.tracks[track].clone())
-                }
-                SlqStep::Play { deck } => rig.play(&mut cx, t, deck as usize, true),
-                SlqStep::Stop { deck } => rig.play(&mut cx, t, deck as usize, false),
-                SlqStep::Fader { channel, level } => rig.fader(&mut cx, t, channel as usize, level),
-                SlqStep::Leave => rig.leave(&mut cx, t),
-                SlqStep::End => {}
-            },
-        }
+    sim.run_with(end, |sim, now, node| sim.shut_down(node, now))?;
+    if let Some((at, device, what)) = sim.refused.first() {
+        return Err(io::Error::other(format!(
+            "device {device} refused {what} at {at}"
+        )));
     }
-    let (_, frames, bytes) = wire.finish()?;
+    let (_, frames, bytes) = sim.finish()?;
     Ok(Summary {
         frames,
         bytes,

@@ -253,8 +253,9 @@ fn club_set_beats_keep_time() {
 
 #[test]
 fn stagelinq_is_deterministic_and_reads_back_clean() {
-    use super::slq::MIXER_SUBSCRIBES;
     use super::stagelinq_set::{stagelinq_script, SlqStep};
+    use crate::device::stagelinq::mixer::SUBSCRIBES as MIXER_SUBSCRIBES;
+    use crate::device::stagelinq::Persona as SlqPersona;
     let a = synth(Scenario::StageLinq, Limits::default());
     assert!(
         a == synth(Scenario::StageLinq, Limits::default()),
@@ -266,24 +267,29 @@ fn stagelinq_is_deterministic_and_reads_back_clean() {
     assert!(stats.skipped.is_empty(), "{}", stats.line());
     assert_reprs_round_trip(&seen);
     let n = |t| count(&stats, Proto::StageLinq, t);
-    // Directory: each side's services request, the player's six services (3.4).
+    // Directory: each side's services request, the player's services (3.4, FileTransfer
+    // aside until its session lands).
     assert_eq!(n("services_request"), 2);
-    assert_eq!(n("service_announcement"), 6);
+    let services = SlqPersona::by_role("sc6000").unwrap().services.len() as u64;
+    assert_eq!(n("service_announcement"), services);
     assert_eq!(n("service_hello"), 2);
     assert_eq!(n("beat_info_start"), 1);
-    // The mixer's subscriptions, the player's channel count, 4 assignments and 4 faders.
-    assert_eq!(n("statemap_subscribe"), MIXER_SUBSCRIBES.len() as u64 + 9);
+    // The mixer's subscriptions, the player's channel count and 4 assignments (3.5).
+    assert_eq!(n("statemap_subscribe"), MIXER_SUBSCRIBES.len() as u64 + 5);
     let script = stagelinq_script();
     let faders = script
         .steps
         .iter()
         .filter(|s| matches!(s.step, SlqStep::Fader { .. }))
         .count() as u64;
-    // Player number and both volumes at start, then one volume write per fader move.
+    // Player number and both cabled volumes at start, then one volume write per fader move.
     assert_eq!(n("statemap_set"), 3 + faders);
     let loads = script.loads().len() as u64;
     let transport = script.transport().len() as u64;
-    let least = MIXER_SUBSCRIBES.len() as u64 + 9 + 4 * loads + 2 * transport + faders;
+    // Each subscription answered once; a load changes song, artist and both tempos; play and
+    // stop change PlayState; switching layers (deck 2 and back) LayerB, at most twice per
+    // transport step.
+    let least = MIXER_SUBSCRIBES.len() as u64 + 5 + 4 * loads + transport;
     let values = n("statemap_value");
     assert!(
         (least..=least + 2 * transport).contains(&values),
@@ -302,7 +308,8 @@ fn stagelinq_is_deterministic_and_reads_back_clean() {
     let secs = |from: i128| (leave - from) as f64 / SEC as f64;
     let howdies = secs(u.mixer_boot_ns) + 3.0 * secs(u.player_boot_ns) + 4.0;
     assert_near("discovery", n("discovery"), howdies, 0.03);
-    let connected = u.player_boot_ns + 440 * MS;
+    // The mixer connects on the player's first HOWDY (3.3: 0.8 ms after it).
+    let connected = u.player_boot_ns;
     assert_near(
         "reference",
         n("reference"),

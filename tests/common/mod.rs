@@ -5,6 +5,8 @@ pub mod hostile;
 
 pub mod netns;
 
+pub mod proof;
+
 pub mod tcp;
 
 use std::path::{Path, PathBuf};

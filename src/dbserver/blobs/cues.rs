@@ -6,7 +6,7 @@
 //! exactly `buffer_len()` bytes and return [`Error::ShortBuffer`] when the buffer is smaller.
 
 use super::super::Error;
-use super::{exact_mut, le_u16, le_u32};
+use super::{exact_mut, le_u16, le_u32, Emit};
 
 /// Offsets inside one 36-byte entry of a nexus cue list (`4702`; `prodjlink.md` 7.3, BL
 /// `CueList.parseNexusEntries`).
@@ -91,11 +91,26 @@ impl NexusCues {
         }
     }
 
-    pub fn buffer_len(&self) -> usize {
+    /// The second blob of a `4702` answer: per entry, the position and the loop end in ms
+    /// (`ffffffff` when not a loop), both little-endian. Read from S10j, whose three hot cues
+    /// at 0x26, 0x2eb3 and 0x5d40 half frames come with 256, 79 704 and 159 152 ms; dysentery
+    /// and BL leave this blob undescribed.
+    pub fn millisecond_blob(cues_ms: &[(u32, Option<u32>)]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(cues_ms.len() * 8);
+        for &(position, end) in cues_ms {
+            v.extend_from_slice(&position.to_le_bytes());
+            v.extend_from_slice(&end.unwrap_or(u32::MAX).to_le_bytes());
+        }
+        v
+    }
+}
+
+impl Emit for NexusCues {
+    fn buffer_len(&self) -> usize {
         self.cues.len() * cue_field::ENTRY_LEN
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
         out.fill(0);
@@ -109,25 +124,6 @@ impl NexusCues {
             }
         }
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
-    }
-
-    /// The second blob of a `4702` answer: per entry, the position and the loop end in ms
-    /// (`ffffffff` when not a loop), both little-endian. Read from S10j, whose three hot cues
-    /// at 0x26, 0x2eb3 and 0x5d40 half frames come with 256, 79 704 and 159 152 ms; dysentery
-    /// and BL leave this blob undescribed.
-    pub fn millisecond_blob(cues_ms: &[(u32, Option<u32>)]) -> Vec<u8> {
-        let mut v = Vec::with_capacity(cues_ms.len() * 8);
-        for &(position, end) in cues_ms {
-            v.extend_from_slice(&position.to_le_bytes());
-            v.extend_from_slice(&end.unwrap_or(u32::MAX).to_le_bytes());
-        }
-        v
     }
 }
 
@@ -146,7 +142,9 @@ mod ext_cue_field {
     /// Comment length in bytes including its NUL, then UTF-16LE text.
     pub const COMMENT_LEN: Range<usize> = 0x48..0x4a;
     pub const COMMENT: usize = 0x4a;
-    /// After the comment: colour code, red, green, blue of a hot cue (BL reads them there).
+    /// Four bytes of unknown meaning after the comment, then the colour code, red, green and
+    /// blue of a hot cue: BL reads the code at `0x4e + comment length`.
+    pub const COLOR_GAP: usize = 4;
     pub const COLOR_LEN: usize = 4;
 }
 
@@ -157,7 +155,8 @@ pub struct ExtendedCue {
     /// Colour table id of a memory point or loop.
     pub color_id: u8,
     pub comment: String,
-    /// Colour code, red, green and blue after the comment, when the entry holds them.
+    /// Colour code (BL `CueList.findRekordboxColor`'s palette, `0x01`-`0x3e`), red, green and
+    /// blue, when the entry holds them.
     pub hot_cue_color: Option<[u8; 4]>,
 }
 
@@ -170,7 +169,9 @@ impl ExtendedCue {
     }
 
     fn buffer_len(&self) -> usize {
-        let color = self.hot_cue_color.map_or(0, |_| ext_cue_field::COLOR_LEN);
+        let color = self
+            .hot_cue_color
+            .map_or(0, |_| ext_cue_field::COLOR_GAP + ext_cue_field::COLOR_LEN);
         ext_cue_field::COMMENT + self.comment_units().len() * 2 + color
     }
 }
@@ -208,7 +209,7 @@ pub fn extended_cues(b: &[u8], count: u32) -> Vec<ExtendedCue> {
                 String::from_utf16_lossy(&units)
             })
             .unwrap_or_default();
-        let color_at = ext_cue_field::COMMENT + comment_len;
+        let color_at = ext_cue_field::COMMENT + comment_len + ext_cue_field::COLOR_GAP;
         let hot_cue_color = e
             .get(color_at..color_at + ext_cue_field::COLOR_LEN)
             .map(|c| [c[0], c[1], c[2], c[3]]);
@@ -229,7 +230,7 @@ pub fn extended_cues(b: &[u8], count: u32) -> Vec<ExtendedCue> {
 }
 
 /// An extended cue list to send: each entry the fixed 0x4a bytes, the comment (UTF-16LE with
-/// its NUL, none when empty) and the hot-cue colour when there is one.
+/// its NUL, none when empty) and, when there is one, four zero bytes and the hot-cue colour.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExtendedCues {
     /// Positions in ms.
@@ -242,12 +243,14 @@ impl ExtendedCues {
             cues: extended_cues(b, count),
         }
     }
+}
 
-    pub fn buffer_len(&self) -> usize {
+impl Emit for ExtendedCues {
+    fn buffer_len(&self) -> usize {
         self.cues.iter().map(ExtendedCue::buffer_len).sum()
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         use ext_cue_field::*;
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
@@ -269,18 +272,12 @@ impl ExtendedCues {
                 e[COMMENT + 2 * i..COMMENT + 2 * i + 2].copy_from_slice(&u.to_le_bytes());
             }
             if let Some(color) = c.hot_cue_color {
-                let c_at = COMMENT + units.len() * 2;
+                let c_at = COMMENT + units.len() * 2 + COLOR_GAP;
                 e[c_at..c_at + COLOR_LEN].copy_from_slice(&color);
             }
             at += n;
         }
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
     }
 }
 
@@ -423,7 +420,9 @@ mod tests {
         };
         let b = list.to_bytes();
         assert_eq!(b.len(), list.buffer_len());
-        assert_eq!(b.len(), 0x4a + (0x4a + 14 + 4));
+        assert_eq!(b.len(), 0x4a + (0x4a + 14 + 4 + 4));
+        // BL reads the colour code at 0x4e + comment length.
+        assert_eq!(b[0x4a + 0x4e + 14], 0x2a);
         assert_eq!(ExtendedCues::parse(&b, 2), list);
         assert_eq!(le_u32(&b, 0), 0x4a);
         assert_eq!(le_u32(&b, 0x10), u32::MAX, "a memory point has no loop end");

@@ -11,7 +11,7 @@
 //! top byte; S10j's count (63 756 entries in a 63 776-byte blob) places the data at 20.
 
 use super::super::Error;
-use super::{exact_mut, le_u32};
+use super::{exact_mut, le_u32, Emit};
 
 /// One column of a blue waveform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,12 +64,14 @@ impl WaveformPreview {
         tiny.resize(TINY_PREVIEW_LEN, 0);
         WaveformPreview { columns, tiny }
     }
+}
 
-    pub fn buffer_len(&self) -> usize {
+impl Emit for WaveformPreview {
+    fn buffer_len(&self) -> usize {
         self.columns.len() * 2 + self.tiny.len()
     }
 
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
         let (cols, tiny) = out.split_at_mut(self.columns.len() * 2);
@@ -79,12 +81,6 @@ impl WaveformPreview {
         }
         tiny.copy_from_slice(&self.tiny);
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
     }
 }
 
@@ -127,13 +123,15 @@ impl WaveformDetail {
             columns,
         }
     }
+}
 
-    pub fn buffer_len(&self) -> usize {
+impl Emit for WaveformDetail {
+    fn buffer_len(&self) -> usize {
         DETAIL_HEADER_LEN + self.columns.len()
     }
 
     /// Heights above 31 and whiteness above 7 are cut to their bit widths.
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.buffer_len();
         let out = exact_mut(buf, len)?;
         let (head, body) = out.split_at_mut(DETAIL_HEADER_LEN);
@@ -144,12 +142,6 @@ impl WaveformDetail {
             *b = (c.whiteness << 5) | (c.height & 0x1f);
         }
         Ok(len)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = vec![0; self.buffer_len()];
-        let _ = self.emit(&mut v);
-        v
     }
 }
 

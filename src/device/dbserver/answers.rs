@@ -5,7 +5,8 @@
 //! the extended list with its entry count.
 
 use crate::dbserver::blobs::{
-    Beat, BeatGrid, Cue, ExtendedCue, ExtendedCues, NexusCues, WaveformDetail, WaveformPreview,
+    Beat, BeatGrid, Cue, Emit, ExtendedCue, ExtendedCues, NexusCues, WaveformDetail,
+    WaveformPreview,
 };
 use crate::dbserver::responses::{BlobResponse, CueListResponse};
 use crate::dbserver::Message;
@@ -76,21 +77,20 @@ pub fn cue_list(tx: u32, t: &Track) -> Message {
     .to_message(tx)
 }
 
-/// rekordbox's hot-cue colour for a colour id: (colour code, RGB). Code and RGB of the eight
-/// memory colours (pink ... purple) as rekordbox 6 shows them; the code is the id.
-fn hot_cue_color(color_id: u8) -> Option<[u8; 4]> {
-    const RGB: [[u8; 3]; 8] = [
-        [0xf8, 0x70, 0xf8],
-        [0xf8, 0x00, 0x00],
-        [0xf8, 0xa0, 0x30],
-        [0xf8, 0xe3, 0x31],
-        [0x10, 0xe0, 0x00],
-        [0x10, 0xb0, 0xf8],
-        [0x00, 0x50, 0xf8],
-        [0x90, 0x50, 0xf8],
-    ];
-    let rgb = RGB.get((color_id as usize).checked_sub(1)?)?;
-    Some([color_id, rgb[0], rgb[1], rgb[2]])
+/// The hot-cue colour (code, red, green, blue) for a library colour id. Hot cues use another
+/// palette than memory points: codes and RGB from BL `CueList.findRekordboxColor`, which warns
+/// when the RGB does not match the code. Red, orange and yellow have no code here (no entry of
+/// that table was at hand to check), so they go out without a colour (code 0, RGB 0), which BL
+/// accepts as the older players' default green.
+fn hot_cue_color(color_id: u8) -> [u8; 4] {
+    match color_id {
+        1 => [0x31, 0xde, 0x44, 0xcf], // pink: magenta
+        5 => [0x16, 0x28, 0xe2, 0x14], // green
+        6 => [0x09, 0x00, 0xe0, 0xff], // aqua
+        7 => [0x01, 0x30, 0x5a, 0xff], // blue
+        8 => [0x38, 0x84, 0x32, 0xff], // purple: violet
+        _ => [0, 0, 0, 0],
+    }
 }
 
 /// The extended (nxs2) list: every cue, positions in ms, colours and comments.
@@ -108,9 +108,7 @@ pub fn extended_cue_list(tx: u32, t: &Track) -> Message {
                 },
                 color_id: c.color_id,
                 comment: c.comment.clone(),
-                hot_cue_color: (c.hot_cue != 0)
-                    .then(|| hot_cue_color(c.color_id))
-                    .flatten(),
+                hot_cue_color: (c.hot_cue != 0).then(|| hot_cue_color(c.color_id)),
             })
             .collect(),
     };

@@ -23,6 +23,13 @@
 //! * Input is framed by [`crate::dbserver::MessageFramer`] with a buffer of
 //!   [`Limits::max_request`] bytes: a declared length beyond it (a 4 GiB blob), garbage, or a
 //!   malformed message closes the connection at once; nothing is buffered past the bound.
+//! * A session's memory is bounded whatever the client does: the framer's buffer
+//!   ([`Limits::max_request`], 4 KiB), a few bytes per prepared menu ([`Limits::max_menus`]
+//!   locations; rows are rebuilt from the library at a render, except the latest menu's,
+//!   kept for the render that follows it: one menu, the library's longest list at most, 500
+//!   rows of ~150 bytes) and a log of at most
+//!   [`Limits::max_log`] exchanges. Idle or trickling clients (one byte a second) are the
+//!   transport's to time out; the session keeps nothing that grows with time.
 //! * Every answer is built from the project's message types ([`crate::dbserver::requests`],
 //!   [`crate::dbserver::responses`], [`crate::dbserver::blobs`]), so `djdissect read` names each.
 //! * Both calls are synchronous and cheap (a metadata answer is a few microseconds; see

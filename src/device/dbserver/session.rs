@@ -22,7 +22,7 @@ use std::sync::Arc;
 use crate::dbserver::framer::{Discard, Framed, MessageFramer};
 use crate::dbserver::menu_item::MenuItem;
 use crate::dbserver::message::SETUP_TRANSACTION_ID;
-use crate::dbserver::requests::{Dmst, RenderMenuRequest, TrackDataRequest};
+use crate::dbserver::requests::{Dmst, MenuRequest, RenderMenuRequest, TrackDataRequest};
 use crate::dbserver::responses::{
     MenuAvailable, MenuHeader, Unavailable, UsbInfo, MENU_FOOTER_TYPE, NOT_FOUND,
 };
@@ -90,11 +90,23 @@ enum State {
     Closed,
 }
 
-/// The rows a menu request prepared, kept for the renders that follow.
+/// What a request prepared for the renders that follow. The rows are built again at each
+/// render, so a session holds a few bytes per menu however long the menu (500 playlist rows
+/// would be ~75 KB a menu, times locations, times connections).
+#[derive(Debug, Clone)]
+enum Source {
+    Menu(MenuRequest),
+    Search(String),
+    Metadata(u32),
+    TrackInfo(u32),
+    /// A track that is not there: an empty menu.
+    Empty,
+}
+
 #[derive(Debug, Clone)]
 struct Menu {
     location: u8,
-    items: Vec<MenuItem>,
+    source: Source,
 }
 
 /// One accepted dbserver connection.
@@ -108,6 +120,8 @@ pub struct DbServerSession {
     requester: Option<u8>,
     /// Most recently prepared first.
     menus: Vec<Menu>,
+    /// The rows of the latest menu, for the render that usually follows it at once.
+    latest_rows: Option<(u8, Vec<MenuItem>)>,
     log: Vec<Exchange>,
     close_reason: Option<CloseReason>,
 }
@@ -126,6 +140,7 @@ impl DbServerSession {
             state: State::Greeting,
             requester: None,
             menus: Vec::new(),
+            latest_rows: None,
             log: Vec::new(),
             close_reason: None,
         }
@@ -192,6 +207,7 @@ impl DbServerSession {
         self.state = State::Closed;
         self.close_reason.get_or_insert(reason);
         self.menus = Vec::new();
+        self.latest_rows = None;
         Verdict::Close
     }
 
@@ -246,17 +262,18 @@ impl DbServerSession {
                 unavailable(tx, m.message_type)
             }
             Some(Body::Menu(r)) => match menus::menu(&self.library, &r) {
-                Some(items) => self.prepare(m, r.dmst, items),
+                Some(items) => self.prepare(m, r.dmst, Source::Menu(r), items),
                 None => unavailable(tx, m.message_type),
             },
             Some(Body::Search(r)) => {
-                let items = menus::search(&self.library, &r.text.text());
-                self.prepare(m, r.dmst, items)
+                let text = r.text.text();
+                let items = menus::search(&self.library, &text);
+                self.prepare(m, r.dmst, Source::Search(text), items)
             }
             Some(Body::Metadata(r)) => match self.library.track(r.rekordbox_id) {
                 Some(t) => {
                     let items = menus::metadata(&self.library, t);
-                    self.prepare(m, r.dmst, items)
+                    self.prepare(m, r.dmst, Source::Metadata(t.id), items)
                 }
                 None => self.not_found(m, r.dmst),
             },
@@ -302,10 +319,12 @@ impl DbServerSession {
         Verdict::Keep
     }
 
-    /// Keep `items` for the renders at the request's menu location and say how many there are.
-    fn prepare(&mut self, m: &Message, dmst: Dmst, items: Vec<MenuItem>) -> Message {
-        let count = items.len() as u32;
-        self.keep_menu(dmst.menu, items);
+    /// Keep `source` for the renders at the request's menu location (and its rows for the
+    /// next one) and say how many rows it has.
+    fn prepare(&mut self, m: &Message, dmst: Dmst, source: Source, rows: Vec<MenuItem>) -> Message {
+        let count = rows.len() as u32;
+        self.keep_menu(dmst.menu, source);
+        self.latest_rows = Some((dmst.menu, rows));
         MenuAvailable {
             request_type: m.message_type as u32,
             count,
@@ -314,7 +333,7 @@ impl DbServerSession {
     }
 
     fn not_found(&mut self, m: &Message, dmst: Dmst) -> Message {
-        self.keep_menu(dmst.menu, Vec::new());
+        self.keep_menu(dmst.menu, Source::Empty);
         MenuAvailable {
             request_type: m.message_type as u32,
             count: NOT_FOUND,
@@ -322,10 +341,11 @@ impl DbServerSession {
         .to_message(m.transaction_id)
     }
 
-    fn keep_menu(&mut self, location: u8, items: Vec<MenuItem>) {
+    fn keep_menu(&mut self, location: u8, source: Source) {
+        self.latest_rows = None;
         self.menus.retain(|menu| menu.location != location);
         self.menus.truncate(self.limits.max_menus.saturating_sub(1));
-        self.menus.insert(0, Menu { location, items });
+        self.menus.insert(0, Menu { location, source });
     }
 
     fn track_data(&mut self, m: &Message, r: &TrackDataRequest) -> Message {
@@ -339,7 +359,7 @@ impl DbServerSession {
         match r.message_type {
             0x2102 => {
                 let items = menus::track_info(t);
-                self.prepare(m, r.dmst, items)
+                self.prepare(m, r.dmst, Source::TrackInfo(t.id), items)
             }
             0x2104 => answers::cue_list(tx, t),
             0x2204 => answers::beat_grid(tx, t),
@@ -357,14 +377,36 @@ impl DbServerSession {
         self.record(m, Some(MenuHeader::TYPE));
         put(out, &MenuHeader::default().to_message(tx));
         if let Some(menu) = self.menus.iter().find(|menu| menu.location == r.dmst.menu) {
-            let from = (r.offset as usize).min(menu.items.len());
-            let to = from.saturating_add(r.limit as usize).min(menu.items.len());
-            for item in &menu.items[from..to] {
+            let items = match &self.latest_rows {
+                Some((location, rows)) if *location == menu.location => {
+                    std::borrow::Cow::Borrowed(rows)
+                }
+                _ => std::borrow::Cow::Owned(self.rows(&menu.source)),
+            };
+            let from = (r.offset as usize).min(items.len());
+            let to = from.saturating_add(r.limit as usize).min(items.len());
+            for item in &items[from..to] {
                 put(out, &item.to_message(tx));
             }
         }
         put(out, &Message::new(tx, MENU_FOOTER_TYPE, Vec::new()));
         Verdict::Keep
+    }
+}
+
+impl DbServerSession {
+    /// The rows of a prepared menu, built from the library as the request asked.
+    fn rows(&self, source: &Source) -> Vec<MenuItem> {
+        let lib = &self.library;
+        match source {
+            Source::Menu(r) => menus::menu(lib, r).unwrap_or_default(),
+            Source::Search(text) => menus::search(lib, text),
+            Source::Metadata(id) => lib
+                .track(*id)
+                .map_or_else(Vec::new, |t| menus::metadata(lib, t)),
+            Source::TrackInfo(id) => lib.track(*id).map_or_else(Vec::new, menus::track_info),
+            Source::Empty => Vec::new(),
+        }
     }
 }
 

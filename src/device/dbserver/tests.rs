@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::dbserver::blobs::{
-    extended_cues, nexus_cues, BeatGrid, WaveformDetail, WaveformPreview,
+    extended_cues, nexus_cues, BeatGrid, Emit, WaveformDetail, WaveformPreview,
 };
 use crate::dbserver::requests::*;
 use crate::dbserver::responses::*;
@@ -161,9 +161,16 @@ fn data_answers_parse_as_their_kinds() {
     assert_eq!(got[0].message_type, 0x4e02);
     let ext = extended_cues(got[0].blob(3).unwrap(), got[0].number(4).unwrap());
     assert_eq!(ext.len(), 5);
+    let drop = ext.iter().find(|c| c.comment == "drop").unwrap();
+    assert_eq!(
+        drop.hot_cue_color,
+        Some([0x16, 0x28, 0xe2, 0x14]),
+        "green, BL's code 0x16"
+    );
     assert!(ext
         .iter()
-        .any(|c| c.comment == "drop" && c.hot_cue_color.is_some()));
+        .filter(|c| c.cue.hot_cue == 0)
+        .all(|c| c.hot_cue_color.is_none()));
     // Waveforms.
     let got = ask(
         &mut s,

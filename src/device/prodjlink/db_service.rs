@@ -1,7 +1,7 @@
 //! The TCP side of a unit that serves its media (`prodjlink.md` 7): the port query on 12523 and
 //! the dbserver on the port it names, one session per accepted connection
 //! ([`crate::device::dbserver`]), answering from the unit's library. The number of connections
-//! is bounded (the oldest is closed past it), and each session bounds its own buffers, so a
+//! is bounded (past it, one that never spoke or the one idle longest is closed), and each session bounds its own buffers, so a
 //! hostile client can hold only a little memory.
 
 use std::sync::Arc;
@@ -12,9 +12,11 @@ use crate::device::dbserver::{DbServerSession, PortQuerySession, ServerRules, Ve
 use crate::device::library::Library;
 use crate::device::{ConnId, Nanos, Note, Outbox, Output, StreamEvent};
 
-/// Connections open at once; past this the oldest is closed. Real players serve a handful of
-/// clients (an XDJ-AZ "answers more than three", 9.5); 64 leaves room for tools.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections open at once; past this one is closed (see `on_stream`). Real players serve a
+/// handful of clients (an XDJ-AZ "answers more than three", 9.5); the emulator serves tools
+/// and load tests too (issue 12 measures 100 concurrent clients), and each session holds at
+/// most a few KiB (`Limits`), so 256 cost about a megabyte.
+const MAX_CONNECTIONS: usize = 256;
 
 enum Session {
     Query(PortQuerySession),
@@ -25,7 +27,11 @@ enum Session {
 pub struct DbService {
     library: Arc<Library>,
     rules: ServerRules,
+    /// Open connections in eviction order: first those that have not sent a byte yet (oldest
+    /// first), then the others by last activity (idle longest first).
     conns: Vec<(ConnId, Session)>,
+    /// How many entries at the front of `conns` have not sent a byte yet.
+    silent: usize,
 }
 
 impl DbService {
@@ -42,6 +48,7 @@ impl DbService {
             library,
             rules,
             conns: Vec::new(),
+            silent: 0,
         })
     }
 
@@ -59,6 +66,19 @@ impl DbService {
         self.conns.len()
     }
 
+    fn remove_at(&mut self, i: usize) -> (ConnId, Session) {
+        if i < self.silent {
+            self.silent -= 1;
+        }
+        self.conns.remove(i)
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        if let Some(i) = self.conns.iter().position(|c| c.0 == conn) {
+            self.remove_at(i);
+        }
+    }
+
     pub fn on_stream(
         &mut self,
         now: Nanos,
@@ -69,9 +89,12 @@ impl DbService {
     ) {
         match event {
             StreamEvent::Accepted { local_port, peer } => {
-                self.conns.retain(|c| c.0 != conn);
+                self.forget(conn);
+                // Past the bound the connection that never spoke goes first (a client sends
+                // its query or greeting at once), then the one idle longest: a burst of
+                // silent connections cannot push out a client that is being served.
                 if self.conns.len() >= MAX_CONNECTIONS {
-                    let (old, _) = self.conns.remove(0);
+                    let (old, _) = self.remove_at(0);
                     out.push(Output::Close { conn: old });
                 }
                 let session = if local_port == DB_QUERY_PORT {
@@ -89,12 +112,17 @@ impl DbService {
                     let text = format!("dbserver client {peer} connected");
                     notes.push(Note { at: now, text });
                 }
-                self.conns.push((conn, session));
+                self.conns.insert(self.silent, (conn, session));
+                self.silent += 1;
             }
             StreamEvent::Data(bytes) => {
                 let Some(i) = self.conns.iter().position(|c| c.0 == conn) else {
                     return;
                 };
+                // Most recently active last (see the bound above).
+                let active = self.remove_at(i);
+                self.conns.push(active);
+                let i = self.conns.len() - 1;
                 let mut answer = Vec::new();
                 let verdict = match &mut self.conns[i].1 {
                     Session::Query(q) => q.on_bytes(bytes, &mut answer),
@@ -121,11 +149,62 @@ impl DbService {
                 out.write(conn, answer);
                 if verdict == Verdict::Close {
                     out.push(Output::Close { conn });
-                    self.conns.remove(i);
+                    self.remove_at(i);
                 }
             }
-            StreamEvent::Closed => self.conns.retain(|c| c.0 != conn),
+            StreamEvent::Closed => self.forget(conn),
             StreamEvent::Connected => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dbserver::port_query::PortQuery;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+
+    fn closed(out: &mut Outbox) -> Vec<ConnId> {
+        out.drain()
+            .filter_map(|o| match o {
+                Output::Close { conn } => Some(conn),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_of_silent_connections_never_pushes_out_one_that_spoke() {
+        let persona = Persona::by_role("cdj-3000").unwrap();
+        let mut service = DbService::new(persona, 1, Arc::new(Library::demo())).unwrap();
+        let (mut out, mut notes) = (Outbox::new(), Vec::new());
+        let peer = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 9), 40000);
+        let mut accept = |service: &mut DbService, id: u64, out: &mut Outbox| {
+            let event = StreamEvent::Accepted {
+                local_port: DB_QUERY_PORT,
+                peer,
+            };
+            service.on_stream(0, ConnId(id), event, out, &mut notes);
+        };
+        for id in 1..=10 {
+            accept(&mut service, id, &mut out);
+        }
+        // Connection 5 speaks (half a port query: it stays open, waiting for the rest).
+        let query = PortQuery::default().to_bytes();
+        let event = StreamEvent::Data(&query[..4]);
+        service.on_stream(0, ConnId(5), event, &mut out, &mut Vec::new());
+        for id in 11..=400 {
+            accept(&mut service, id, &mut out);
+        }
+        let gone = closed(&mut out);
+        assert_eq!(service.open(), MAX_CONNECTIONS);
+        assert!(
+            !gone.contains(&ConnId(5)),
+            "the speaking connection was closed"
+        );
+        // The silent ones went oldest first.
+        assert_eq!(&gone[..4], &[ConnId(1), ConnId(2), ConnId(3), ConnId(4)]);
+        assert_eq!(gone[4], ConnId(6));
+        assert_eq!(gone.len(), 400 - MAX_CONNECTIONS);
     }
 }

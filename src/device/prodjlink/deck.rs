@@ -14,6 +14,7 @@ pub mod play_state {
     pub const PLAYING: u8 = 0x03;
     pub const PAUSED: u8 = 0x05;
     pub const CUED: u8 = 0x06;
+    pub const ENDED: u8 = 0x11;
 }
 
 /// One player's deck.
@@ -29,6 +30,8 @@ pub struct Deck {
     pub playing: bool,
     /// Stopped somewhere other than the cue point (P1 `05` instead of `06`).
     pub paused: bool,
+    /// Played to the end of the track and stopped there (P1 `11`).
+    pub ended: bool,
     anchor_ns: Nanos,
     anchor_ms: f64,
     pub pitch_pct: f64,
@@ -50,6 +53,7 @@ impl Default for Deck {
             load_done: false,
             playing: false,
             paused: false,
+            ended: false,
             anchor_ns: 0,
             anchor_ms: 0.0,
             pitch_pct: 0.0,
@@ -94,6 +98,14 @@ impl Deck {
         self.track.as_ref().map(|t| t.bpm() * self.rate())
     }
 
+    /// When a playing deck reaches the end of its track, if it does.
+    pub fn end_time(&self) -> Option<Nanos> {
+        let t = self.track.as_ref().filter(|_| self.playing)?;
+        let end_ms = t.duration_s as f64 * 1000.0;
+        let left = ((end_ms - self.anchor_ms) / self.rate().max(1e-6)).max(0.0);
+        Some(self.anchor_ns + (left * 1e6).round() as Nanos)
+    }
+
     /// Beat number (1-based) at position `ms`; 0 before the first beat (4.2 "0 when paused at
     /// start" is the position just before beat 1).
     pub fn beat_at(&self, ms: f64) -> u32 {
@@ -130,6 +142,7 @@ impl Deck {
             (None, ..) => play_state::NO_TRACK,
             (_, true, ..) => play_state::LOADING,
             (_, _, true, _) => play_state::PLAYING,
+            _ if self.ended => play_state::ENDED,
             (_, _, _, true) => play_state::PAUSED,
             _ => play_state::CUED,
         }

@@ -158,6 +158,7 @@ impl Player {
         let d = &mut self.deck;
         d.playing = false;
         d.paused = false;
+        d.ended = false;
         d.cue_to(now, track.first_beat_ms as f64);
         d.track_number = d.track_number.wrapping_add(1).max(1);
         d.track = Some(track);
@@ -173,7 +174,7 @@ impl Player {
     }
 
     pub(crate) fn play(&mut self, now: Nanos, out: &mut Outbox) -> bool {
-        if self.deck.track.is_none() || self.deck.loading {
+        if self.deck.track.is_none() || self.deck.loading || self.deck.ended {
             return false;
         }
         self.deck.reanchor(now);
@@ -202,6 +203,7 @@ impl Player {
         };
         self.deck.playing = false;
         self.deck.paused = false;
+        self.deck.ended = false;
         self.deck.cue_to(now, first as f64);
         self.restart_beats(now);
         self.send_status(now, out);
@@ -258,12 +260,20 @@ impl Player {
         self.send_status(now, out);
     }
 
-    fn on_beat(&mut self, at: Nanos, k: u32, out: &mut Outbox) {
+    fn on_beat(&mut self, k: u32, out: &mut Outbox) {
         let number = self.presence.number();
         let beat = beat_packet(self.name(), number, &self.deck, k);
         out.datagram(0, Destination::Broadcast(BEAT_PORT), beat.to_bytes());
         self.beat_due = Some((self.deck.beat_time(k + 1), k + 1));
-        let _ = at;
+    }
+
+    /// The track ran out: the deck stops at its end (P1 `11`), beats stop.
+    fn on_end(&mut self, at: Nanos, out: &mut Outbox) {
+        self.deck.reanchor(at);
+        self.deck.playing = false;
+        self.deck.ended = true;
+        self.beat_due = None;
+        self.send_status(at, out);
     }
 
     /// The first downbeat at or after `after` while playing at the present tempo (to start a
@@ -294,6 +304,7 @@ impl Device for Player {
         for t in [
             self.status_due,
             self.beat_due.map(|b| b.0),
+            self.deck.end_time(),
             self.position_due,
             self.load_done_at,
         ]
@@ -328,7 +339,13 @@ impl Device for Player {
             if t > now {
                 break;
             }
-            self.on_beat(t, k, out);
+            if self.deck.end_time().is_some_and(|e| e <= t) {
+                break;
+            }
+            self.on_beat(k, out);
+        }
+        if let Some(e) = self.deck.end_time().filter(|e| *e <= now) {
+            self.on_end(e, out);
         }
         if let Some(t) = self.position_due.filter(|t| *t <= now) {
             if self.deck.track.is_some() {

@@ -375,3 +375,41 @@ fn cdjs_announce_their_usb_stick_at_power_up_and_xdjs_do_not() {
         }
     }
 }
+
+#[test]
+fn a_track_played_to_its_end_stops_there_and_the_beats_stop() {
+    let mut p = player("cdj-3000");
+    let mut out = Outbox::new();
+    assert!(p.command(
+        6 * SECOND,
+        &Command::Load {
+            source: 0,
+            slot: 0,
+            track_id: 1
+        },
+        &mut out
+    ));
+    run_timers(&mut p, 7 * SECOND);
+    // Track 1 lasts 245 s: start 2 s before its end.
+    p.deck.cue_to(7 * SECOND, 243_000.0);
+    assert!(p.command(7 * SECOND, &Command::Play, &mut out));
+    let sent = run_timers(&mut p, 12 * SECOND);
+    let beats: Vec<Nanos> = sent
+        .iter()
+        .filter(|(_, o)| matches!(o, Output::Datagram { to: Destination::Broadcast(BEAT_PORT), payload, .. } if payload[0x0a] == 0x28))
+        .map(|(t, _)| *t)
+        .collect();
+    assert!(
+        !beats.is_empty() && beats.iter().all(|&t| t <= 9 * SECOND),
+        "{beats:?}"
+    );
+    let last = statuses(&super::tests::datagrams(&sent)).pop().unwrap();
+    assert_eq!(last.play_state, 0x11, "end of track");
+    assert!(!last.is_playing());
+    assert!(
+        !p.command(12 * SECOND, &Command::Play, &mut out),
+        "PLAY at the end does nothing"
+    );
+    assert!(p.command(12 * SECOND, &Command::Cue, &mut out));
+    assert!(p.command(12 * SECOND, &Command::Play, &mut out));
+}

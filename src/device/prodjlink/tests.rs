@@ -372,6 +372,30 @@ fn a_djm_v10_reports_six_channels_on_air() {
         panic!()
     };
     assert_eq!(c.to_bytes().len(), 0x2d);
+    // Fader start for channel 2 (3 kind 02): start there, leave the others.
+    assert!(m.command(
+        6 * SECOND,
+        &Command::FaderStart {
+            channel: 2,
+            start: true
+        },
+        &mut out
+    ));
+    assert!(!m.command(
+        6 * SECOND,
+        &Command::FaderStart {
+            channel: 5,
+            start: true
+        },
+        &mut out
+    ));
+    let sent: Vec<(Nanos, Output)> = out.drain().map(|o| (0, o)).collect();
+    let d = datagrams(&sent);
+    let Packet::FaderStart(f) = &d[0].1 else {
+        panic!("{d:?}")
+    };
+    assert_eq!(f.channels, [2, 0, 2, 2]);
+    assert_eq!(d[0].0, Destination::Broadcast(BEAT_PORT));
 }
 
 #[test]

@@ -15,6 +15,9 @@
 pub mod net;
 pub mod wire;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -157,6 +160,18 @@ impl<W: Write> Sim<W> {
             self.sched.at(c.at, Event::Command(i));
             self.commands.push(c);
         }
+    }
+
+    /// Switch device `node` off at `now` the way its model leaves (a StageLinQ unit's EXIT and
+    /// closed connections); meant for a [`Sim::run_with`] hook.
+    pub fn shut_down(&mut self, node: usize, now: Nanos) {
+        if node >= self.nodes.len() {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.outbox);
+        self.nodes[node].device.shut_down(now, &mut out);
+        self.carry_out(now, node, &mut out);
+        self.outbox = out;
     }
 
     /// Call the hook of [`Sim::run_with`] with `id` at `at`.

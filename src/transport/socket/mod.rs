@@ -46,6 +46,7 @@ const WAKER: Token = Token(0);
 /// starve a well-behaved one); what is left is read on the next turn without sleeping.
 const UDP_READS_PER_TURN: usize = 64;
 const TCP_READS_PER_TURN: usize = 8;
+const ACCEPTS_PER_TURN: usize = 16;
 const TCP_READ_CHUNK: usize = 64 << 10;
 
 /// What a token stands for.

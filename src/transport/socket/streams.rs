@@ -6,7 +6,7 @@ use std::net::{SocketAddr, SocketAddrV4};
 
 use mio::{Interest, Token};
 
-use super::{tcp, Rig, RigEvent, Source, TCP_READS_PER_TURN, TCP_READ_CHUNK};
+use super::{tcp, Rig, RigEvent, Source, ACCEPTS_PER_TURN, TCP_READS_PER_TURN, TCP_READ_CHUNK};
 use crate::device::{ConnId, StreamEvent};
 
 impl Rig {
@@ -54,8 +54,11 @@ impl Rig {
         }
     }
 
+    /// Accept what waits, a few per loop turn: between turns the connections already open are
+    /// read, so a burst of hundreds of connections cannot delay a client that is being served
+    /// (nor push it out of a device's connection bound before it has said anything).
     pub(super) fn accept(&mut self, device: usize, port: u16) {
-        loop {
+        for _ in 0..ACCEPTS_PER_TURN {
             let m = &self.members[device];
             let Some((_, listener, _)) = m.listeners.iter().find(|(p, _, _)| *p == port) else {
                 return;
@@ -102,6 +105,14 @@ impl Rig {
             let local_port = port;
             self.deliver_stream(device, id, StreamEvent::Accepted { local_port, peer });
             self.deliver_closed();
+        }
+        // More may wait: come back on the next turn without sleeping.
+        if let Some(&(_, _, token)) = self.members[device]
+            .listeners
+            .iter()
+            .find(|(p, _, _)| *p == port)
+        {
+            self.again.push(token);
         }
     }
 
