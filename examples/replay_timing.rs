@@ -229,13 +229,13 @@ fn topspeed(file: &Path, seconds: f64) {
                 iov_len: payloads[j].0.len(),
             });
         }
-        for k in 0..batch {
+        for (k, iov) in iovs.iter_mut().enumerate() {
             let j = (i + k) % payloads.len();
             // SAFETY: plain data, filled below.
             let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
             h.msg_hdr.msg_name = &addrs[j] as *const _ as *mut libc::c_void;
             h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
-            h.msg_hdr.msg_iov = &mut iovs[k];
+            h.msg_hdr.msg_iov = iov;
             h.msg_hdr.msg_iovlen = 1;
             hdrs.push(h);
         }

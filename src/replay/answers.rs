@@ -258,7 +258,7 @@ impl Index {
     }
 
     /// Distinct requests recorded.
-    pub fn len(&self) -> usize {
+    pub fn distinct_requests(&self) -> usize {
         self.answers.len()
     }
 
