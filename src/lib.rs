@@ -17,6 +17,7 @@ pub mod net;
 pub mod output;
 pub mod prodjlink;
 pub mod record;
+pub mod replay;
 pub mod session;
 pub mod stagelinq;
 pub mod synth;

@@ -23,7 +23,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
     let o = replay(&["capture.pcapng"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr_of(&o).contains("replaying a capture"),
+        stderr_of(&o).contains("capture.pcapng"),
         "{}",
         stderr_of(&o)
     );

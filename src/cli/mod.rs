@@ -6,7 +6,7 @@
 
 mod progress;
 mod read;
-mod replay;
+pub(crate) mod replay;
 mod shell;
 mod story;
 mod synth;

@@ -38,8 +38,39 @@ Ctrl-C: the devices fall silent as switched-off gear does; exit status 0.";
 /// The options of `replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// A capture to re-send (not yet: only --as is supported).
+    /// A capture whose DJ datagrams are re-sent at their recorded times (pcap or pcapng).
     pub file: Option<PathBuf>,
+    /// Replay speed: 2 plays twice as fast, 0.5 half as fast (FILE only).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+    /// Send as fast as possible, without waiting for recorded times (FILE only).
+    #[arg(long)]
+    pub topspeed: bool,
+    /// Play the capture N times (FILE only).
+    #[arg(long = "loop", value_name = "N", default_value_t = 1)]
+    pub loops: u64,
+    /// Only the datagrams this `read` filter keeps (FILE only), e.g. 'keepalive or status'.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Start at this capture time (90s, 1m30s) or frame number (#1200) (FILE only).
+    #[arg(long, value_name = "TIME|#FRAME")]
+    pub from: Option<String>,
+    /// Stop after this capture time or frame number (FILE only).
+    #[arg(long, value_name = "TIME|#FRAME")]
+    pub to: Option<String>,
+    /// Send at most N datagrams (FILE only).
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Where status recorded to a host outside the replay goes (default: whoever announces
+    /// itself with a keep-alive on the replay network) (FILE only).
+    #[arg(long, value_name = "ADDR")]
+    pub to_host: Option<Ipv4Addr>,
+    /// Do not answer dbserver clients from the capture's recorded server side (FILE only).
+    #[arg(long)]
+    pub no_answer: bool,
+    /// Keep answering dbserver clients this many seconds after the last datagram (FILE only).
+    #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+    pub linger: f64,
     /// Devices to emulate, comma separated (cdj-3000,cdj-3000,djm-900nxs2).
     #[arg(long = "as", value_name = "ROLES")]
     pub roles: Option<String>,
@@ -84,10 +115,10 @@ fn usage(message: impl std::fmt::Display) -> i32 {
 
 pub fn run(args: &ReplayArgs) -> i32 {
     if let Some(file) = &args.file {
-        return usage(format_args!(
-            "replaying a capture ({}) is not supported yet; emulate devices with --as ROLES",
-            file.display()
-        ));
+        if args.roles.is_some() {
+            return usage("give either a capture FILE or --as ROLES, not both");
+        }
+        return crate::replay::cli::run(file, args);
     }
     let Some(list) = &args.roles else {
         return usage("say which devices to emulate: --as cdj-3000,cdj-3000,djm-900nxs2");
@@ -164,7 +195,7 @@ pub fn run(args: &ReplayArgs) -> i32 {
 }
 
 /// The network the devices live on, from --netns / --interface / loopback.
-fn network(args: &ReplayArgs, count: usize) -> Result<Network, String> {
+pub(crate) fn network(args: &ReplayArgs, count: usize) -> Result<Network, String> {
     if let Some(ns) = &args.netns {
         sock::enter_netns(ns).map_err(|e| e.to_string())?;
     }
