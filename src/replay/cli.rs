@@ -67,6 +67,7 @@ pub fn run(file: &Path, args: &ReplayArgs) -> i32 {
         damage,
         selected,
         index,
+        stagelinq,
     } = match super::plan(&opts) {
         Ok(p) => p,
         Err(e) => return usage(format_args!("{}: {e}", file.display())),
@@ -101,7 +102,7 @@ pub fn run(file: &Path, args: &ReplayArgs) -> i32 {
     if let Err(e) = handler {
         eprintln!("djdissect replay: Ctrl-C will end the process without a report: {e}");
     }
-    match super::send(&opts, &table, index.as_ref(), &stop) {
+    match super::send(&opts, &table, index.as_ref(), stagelinq.as_ref(), &stop) {
         Ok(report) => {
             if !args.quiet {
                 print_report(&report, &table, json);
@@ -176,7 +177,12 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
             "dbserver": r.served.as_ref().map(|s| serde_json::json!({
                 "connections": s.connections, "answered": s.answered, "unknown": s.unknown,
                 "unknown_types": s.unknown_types.iter().map(|t| format!("{t:04x}")).collect::<Vec<_>>(),
-                "errors": s.errors}))});
+                "errors": s.errors})),
+            "stagelinq": r.served_stagelinq.as_ref().map(|s| serde_json::json!({
+                "connections": s.connections, "directories": s.directories,
+                "values": s.values, "unknown_paths": s.unknown_paths,
+                "unknown_listed": s.unknown_listed, "beat_frames": s.beat_frames,
+                "refused": s.refused, "errors": s.errors}))});
         eprintln!("{line}");
         return;
     }
@@ -238,6 +244,25 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
             let t: Vec<String> = s.unknown_types.iter().map(|t| format!("{t:04x}")).collect();
             eprintln!(
                 "replay: request types with no recorded answer: {}",
+                t.join(", ")
+            );
+        }
+        for e in &s.errors {
+            eprintln!("replay: not served: {e}");
+        }
+    }
+    if let Some(s) = &r.served_stagelinq {
+        for (rec, ip, port) in &s.listening {
+            eprintln!("replay: StageLinQ unit {rec} answered on {ip} (directory port {port})");
+        }
+        eprintln!(
+            "replay: {} StageLinQ connections: {} directory requests, {} StateMap subscriptions answered from the capture, {} to unrecorded paths (not answered, as a unit does), {} beat frames; FileTransfer, TimeSynchronization, Broadcast and Syncing are accepted but not answered",
+            s.connections, s.directories, s.values, s.unknown_paths, s.beat_frames
+        );
+        if !s.unknown_listed.is_empty() {
+            let t: Vec<&str> = s.unknown_listed.iter().map(String::as_str).collect();
+            eprintln!(
+                "replay: StateMap paths with no recorded value: {}",
                 t.join(", ")
             );
         }

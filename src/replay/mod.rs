@@ -17,6 +17,8 @@ pub mod datagrams;
 pub mod selection;
 pub mod sender;
 pub mod serve;
+pub mod stagelinq_answers;
+pub mod stagelinq_serve;
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -26,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use answers::Index;
+pub use stagelinq_answers::SlqIndex;
 
 pub use addresses::AddressTable;
 use datagrams::Datagrams;
@@ -102,6 +105,8 @@ pub struct Report {
     pub elapsed_ns: i128,
     /// What the recorded servers answered to live clients.
     pub served: Option<serve::ServeStats>,
+    /// What the recorded StageLinQ units answered to live clients.
+    pub served_stagelinq: Option<stagelinq_serve::SlqStats>,
 }
 
 /// At most this many distinct kept addresses are listed.
@@ -128,6 +133,8 @@ pub struct Plan {
     pub selected: u64,
     /// The recorded dbserver answers (None with `answer` off).
     pub index: Option<Arc<Index>>,
+    /// The recorded StageLinQ units' answers (None with `answer` off).
+    pub stagelinq: Option<Arc<SlqIndex>>,
 }
 
 /// Pass 1: the address table of the hosts that send in the window; pass 2 (with `answer`):
@@ -159,6 +166,15 @@ pub fn plan(opts: &Options) -> Result<Plan, ReplayError> {
     } else {
         None
     };
+    let stagelinq = if opts.answer {
+        let index = SlqIndex::build(&opts.file)?;
+        for ip in index.units.keys() {
+            table.add(*ip);
+        }
+        Some(Arc::new(index))
+    } else {
+        None
+    };
     if let Some(hosts) = &opts.hosts {
         table.remap(hosts);
     }
@@ -175,6 +191,7 @@ pub fn plan(opts: &Options) -> Result<Plan, ReplayError> {
         damage,
         selected,
         index,
+        stagelinq,
     })
 }
 
@@ -183,21 +200,27 @@ pub fn send(
     opts: &Options,
     table: &AddressTable,
     index: Option<&Arc<Index>>,
+    stagelinq: Option<&Arc<SlqIndex>>,
     stop: &Arc<AtomicBool>,
 ) -> Result<Report, ReplayError> {
     let serving = index
         .filter(|i| !i.is_empty())
         .map(|i| serve::Serving::start(i.clone(), table));
+    let serving_slq = stagelinq
+        .filter(|i| !i.is_empty())
+        .map(|i| stagelinq_serve::SlqServing::start(i.clone(), table));
     let result = send_datagrams(opts, table, stop);
-    if !opts.linger.is_zero() && serving.is_some() {
+    if !opts.linger.is_zero() && (serving.is_some() || serving_slq.is_some()) {
         let until = std::time::Instant::now() + opts.linger;
         while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
     let served = serving.map(serve::Serving::stop);
+    let served_stagelinq = serving_slq.map(stagelinq_serve::SlqServing::stop);
     let mut report = result?;
     report.served = served;
+    report.served_stagelinq = served_stagelinq;
     Ok(report)
 }
 
@@ -298,7 +321,13 @@ fn send_datagrams(
 pub fn replay(opts: &Options) -> Result<(AddressTable, Report), ReplayError> {
     let p = plan(opts)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let report = send(opts, &p.table, p.index.as_ref(), &stop)?;
+    let report = send(
+        opts,
+        &p.table,
+        p.index.as_ref(),
+        p.stagelinq.as_ref(),
+        &stop,
+    )?;
     Ok((p.table, report))
 }
 

@@ -1,0 +1,360 @@
+//! Recorded StageLinQ units, live (issue 14, "Answering"): for each unit in the
+//! [`SlqIndex`], its directory and every service it announced listen on the unit's replay
+//! address at the recorded ports while the replay runs (the replayed HOWDY names that
+//! directory port).
+//!
+//! - directory: on accept the unit's recorded ServicesRequest; on the client's ServicesRequest
+//!   every recorded announcement in one write (ports rewritten when a recorded port could not
+//!   be had); pings echoed as a unit does (`device/stagelinq/services.rs`);
+//! - StateMap: after the client's hello, the subscriptions the unit sent on the recorded
+//!   connection; on a subscribe, the value the unit sent for that path, as it sent it;
+//!   unknown paths get nothing, as on a real unit (and are counted);
+//! - BeatInfo: on start, the recorded beat frames at their recorded pacing; on stop, nothing
+//!   more;
+//! - the other services (FileTransfer, TimeSynchronization, Broadcast, Syncing): the
+//!   connection is accepted and read, nothing is answered (not built yet).
+//!
+//! Bytes no message starts with close that connection only (`device/stagelinq/framing.rs`).
+//! Threads and bounds as in `serve.rs`.
+
+use std::collections::BTreeSet;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::addresses::AddressTable;
+use super::stagelinq_answers::{SlqIndex, Unit};
+use crate::device::stagelinq::framing::{InBuf, Mode};
+use crate::stagelinq::beatinfo::BeatInfoMessage;
+use crate::stagelinq::directory::DirectoryMessage;
+use crate::stagelinq::statemap::StateMapMessage;
+
+/// Live connections at once, over all units.
+pub const MAX_CONNECTIONS: usize = 64;
+const TICK: Duration = Duration::from_millis(50);
+/// Distinct unanswered paths listed.
+const MAX_LISTED: usize = 64;
+/// The longest pause kept between two recorded beat frames.
+const MAX_BEAT_GAP: Duration = Duration::from_secs(1);
+
+/// What serving did.
+#[derive(Debug, Default, Clone)]
+pub struct SlqStats {
+    pub connections: u64,
+    /// Directory ServicesRequests answered with the recorded announcements.
+    pub directories: u64,
+    /// StateMap subscriptions answered with a recorded value.
+    pub values: u64,
+    /// StateMap subscriptions to paths with no recorded value (not answered, as a unit does).
+    pub unknown_paths: u64,
+    pub unknown_listed: BTreeSet<String>,
+    pub beat_frames: u64,
+    /// Connections closed for bytes no message starts with.
+    pub refused: u64,
+    pub errors: Vec<String>,
+    /// (recorded unit, replay address, directory port) of each unit listening.
+    pub listening: Vec<(Ipv4Addr, Ipv4Addr, u16)>,
+}
+
+/// The running units; [`SlqServing::stop`] ends them.
+pub struct SlqServing {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    pub stats: Arc<Mutex<SlqStats>>,
+}
+
+fn listener(ip: Ipv4Addr, port: u16) -> io::Result<TcpListener> {
+    let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    s.bind(&SocketAddrV4::new(ip, port).into())?;
+    s.listen(16)?;
+    s.set_nonblocking(true)?;
+    Ok(s.into())
+}
+
+struct Shared {
+    stats: Arc<Mutex<SlqStats>>,
+    stop: Arc<AtomicBool>,
+    live: AtomicUsize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Directory,
+    StateMap,
+    BeatInfo,
+    Other,
+}
+
+impl SlqServing {
+    /// Start every recorded unit that has a replay address.
+    pub fn start(index: Arc<SlqIndex>, table: &AddressTable) -> SlqServing {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(SlqStats::default()));
+        let shared = Arc::new(Shared {
+            stats: stats.clone(),
+            stop: stop.clone(),
+            live: AtomicUsize::new(0),
+        });
+        let mut threads = Vec::new();
+        let mut units: Vec<_> = index.units.iter().collect();
+        units.sort_by_key(|(ip, _)| **ip);
+        for (&recorded, unit) in units {
+            let Some(ip) = table.replay_ip(recorded) else {
+                stats.lock().unwrap().errors.push(format!(
+                    "StageLinQ unit {recorded} has no replay address (the table was full)"
+                ));
+                continue;
+            };
+            // The services first: the announcements name the ports they got.
+            let mut unit = unit.clone();
+            let mut listeners = Vec::new();
+            for a in &mut unit.services {
+                let l = match listener(ip, a.port).or_else(|_| listener(ip, 0)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let msg = format!("{} of {recorded} on {ip}: {e}", a.service);
+                        stats.lock().unwrap().errors.push(msg);
+                        continue;
+                    }
+                };
+                let port = l.local_addr().map(|x| x.port()).unwrap_or(a.port);
+                if port != a.port {
+                    if let Ok(DirectoryMessage::ServiceAnnouncement(mut m)) =
+                        DirectoryMessage::parse(&a.bytes)
+                    {
+                        m.port = port;
+                        a.bytes = m.to_bytes();
+                    }
+                    a.port = port;
+                }
+                let kind = match a.service.as_str() {
+                    "StateMap" => Kind::StateMap,
+                    "BeatInfo" => Kind::BeatInfo,
+                    _ => Kind::Other,
+                };
+                listeners.push((l, kind));
+            }
+            let dir = match listener(ip, unit.directory_port).or_else(|_| listener(ip, 0)) {
+                Ok(l) => l,
+                Err(e) => {
+                    let msg = format!("StageLinQ directory of {recorded} on {ip}: {e}");
+                    stats.lock().unwrap().errors.push(msg);
+                    continue;
+                }
+            };
+            let dir_port = dir
+                .local_addr()
+                .map(|x| x.port())
+                .unwrap_or(unit.directory_port);
+            listeners.push((dir, Kind::Directory));
+            let unit = Arc::new(unit);
+            for (l, kind) in listeners {
+                let (sh, unit) = (shared.clone(), unit.clone());
+                threads.push(std::thread::spawn(move || accept_loop(l, kind, &unit, &sh)));
+            }
+            stats
+                .lock()
+                .unwrap()
+                .listening
+                .push((recorded, ip, dir_port));
+        }
+        SlqServing {
+            stop,
+            threads,
+            stats,
+        }
+    }
+
+    /// End every listener and connection and return what was served.
+    pub fn stop(self) -> SlqStats {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads {
+            let _ = t.join();
+        }
+        let s = self.stats.lock().unwrap().clone();
+        s
+    }
+}
+
+fn accept_loop(l: TcpListener, kind: Kind, unit: &Arc<Unit>, sh: &Arc<Shared>) {
+    let mut conns: Vec<JoinHandle<()>> = Vec::new();
+    while !sh.stop.load(Ordering::Relaxed) {
+        match l.accept() {
+            Ok((s, _)) => {
+                if sh.live.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    continue;
+                }
+                sh.live.fetch_add(1, Ordering::SeqCst);
+                sh.stats.lock().unwrap().connections += 1;
+                let (sh2, unit) = (sh.clone(), unit.clone());
+                conns.push(std::thread::spawn(move || {
+                    let _ = s.set_nonblocking(false);
+                    let _ = s.set_read_timeout(Some(TICK));
+                    let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
+                    let _ = s.set_nodelay(true);
+                    serve(s, kind, &unit, &sh2);
+                    sh2.live.fetch_sub(1, Ordering::SeqCst);
+                }));
+                conns.retain(|t| !t.is_finished());
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(TICK / 5),
+            Err(_) => std::thread::sleep(TICK),
+        }
+    }
+    for t in conns {
+        let _ = t.join();
+    }
+}
+
+/// Read what the client sent: Some(0) when nothing came within a tick, None when it closed,
+/// failed, or the replay ended.
+fn read_some(s: &mut TcpStream, buf: &mut [u8], sh: &Shared) -> Option<usize> {
+    if sh.stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    match s.read(buf) {
+        Ok(0) => None,
+        Ok(n) => Some(n),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Some(0)
+        }
+        Err(_) => None,
+    }
+}
+
+/// A beat stream being sent: the next frame and when the stream started.
+struct Beats {
+    next: usize,
+    start: Instant,
+}
+
+fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
+    let mode = match kind {
+        Kind::Directory => Mode::Directory,
+        _ => Mode::ServiceHello,
+    };
+    let mut inbuf = InBuf::new(mode);
+    let mut out = Vec::new();
+    if kind == Kind::Directory {
+        if let Some(r) = &unit.own_request {
+            if s.write_all(r).is_err() {
+                return;
+            }
+        }
+    }
+    let mut buf = vec![0u8; 4096];
+    let mut beats: Option<Beats> = None;
+    let mut hello = kind != Kind::Directory;
+    loop {
+        let Some(n) = read_some(&mut s, &mut buf, sh) else {
+            return;
+        };
+        let mut messages = Vec::new();
+        let bad = inbuf.feed(&buf[..n], |m| messages.push(m)).is_err();
+        for m in messages {
+            if hello {
+                // The client's service hello opens the connection; on StateMap the unit's own
+                // subscriptions follow it.
+                hello = false;
+                if kind == Kind::StateMap {
+                    for sub in &unit.own_subscriptions {
+                        out.extend_from_slice(sub);
+                    }
+                }
+                continue;
+            }
+            answer(kind, unit, &m, &mut beats, sh, &mut out);
+        }
+        if let Some(b) = &mut beats {
+            let elapsed = b.start.elapsed();
+            while let Some((at, frame)) = unit.beats.get(b.next) {
+                let at = Duration::from_nanos((*at).max(0) as u64);
+                if at > elapsed {
+                    // A recorded pause longer than a second is cut short.
+                    if at - elapsed > MAX_BEAT_GAP {
+                        b.start -= at - elapsed - MAX_BEAT_GAP;
+                    }
+                    break;
+                }
+                out.extend_from_slice(frame);
+                b.next += 1;
+                sh.stats.lock().unwrap().beat_frames += 1;
+            }
+            if b.next >= unit.beats.len() {
+                beats = None;
+            }
+        }
+        if !out.is_empty() && s.write_all(&out).is_err() {
+            return;
+        }
+        out.clear();
+        if bad {
+            sh.stats.lock().unwrap().refused += 1;
+            return;
+        }
+    }
+}
+
+fn answer(
+    kind: Kind,
+    unit: &Unit,
+    m: &[u8],
+    beats: &mut Option<Beats>,
+    sh: &Shared,
+    out: &mut Vec<u8>,
+) {
+    match kind {
+        Kind::Directory => match DirectoryMessage::parse(m) {
+            Ok(DirectoryMessage::ServicesRequest(_)) => {
+                for a in &unit.services {
+                    out.extend_from_slice(&a.bytes);
+                }
+                sh.stats.lock().unwrap().directories += 1;
+            }
+            Ok(DirectoryMessage::Reference(r)) if r.is_ping() && Some(r.token) != unit.token => {
+                if let Some(own) = unit.token {
+                    out.extend_from_slice(&r.echo(own).to_bytes());
+                }
+            }
+            _ => {}
+        },
+        Kind::StateMap => match StateMapMessage::parse(m) {
+            Ok(StateMapMessage::Subscribe { path, .. }) => match unit.values.get(&path) {
+                Some(v) => {
+                    out.extend_from_slice(v);
+                    sh.stats.lock().unwrap().values += 1;
+                }
+                None => {
+                    let mut st = sh.stats.lock().unwrap();
+                    st.unknown_paths += 1;
+                    if st.unknown_listed.len() < MAX_LISTED {
+                        st.unknown_listed.insert(path);
+                    }
+                }
+            },
+            _ => {}
+        },
+        Kind::BeatInfo => match BeatInfoMessage::parse(m) {
+            Ok(BeatInfoMessage::StartStream) => {
+                *beats = Some(Beats {
+                    next: 0,
+                    start: Instant::now(),
+                })
+            }
+            Ok(BeatInfoMessage::StopStream) => *beats = None,
+            _ => {}
+        },
+        Kind::Other => {}
+    }
+}
