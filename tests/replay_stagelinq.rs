@@ -25,15 +25,16 @@ const T: Duration = Duration::from_secs(5);
 
 /// One recorded StageLinQ TCP connection: (client, server) and its messages in order as
 /// (from the client?, bytes).
-type Conversation = ((SocketAddr, SocketAddr), Vec<(bool, Vec<u8>)>);
+type Conversation = ((SocketAddr, SocketAddr), Messages);
+type Messages = Vec<(bool, Vec<u8>)>;
 
-/// Every StageLinQ TCP conversation of a capture, the server being the side whose port is
-/// lower-numbered... no: the side that receives the first message on the connection.
+/// Every StageLinQ TCP conversation of a capture, the "client" being the side that sent the
+/// first message on the connection (a directory's unit may speak first: `directory_conv`).
 fn conversations(file: &Path) -> Vec<Conversation> {
     let mut r = CaptureReader::open(file).unwrap();
     let mut e = Engine::new(EngineOptions::default());
     let mut order: Vec<(SocketAddr, SocketAddr)> = Vec::new();
-    let mut convs: HashMap<(SocketAddr, SocketAddr), Vec<(bool, Vec<u8>)>> = HashMap::new();
+    let mut convs: HashMap<(SocketAddr, SocketAddr), Messages> = HashMap::new();
     let mut sink = |rec: &djdissect::record::Record<'_>| {
         if rec.dissection.proto == Proto::StageLinq
             && rec.src.port() != 51337
@@ -343,4 +344,53 @@ fn a_client_of_its_own_and_garbage() {
     assert_eq!(st.unknown_paths, 1, "{st:?}");
     assert_eq!(st.refused, 1, "{st:?}");
     assert!(st.beat_frames >= 1);
+}
+
+/// FileTransfer: nothing recorded, so a stat of any path gets what a unit answers for a
+/// missing one, with the live request's transaction id.
+#[test]
+fn file_transfer_answers_a_missing_path() {
+    use djdissect::stagelinq::filetransfer::{FileTransferBody, FileTransferMessage};
+    let Some(dir) = common::shared_captures("replay_stagelinq") else {
+        return;
+    };
+    let file = dir.join("sc6000_boot.pcap");
+    let (serving, table) = serve(&file, Ipv4Addr::new(127, 0, 145, 2));
+    let mut opts = Options::new(&file);
+    opts.first_address = Ipv4Addr::new(127, 0, 146, 2);
+    let index = replay::plan(&opts).unwrap().stagelinq.unwrap();
+    let (recorded, port) = index
+        .units
+        .iter()
+        .find_map(|(ip, u)| {
+            u.services
+                .iter()
+                .find(|a| a.service == "FileTransfer")
+                .map(|a| (*ip, a.port))
+        })
+        .expect("an announced FileTransfer");
+    let ip = table.replay_ip(recorded).unwrap();
+    let mut s = TcpStream::connect((ip, port)).unwrap();
+    s.set_read_timeout(Some(T)).unwrap();
+    let token = djdissect::stagelinq::Token([0x42; 16]);
+    s.write_all(&ServiceAnnouncement::new(token, "FileTransfer", 50123).to_bytes())
+        .unwrap();
+    let req = FileTransferMessage::new(
+        77,
+        FileTransferBody::StatRequest {
+            path: "/No Source/Engine Library/Database2/m.db".into(),
+        },
+    );
+    s.write_all(&req.to_bytes()).unwrap();
+    let mut got = read_n(&mut s, 4);
+    let n = u32::from_be_bytes(got[..4].try_into().unwrap()) as usize;
+    got.extend(read_n(&mut s, n));
+    let m = FileTransferMessage::parse(&got).unwrap();
+    assert_eq!(m.txid, 77);
+    match m.body {
+        FileTransferBody::FileStat(st) => assert_eq!(st.exists(), Some(false), "{st:?}"),
+        other => panic!("{other:?}"),
+    }
+    let st = serving.stop();
+    assert_eq!(st.file_transfer_requests, 1, "{st:?}");
 }

@@ -11,8 +11,10 @@
 //!   unknown paths get nothing, as on a real unit (and are counted);
 //! - BeatInfo: on start, the recorded beat frames at their recorded pacing; on stop, nothing
 //!   more;
-//! - the other services (FileTransfer, TimeSynchronization, Broadcast, Syncing): the
-//!   connection is accepted and read, nothing is answered (not built yet).
+//! - FileTransfer: answered as a unit with no source (`device/stagelinq/file_transfer`);
+//!   recorded transfers are not indexed yet (no capture at hand records one);
+//! - the other services (TimeSynchronization, Broadcast, Syncing): the connection is accepted
+//!   and read, nothing is answered (not built yet).
 //!
 //! Bytes no message starts with close that connection only (`device/stagelinq/framing.rs`).
 //! Threads and bounds as in `serve.rs`.
@@ -29,6 +31,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::addresses::AddressTable;
 use super::stagelinq_answers::{SlqIndex, Unit};
+use crate::device::stagelinq::file_transfer::{FileTransferSession, Verdict as FtVerdict, Volume};
 use crate::device::stagelinq::framing::{InBuf, Mode};
 use crate::stagelinq::beatinfo::BeatInfoMessage;
 use crate::stagelinq::directory::DirectoryMessage;
@@ -54,6 +57,8 @@ pub struct SlqStats {
     pub unknown_paths: u64,
     pub unknown_listed: BTreeSet<String>,
     pub beat_frames: u64,
+    /// FileTransfer requests, answered as a unit with no source answers (none recorded).
+    pub file_transfer_requests: u64,
     /// Connections closed for bytes no message starts with.
     pub refused: u64,
     pub errors: Vec<String>,
@@ -88,6 +93,7 @@ enum Kind {
     Directory,
     StateMap,
     BeatInfo,
+    FileTransfer,
     Other,
 }
 
@@ -136,6 +142,7 @@ impl SlqServing {
                 let kind = match a.service.as_str() {
                     "StateMap" => Kind::StateMap,
                     "BeatInfo" => Kind::BeatInfo,
+                    "FileTransfer" => Kind::FileTransfer,
                     _ => Kind::Other,
                 };
                 listeners.push((l, kind));
@@ -239,7 +246,38 @@ struct Beats {
     start: Instant,
 }
 
+/// FileTransfer: no capture at hand records a transfer, so every request gets what a unit
+/// with no source answers (`device/stagelinq/file_transfer`: an empty source list, "no such
+/// file" for a path); the session's bounds close a hostile client.
+fn file_transfer(mut s: TcpStream, sh: &Shared) {
+    let mut session = FileTransferSession::new(Arc::new(Volume::empty()));
+    let mut buf = vec![0u8; 4096];
+    let mut out = Vec::new();
+    loop {
+        let Some(n) = read_some(&mut s, &mut buf, sh) else {
+            return;
+        };
+        if n == 0 {
+            continue;
+        }
+        let v = session.on_bytes(&buf[..n], &mut out);
+        let n_ex = session.take_exchanges().len() as u64;
+        sh.stats.lock().unwrap().file_transfer_requests += n_ex;
+        if !out.is_empty() && s.write_all(&out).is_err() {
+            return;
+        }
+        out.clear();
+        if v == FtVerdict::Close {
+            sh.stats.lock().unwrap().refused += 1;
+            return;
+        }
+    }
+}
+
 fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
+    if kind == Kind::FileTransfer {
+        return file_transfer(s, sh);
+    }
     let mode = match kind {
         Kind::Directory => Mode::Directory,
         _ => Mode::ServiceHello,
@@ -329,8 +367,12 @@ fn answer(
             }
             _ => {}
         },
-        Kind::StateMap => match StateMapMessage::parse(m) {
-            Ok(StateMapMessage::Subscribe { path, .. }) => match unit.values.get(&path) {
+        Kind::StateMap => {
+            // Values and sets the client sends need no answer.
+            let Ok(StateMapMessage::Subscribe { path, .. }) = StateMapMessage::parse(m) else {
+                return;
+            };
+            match unit.values.get(&path) {
                 Some(v) => {
                     out.extend_from_slice(v);
                     sh.stats.lock().unwrap().values += 1;
@@ -342,9 +384,8 @@ fn answer(
                         st.unknown_listed.insert(path);
                     }
                 }
-            },
-            _ => {}
-        },
+            }
+        }
         Kind::BeatInfo => match BeatInfoMessage::parse(m) {
             Ok(BeatInfoMessage::StartStream) => {
                 *beats = Some(Beats {
@@ -355,6 +396,6 @@ fn answer(
             Ok(BeatInfoMessage::StopStream) => *beats = None,
             _ => {}
         },
-        Kind::Other => {}
+        Kind::FileTransfer | Kind::Other => {}
     }
 }

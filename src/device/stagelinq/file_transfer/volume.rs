@@ -51,6 +51,15 @@ impl Volume {
         })
     }
 
+    /// A unit with no source and no file: every path is missing (`replay` answers FileTransfer
+    /// requests it has no recording of this way).
+    pub fn empty() -> Volume {
+        Volume {
+            sources: Vec::new(),
+            files: BTreeMap::new(),
+        }
+    }
+
     /// The source names, as the `0x3` answer to a source list gives them.
     pub fn sources(&self) -> &[String] {
         &self.sources
