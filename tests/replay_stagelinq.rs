@@ -394,3 +394,71 @@ fn file_transfer_answers_a_missing_path() {
     let st = serving.stop();
     assert_eq!(st.file_transfer_requests, 1, "{st:?}");
 }
+
+/// The command: while it replays (the replayed HOWDY names the directory port), the unit's
+/// directory answers at the replay address, and the closing report says what was served.
+#[test]
+fn the_command_answers_stagelinq_while_it_replays_and_reports_it() {
+    let Some(dir) = common::shared_captures("replay_stagelinq") else {
+        return;
+    };
+    let file = dir.join("sc6000_boot.pcap");
+    let convs = conversations(&file);
+    let ((_, server), msgs) = directory_conv(&convs).unwrap();
+    let mut opts = Options::new(&file);
+    opts.first_address = Ipv4Addr::new(127, 0, 147, 2);
+    let ip = replay::plan(&opts)
+        .unwrap()
+        .table
+        .replay_ip(v4(server))
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_djdissect"))
+        .args([
+            "replay",
+            "--topspeed",
+            "--linger",
+            "3",
+            "--first-address",
+            "127.0.147.2",
+        ])
+        .args(["--to-host", "127.0.147.1"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut s = loop {
+        match TcpStream::connect((ip, server.port())) {
+            Ok(s) => break s,
+            Err(_) if t.elapsed() < T => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("the replay's directory never answered: {e}"),
+        }
+    };
+    s.set_read_timeout(Some(T)).unwrap();
+    let own = read_n(&mut s, 20);
+    assert!(matches!(
+        DirectoryMessage::parse(&own),
+        Ok(DirectoryMessage::ServicesRequest(_))
+    ));
+    let request = msgs
+        .iter()
+        .find(|(c, b)| *c && DirectoryMessage::parse(b).is_ok())
+        .map(|(_, b)| b.clone())
+        .unwrap();
+    s.write_all(&request).unwrap();
+    let mut first = [0u8; 4];
+    s.read_exact(&mut first).unwrap();
+    drop(s);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!("StageLinQ unit {} answered on {ip}", v4(server))),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 StageLinQ connections: 1 directory requests"),
+        "{err}"
+    );
+}
