@@ -65,10 +65,12 @@ pub struct ReplayArgs {
     /// itself with a keep-alive on the replay network) (FILE only).
     #[arg(long, value_name = "ADDR")]
     pub to_host: Option<Ipv4Addr>,
-    /// Do not answer dbserver clients from the capture's recorded server side (FILE only).
+    /// Do not answer dbserver and StageLinQ clients from the capture's recorded server side
+    /// (FILE only).
     #[arg(long)]
     pub no_answer: bool,
-    /// Keep answering dbserver clients this many seconds after the last datagram (FILE only).
+    /// Keep answering dbserver and StageLinQ clients this many seconds after the last datagram
+    /// (FILE only).
     #[arg(long, value_name = "SECS", default_value_t = 0.0)]
     pub linger: f64,
     /// Devices to emulate, comma separated (cdj-3000,cdj-3000,djm-900nxs2).

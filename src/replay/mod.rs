@@ -54,7 +54,8 @@ pub struct Options {
     pub hosts: Option<Vec<Ipv4Addr>>,
     /// The stand-in for hosts outside the replay.
     pub to_host: Option<Ipv4Addr>,
-    /// Serve the recorded dbserver answers to live clients (`serve.rs`).
+    /// Serve the recorded dbserver and StageLinQ answers to live clients (`serve.rs`,
+    /// `stagelinq_serve.rs`).
     pub answer: bool,
     /// How long the servers keep answering after the last datagram.
     pub linger: Duration,

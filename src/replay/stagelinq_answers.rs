@@ -284,3 +284,45 @@ impl SlqIndex {
         self.bytes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_own_capture_indexes_its_unit_within_bounds() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/stagelinq-set.pcapng");
+        let index = SlqIndex::build(&file).unwrap();
+        assert!(!index.is_empty());
+        for u in index.units.values() {
+            assert!(u.directory_port != 0);
+            assert!(u.own_request.is_some(), "the unit's own ServicesRequest");
+            assert!(u.services.iter().any(|a| a.service == "StateMap"));
+            assert!(u.services.len() <= MAX_SERVICES);
+            assert!(u.values.len() <= MAX_PATHS);
+            assert!(u.beats.len() <= MAX_BEATS);
+        }
+        assert!(index.units.values().any(|u| !u.values.is_empty()));
+        assert!(index.bytes() <= MAX_BYTES);
+        assert_eq!(index.over_budget, 0);
+    }
+
+    #[test]
+    fn a_service_hello_is_not_taken_for_an_announcement() {
+        use crate::stagelinq::directory::ServiceAnnouncement;
+        let mut index = SlqIndex::default();
+        let mut requests = HashMap::new();
+        let unit: SocketAddr = "10.0.0.2:40000".parse().unwrap();
+        let client: SocketAddr = "10.0.0.3:50000".parse().unwrap();
+        let a = ServiceAnnouncement::new(Token([1; 16]), "StateMap", 41000).to_bytes();
+        index.take(unit, client, 0, &a, &mut requests);
+        // The client's hello to the announced port has the same layout.
+        let hello = ServiceAnnouncement::new(Token([2; 16]), "StateMap", 50001).to_bytes();
+        let to: SocketAddr = "10.0.0.2:41000".parse().unwrap();
+        index.take(client, to, 0, &hello, &mut requests);
+        assert_eq!(index.units.len(), 1);
+        let u = &index.units[&Ipv4Addr::new(10, 0, 0, 2)];
+        assert_eq!(u.directory_port, 40000);
+        assert_eq!(u.services.len(), 1);
+    }
+}
