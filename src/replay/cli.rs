@@ -182,6 +182,8 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
                 "connections": s.connections, "directories": s.directories,
                 "values": s.values, "unknown_paths": s.unknown_paths,
                 "unknown_listed": s.unknown_listed, "beat_frames": s.beat_frames,
+                "file_transfer_recorded": s.file_transfer_recorded,
+                "file_transfer_unrecorded": s.file_transfer_requests,
                 "refused": s.refused, "errors": s.errors}))});
         eprintln!("{line}");
         return;
@@ -256,8 +258,9 @@ fn print_report(r: &Report, table: &AddressTable, json: bool) {
             eprintln!("replay: StageLinQ unit {rec} answered on {ip} (directory port {port})");
         }
         eprintln!(
-            "replay: {} StageLinQ connections: {} directory requests, {} StateMap subscriptions answered from the capture, {} to unrecorded paths (not answered, as a unit does), {} beat frames; FileTransfer, TimeSynchronization, Broadcast and Syncing are accepted but not answered",
-            s.connections, s.directories, s.values, s.unknown_paths, s.beat_frames
+            "replay: {} StageLinQ connections: {} directory requests, {} StateMap subscriptions answered from the capture, {} to unrecorded paths (not answered, as a unit does), {} beat frames, {} FileTransfer requests answered from the capture, {} not recorded (answered as a unit without the path); TimeSynchronization, Broadcast and Syncing are accepted but not answered",
+            s.connections, s.directories, s.values, s.unknown_paths, s.beat_frames,
+            s.file_transfer_recorded, s.file_transfer_requests
         );
         if !s.unknown_listed.is_empty() {
             let t: Vec<&str> = s.unknown_listed.iter().map(String::as_str).collect();

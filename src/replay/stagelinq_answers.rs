@@ -24,6 +24,7 @@ use crate::dissect::Proto;
 use crate::engine::{Engine, EngineOptions};
 use crate::stagelinq::beatinfo::BeatInfoMessage;
 use crate::stagelinq::directory::DirectoryMessage;
+use crate::stagelinq::filetransfer::FileTransferMessage;
 use crate::stagelinq::statemap::StateMapMessage;
 use crate::stagelinq::wire::Token;
 
@@ -69,6 +70,22 @@ pub struct Unit {
     pub own_subscriptions: Vec<Vec<u8>>,
     /// BeatInfo: the beat frames of the first BeatInfo connection, (ns since the first, bytes).
     pub beats: Vec<(i128, Vec<u8>)>,
+    /// FileTransfer: per request (its bytes with the transaction id 0, [`ft_key`]), the
+    /// messages the unit answered the first time it was asked. A request whose answer did not
+    /// fit the budget is not kept (it is answered as unrecorded).
+    pub ft_answers: HashMap<Vec<u8>, Vec<Vec<u8>>>,
+}
+
+/// What a FileTransfer request is matched on: the request with its transaction id taken out
+/// (a live client has its own ids). None for what is not a request.
+pub fn ft_key(bytes: &[u8]) -> Option<(u32, Vec<u8>)> {
+    let mut m = FileTransferMessage::parse(bytes).ok()?;
+    if !(0x7d1..=0x7d6).contains(&m.body.msg_id()) {
+        return None;
+    }
+    let tx = m.txid;
+    m.txid = 0;
+    Some((tx, m.to_bytes()))
 }
 
 impl Unit {
@@ -92,6 +109,8 @@ pub struct SlqIndex {
     /// for the unit's own subscriptions and beats: one stream each is enough to serve).
     first_statemap: HashMap<Ipv4Addr, SocketAddr>,
     first_beatinfo: HashMap<Ipv4Addr, (SocketAddr, i128)>,
+    /// FileTransfer requests waiting for their answer, by client: (unit, txid, key).
+    ft_pending: HashMap<SocketAddr, (Ipv4Addr, u32, Vec<u8>)>,
 }
 
 impl SlqIndex {
@@ -135,7 +154,7 @@ impl SlqIndex {
         true
     }
 
-    fn take(
+    pub(crate) fn take(
         &mut self,
         src: SocketAddr,
         dst: SocketAddr,
@@ -155,8 +174,37 @@ impl SlqIndex {
         match service.as_deref() {
             Some("StateMap") => return self.statemap(src_ip, src, dst, bytes),
             Some("BeatInfo") => return self.beatinfo(src_ip, dst, ts_ns, bytes),
+            Some("FileTransfer") => return self.ft_answer(src_ip, dst, bytes),
             Some(_) => return,
             None => {}
+        }
+        // A request to a recorded FileTransfer service?
+        if let IpAddr::V4(d) = dst.ip() {
+            let ft = self
+                .units
+                .get(&d)
+                .and_then(|u| u.service_of(dst.port()))
+                .is_some_and(|s| s == "FileTransfer");
+            if ft {
+                if let Some((tx, key)) = ft_key(bytes) {
+                    let known = self
+                        .units
+                        .get(&d)
+                        .is_some_and(|u| u.ft_answers.contains_key(&key));
+                    if known {
+                        // A repeat: the first answer serves.
+                        self.ft_pending.remove(&src);
+                    } else if self.ft_pending.len() < MAX_PENDING
+                        || self.ft_pending.contains_key(&src)
+                    {
+                        if let Some(u) = self.units.get_mut(&d) {
+                            u.ft_answers.insert(key.clone(), Vec::new());
+                        }
+                        self.ft_pending.insert(src, (d, tx, key));
+                    }
+                }
+                return;
+            }
         }
         // A directory message?
         match DirectoryMessage::parse(bytes) {
@@ -271,6 +319,33 @@ impl SlqIndex {
         }
         if let Some(u) = self.units.get_mut(&unit_ip) {
             u.beats.push((ts_ns - t0, bytes.to_vec()));
+        }
+    }
+
+    fn ft_answer(&mut self, unit_ip: Ipv4Addr, client: SocketAddr, bytes: &[u8]) {
+        let Some((unit, tx, key)) = self.ft_pending.get(&client).cloned() else {
+            return;
+        };
+        let Ok(m) = FileTransferMessage::parse(bytes) else {
+            return;
+        };
+        if unit != unit_ip || m.txid != tx {
+            return;
+        }
+        if !self.budget(bytes.len()) {
+            // An answer cut short would mislead: the request is answered as unrecorded.
+            if let Some(u) = self.units.get_mut(&unit) {
+                u.ft_answers.remove(&key);
+            }
+            self.ft_pending.remove(&client);
+            return;
+        }
+        if let Some(v) = self
+            .units
+            .get_mut(&unit)
+            .and_then(|u| u.ft_answers.get_mut(&key))
+        {
+            v.push(bytes.to_vec());
         }
     }
 

@@ -11,8 +11,9 @@
 //!   unknown paths get nothing, as on a real unit (and are counted);
 //! - BeatInfo: on start, the recorded beat frames at their recorded pacing; on stop, nothing
 //!   more;
-//! - FileTransfer: answered as a unit with no source (`device/stagelinq/file_transfer`);
-//!   recorded transfers are not indexed yet (no capture at hand records one);
+//! - FileTransfer: a request recorded with an answer gets it (matched by type and arguments,
+//!   the live transaction id); another gets what a unit with no source answers
+//!   (`device/stagelinq/file_transfer`);
 //! - the other services (TimeSynchronization, Broadcast, Syncing): the connection is accepted
 //!   and read, nothing is answered (not built yet).
 //!
@@ -30,11 +31,12 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::addresses::AddressTable;
-use super::stagelinq_answers::{SlqIndex, Unit};
+use super::stagelinq_answers::{ft_key, SlqIndex, Unit};
 use crate::device::stagelinq::file_transfer::{FileTransferSession, Verdict as FtVerdict, Volume};
 use crate::device::stagelinq::framing::{InBuf, Mode};
 use crate::stagelinq::beatinfo::BeatInfoMessage;
 use crate::stagelinq::directory::DirectoryMessage;
+use crate::stagelinq::filetransfer::FileTransferMessage;
 use crate::stagelinq::statemap::StateMapMessage;
 
 /// Live connections at once, over all units.
@@ -57,8 +59,10 @@ pub struct SlqStats {
     pub unknown_paths: u64,
     pub unknown_listed: BTreeSet<String>,
     pub beat_frames: u64,
-    /// FileTransfer requests, answered as a unit with no source answers (none recorded).
+    /// FileTransfer requests with no recorded answer, answered as a unit with no source.
     pub file_transfer_requests: u64,
+    /// FileTransfer requests answered from the capture.
+    pub file_transfer_recorded: u64,
     /// Connections closed for bytes no message starts with.
     pub refused: u64,
     pub errors: Vec<String>,
@@ -246,11 +250,13 @@ struct Beats {
     start: Instant,
 }
 
-/// FileTransfer: no capture at hand records a transfer, so every request gets what a unit
-/// with no source answers (`device/stagelinq/file_transfer`: an empty source list, "no such
-/// file" for a path); the session's bounds close a hostile client.
-fn file_transfer(mut s: TcpStream, sh: &Shared) {
+/// FileTransfer: a request the unit answered in the capture (same type and arguments) gets
+/// that answer with the live transaction id; any other gets what a unit with no source
+/// answers (`device/stagelinq/file_transfer`: an empty source list, "no such file" for a
+/// path), and is counted. The session's bounds close a hostile client.
+fn file_transfer(mut s: TcpStream, unit: &Unit, sh: &Shared) {
     let mut session = FileTransferSession::new(Arc::new(Volume::empty()));
+    let mut inbuf = InBuf::new(Mode::ServiceHello);
     let mut buf = vec![0u8; 4096];
     let mut out = Vec::new();
     loop {
@@ -260,14 +266,42 @@ fn file_transfer(mut s: TcpStream, sh: &Shared) {
         if n == 0 {
             continue;
         }
-        let v = session.on_bytes(&buf[..n], &mut out);
-        let n_ex = session.take_exchanges().len() as u64;
-        sh.stats.lock().unwrap().file_transfer_requests += n_ex;
+        let mut messages = Vec::new();
+        let bad = inbuf.feed(&buf[..n], |m| messages.push(m)).is_err();
+        let mut close = false;
+        for m in messages {
+            let recorded = ft_key(&m).and_then(|(tx, key)| {
+                let a = unit.ft_answers.get(&key).filter(|a| !a.is_empty())?;
+                Some((tx, a))
+            });
+            match recorded {
+                Some((tx, answers)) => {
+                    for a in answers {
+                        match FileTransferMessage::parse(a) {
+                            Ok(m) if m.txid != tx => out.extend_from_slice(
+                                &FileTransferMessage { txid: tx, ..m }.to_bytes(),
+                            ),
+                            _ => out.extend_from_slice(a),
+                        }
+                    }
+                    sh.stats.lock().unwrap().file_transfer_recorded += 1;
+                }
+                None => {
+                    // The hello, or a request never recorded: the unit-without-source session.
+                    close |= session.on_bytes(&m, &mut out) == FtVerdict::Close;
+                    let n_ex = session.take_exchanges().len() as u64;
+                    sh.stats.lock().unwrap().file_transfer_requests += n_ex;
+                }
+            }
+            if close {
+                break;
+            }
+        }
         if !out.is_empty() && s.write_all(&out).is_err() {
             return;
         }
         out.clear();
-        if v == FtVerdict::Close {
+        if bad || close {
             sh.stats.lock().unwrap().refused += 1;
             return;
         }
@@ -276,7 +310,7 @@ fn file_transfer(mut s: TcpStream, sh: &Shared) {
 
 fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
     if kind == Kind::FileTransfer {
-        return file_transfer(s, sh);
+        return file_transfer(s, unit, sh);
     }
     let mode = match kind {
         Kind::Directory => Mode::Directory,
@@ -397,5 +431,78 @@ fn answer(
             _ => {}
         },
         Kind::FileTransfer | Kind::Other => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stagelinq::directory::ServiceAnnouncement;
+    use crate::stagelinq::filetransfer::{FileStat, FileTransferBody as B};
+    use crate::stagelinq::Token;
+    use std::collections::HashMap;
+    use std::net::SocketAddr;
+
+    fn read_message(s: &mut TcpStream) -> FileTransferMessage {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut m = len.to_vec();
+        m.resize(4 + u32::from_be_bytes(len) as usize, 0);
+        s.read_exact(&mut m[4..]).unwrap();
+        FileTransferMessage::parse(&m).unwrap()
+    }
+
+    #[test]
+    fn file_transfer_answers_recorded_requests_with_the_live_txid() {
+        let recorded = Ipv4Addr::new(10, 0, 0, 2);
+        let unit: SocketAddr = "10.0.0.2:40000".parse().unwrap();
+        let ft: SocketAddr = "10.0.0.2:41001".parse().unwrap();
+        let client: SocketAddr = "10.0.0.3:50000".parse().unwrap();
+        let mut index = SlqIndex::default();
+        let mut req = HashMap::new();
+        let a = ServiceAnnouncement::new(Token([1; 16]), "FileTransfer", 41001).to_bytes();
+        index.take(unit, client, 0, &a, &mut req);
+        let stat = |tx| {
+            FileTransferMessage::new(
+                tx,
+                B::StatRequest {
+                    path: "/USB/Engine Library/Database2/m.db".into(),
+                },
+            )
+            .to_bytes()
+        };
+        index.take(client, ft, 0, &stat(5), &mut req);
+        let answer = FileTransferMessage::new(5, B::FileStat(FileStat::file(12345))).to_bytes();
+        index.take(ft, client, 0, &answer, &mut req);
+        let mut table = AddressTable::new(Ipv4Addr::new(127, 0, 148, 2));
+        table.add(recorded);
+        let ip = table.replay_ip(recorded).unwrap();
+        let serving = SlqServing::start(Arc::new(index), &table);
+        let mut s = TcpStream::connect((ip, 41001)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(&ServiceAnnouncement::new(Token([9; 16]), "FileTransfer", 1).to_bytes())
+            .unwrap();
+        s.write_all(&stat(99)).unwrap();
+        let m = read_message(&mut s);
+        assert_eq!(m.txid, 99);
+        assert_eq!(m.body, B::FileStat(FileStat::file(12345)));
+        // Unrecorded: a unit without the path.
+        let other = FileTransferMessage::new(
+            7,
+            B::StatRequest {
+                path: "/X/y".into(),
+            },
+        );
+        s.write_all(&other.to_bytes()).unwrap();
+        let m = read_message(&mut s);
+        assert_eq!(m.txid, 7);
+        assert_eq!(m.body, B::FileStat(FileStat::missing()));
+        drop(s);
+        let st = serving.stop();
+        assert_eq!(
+            (st.file_transfer_recorded, st.file_transfer_requests),
+            (1, 1),
+            "{st:?}"
+        );
     }
 }
