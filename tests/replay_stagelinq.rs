@@ -335,10 +335,36 @@ fn a_client_of_its_own_and_garbage() {
     let mut first = read_n(&mut c, 4);
     let n = u32::from_be_bytes(first[..4].try_into().unwrap()) as usize;
     first.extend(read_n(&mut c, n));
-    assert!(matches!(
-        djdissect::stagelinq::beatinfo::BeatInfoMessage::parse(&first),
-        Ok(djdissect::stagelinq::beatinfo::BeatInfoMessage::Beat(_))
-    ));
+    let recorded_first = convs
+        .iter()
+        .find(|((_, server), _)| *server == bi)
+        .and_then(|(_, m)| {
+            m.iter().find(|(c, b)| {
+                !c && matches!(
+                    djdissect::stagelinq::beatinfo::BeatInfoMessage::parse(b),
+                    Ok(djdissect::stagelinq::beatinfo::BeatInfoMessage::Beat(_))
+                )
+            })
+        })
+        .map(|(_, b)| b.clone())
+        .unwrap();
+    assert_eq!(first, recorded_first, "the first recorded beat frame");
+    // Stop: the stream ends (what was in flight drains within a tick).
+    c.write_all(&djdissect::stagelinq::beatinfo::BeatInfoMessage::StopStream.to_bytes())
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(400)))
+        .unwrap();
+    let mut b = [0u8; 4096];
+    let t = std::time::Instant::now();
+    loop {
+        match c.read(&mut b) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => assert!(
+                t.elapsed() < Duration::from_secs(2),
+                "beat frames go on after stop"
+            ),
+        }
+    }
     drop((a, c));
     let st = serving.stop();
     assert_eq!(st.unknown_paths, 1, "{st:?}");

@@ -355,7 +355,9 @@ fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
                 if at > elapsed {
                     // A recorded pause longer than a second is cut short.
                     if at - elapsed > MAX_BEAT_GAP {
-                        b.start -= at - elapsed - MAX_BEAT_GAP;
+                        if let Some(t) = b.start.checked_sub(at - elapsed - MAX_BEAT_GAP) {
+                            b.start = t;
+                        }
                     }
                     break;
                 }
