@@ -122,9 +122,10 @@ impl SlqServing {
                 continue;
             };
             // The services first: the announcements name the ports they got.
-            let mut unit = unit.clone();
+            // The index is shared, not copied: only the announcements are the unit's own.
+            let mut announcements = Vec::new();
             let mut listeners = Vec::new();
-            for a in &mut unit.services {
+            for a in &unit.services {
                 let l = match listener(ip, a.port).or_else(|_| listener(ip, 0)) {
                     Ok(l) => l,
                     Err(e) => {
@@ -134,14 +135,12 @@ impl SlqServing {
                     }
                 };
                 let port = l.local_addr().map(|x| x.port()).unwrap_or(a.port);
-                if port != a.port {
-                    if let Ok(DirectoryMessage::ServiceAnnouncement(mut m)) =
-                        DirectoryMessage::parse(&a.bytes)
-                    {
+                match DirectoryMessage::parse(&a.bytes) {
+                    Ok(DirectoryMessage::ServiceAnnouncement(mut m)) if port != a.port => {
                         m.port = port;
-                        a.bytes = m.to_bytes();
+                        announcements.extend_from_slice(&m.to_bytes());
                     }
-                    a.port = port;
+                    _ => announcements.extend_from_slice(&a.bytes),
                 }
                 let kind = match a.service.as_str() {
                     "StateMap" => Kind::StateMap,
@@ -164,10 +163,14 @@ impl SlqServing {
                 .map(|x| x.port())
                 .unwrap_or(unit.directory_port);
             listeners.push((dir, Kind::Directory));
-            let unit = Arc::new(unit);
+            let live = Arc::new(Live {
+                index: index.clone(),
+                recorded,
+                announcements,
+            });
             for (l, kind) in listeners {
-                let (sh, unit) = (shared.clone(), unit.clone());
-                threads.push(std::thread::spawn(move || accept_loop(l, kind, &unit, &sh)));
+                let (sh, live) = (shared.clone(), live.clone());
+                threads.push(std::thread::spawn(move || accept_loop(l, kind, &live, &sh)));
             }
             stats
                 .lock()
@@ -193,7 +196,15 @@ impl SlqServing {
     }
 }
 
-fn accept_loop(l: TcpListener, kind: Kind, unit: &Arc<Unit>, sh: &Arc<Shared>) {
+/// One unit being served.
+struct Live {
+    index: Arc<SlqIndex>,
+    recorded: Ipv4Addr,
+    /// Its announcements as served (ports rewritten where the recorded one was taken).
+    announcements: Vec<u8>,
+}
+
+fn accept_loop(l: TcpListener, kind: Kind, live: &Arc<Live>, sh: &Arc<Shared>) {
     let mut conns: Vec<JoinHandle<()>> = Vec::new();
     while !sh.stop.load(Ordering::Relaxed) {
         match l.accept() {
@@ -203,13 +214,15 @@ fn accept_loop(l: TcpListener, kind: Kind, unit: &Arc<Unit>, sh: &Arc<Shared>) {
                 }
                 sh.live.fetch_add(1, Ordering::SeqCst);
                 sh.stats.lock().unwrap().connections += 1;
-                let (sh2, unit) = (sh.clone(), unit.clone());
+                let (sh2, live) = (sh.clone(), live.clone());
                 conns.push(std::thread::spawn(move || {
                     let _ = s.set_nonblocking(false);
                     let _ = s.set_read_timeout(Some(TICK));
                     let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
                     let _ = s.set_nodelay(true);
-                    serve(s, kind, &unit, &sh2);
+                    if let Some(unit) = live.index.units.get(&live.recorded) {
+                        serve(s, kind, unit, &live.announcements, &sh2);
+                    }
                     sh2.live.fetch_sub(1, Ordering::SeqCst);
                 }));
                 conns.retain(|t| !t.is_finished());
@@ -308,7 +321,7 @@ fn file_transfer(mut s: TcpStream, unit: &Unit, sh: &Shared) {
     }
 }
 
-fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
+fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, announcements: &[u8], sh: &Shared) {
     if kind == Kind::FileTransfer {
         return file_transfer(s, unit, sh);
     }
@@ -346,7 +359,7 @@ fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
                 }
                 continue;
             }
-            answer(kind, unit, &m, &mut beats, sh, &mut out);
+            answer(kind, unit, announcements, &m, &mut beats, sh, &mut out);
         }
         if let Some(b) = &mut beats {
             let elapsed = b.start.elapsed();
@@ -383,6 +396,7 @@ fn serve(mut s: TcpStream, kind: Kind, unit: &Unit, sh: &Shared) {
 fn answer(
     kind: Kind,
     unit: &Unit,
+    announcements: &[u8],
     m: &[u8],
     beats: &mut Option<Beats>,
     sh: &Shared,
@@ -391,9 +405,7 @@ fn answer(
     match kind {
         Kind::Directory => match DirectoryMessage::parse(m) {
             Ok(DirectoryMessage::ServicesRequest(_)) => {
-                for a in &unit.services {
-                    out.extend_from_slice(&a.bytes);
-                }
+                out.extend_from_slice(announcements);
                 sh.stats.lock().unwrap().directories += 1;
             }
             Ok(DirectoryMessage::Reference(r)) if r.is_ping() && Some(r.token) != unit.token => {
