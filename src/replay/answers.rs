@@ -131,6 +131,15 @@ const MAX_PENDING: usize = 16;
 impl Index {
     /// Index the dbserver conversations of `path` (one streamed pass).
     pub fn build(path: &Path) -> Result<Index, crate::capture::CaptureError> {
+        Index::build_with(path, |_| {})
+    }
+
+    /// Index the dbserver conversations of `path` in one streamed pass that also hands every
+    /// other record to `other` (the StageLinQ index is built in the same pass).
+    pub fn build_with(
+        path: &Path,
+        mut other: impl FnMut(&crate::record::Record<'_>),
+    ) -> Result<Index, crate::capture::CaptureError> {
         let mut reader = CaptureReader::open(path)?;
         let mut engine = Engine::new(EngineOptions::default());
         let mut index = Index::default();
@@ -138,6 +147,8 @@ impl Index {
         let mut sink = |rec: &crate::record::Record<'_>| {
             if rec.dissection.proto == Proto::DbServer {
                 index.take(rec.src, rec.dst, rec.bytes, &mut conns);
+            } else {
+                other(rec);
             }
             ControlFlow::Continue(())
         };

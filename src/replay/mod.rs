@@ -139,7 +139,7 @@ pub struct Plan {
 }
 
 /// Pass 1: the address table of the hosts that send in the window; pass 2 (with `answer`):
-/// the index of recorded dbserver answers, whose servers join the table.
+/// the index of recorded dbserver answers and StageLinQ units, whose servers join the table.
 pub fn plan(opts: &Options) -> Result<Plan, ReplayError> {
     let mut table = AddressTable::new(opts.first_address);
     let mut src = Datagrams::open(&opts.file)?;
@@ -158,23 +158,19 @@ pub fn plan(opts: &Options) -> Result<Plan, ReplayError> {
             break;
         }
     }
-    let index = if opts.answer {
-        let index = Index::build(&opts.file)?;
+    let (index, stagelinq) = if opts.answer {
+        // One pass for both: the dbserver answers and the StageLinQ units.
+        let mut slq = SlqIndex::default();
+        let index = Index::build_with(&opts.file, |rec| slq.record(rec))?;
         for ip in index.servers.keys() {
             table.add(*ip);
         }
-        Some(Arc::new(index))
-    } else {
-        None
-    };
-    let stagelinq = if opts.answer {
-        let index = SlqIndex::build(&opts.file)?;
-        for ip in index.units.keys() {
+        for ip in slq.units.keys() {
             table.add(*ip);
         }
-        Some(Arc::new(index))
+        (Some(Arc::new(index)), Some(Arc::new(slq)))
     } else {
-        None
+        (None, None)
     };
     if let Some(hosts) = &opts.hosts {
         table.remap(hosts);

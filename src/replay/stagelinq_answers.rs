@@ -111,24 +111,20 @@ pub struct SlqIndex {
     first_beatinfo: HashMap<Ipv4Addr, (SocketAddr, i128)>,
     /// FileTransfer requests waiting for their answer, by client: (unit, txid, key).
     ft_pending: HashMap<SocketAddr, (Ipv4Addr, u32, Vec<u8>)>,
+    /// Directory connections whose server is not known yet: the ServicesRequest each side
+    /// sent, by sender.
+    dir_requests: HashMap<SocketAddr, Vec<u8>>,
 }
 
 impl SlqIndex {
-    /// Index the StageLinQ services of `path` (one streamed pass).
+    /// Index the StageLinQ services of `path` (one streamed pass; `replay::plan` builds it in
+    /// the dbserver index's pass with [`SlqIndex::record`] instead).
     pub fn build(path: &Path) -> Result<SlqIndex, crate::capture::CaptureError> {
         let mut reader = CaptureReader::open(path)?;
         let mut engine = Engine::new(EngineOptions::default());
         let mut index = SlqIndex::default();
-        // Directory connections whose server is not known yet: the ServicesRequest each side
-        // sent, by sender.
-        let mut requests: HashMap<SocketAddr, Vec<u8>> = HashMap::new();
         let mut sink = |rec: &crate::record::Record<'_>| {
-            if rec.dissection.proto == Proto::StageLinq
-                && rec.src.port() != DISCOVERY_PORT
-                && rec.dst.port() != DISCOVERY_PORT
-            {
-                index.take(rec.src, rec.dst, rec.ts_ns, rec.bytes, &mut requests);
-            }
+            index.record(rec);
             ControlFlow::Continue(())
         };
         loop {
@@ -143,6 +139,18 @@ impl SlqIndex {
         }
         let _ = engine.finish(&mut sink);
         Ok(index)
+    }
+
+    /// Index one record of `read`'s engine (records of other protocols are ignored).
+    pub fn record(&mut self, rec: &crate::record::Record<'_>) {
+        if rec.dissection.proto == Proto::StageLinq
+            && rec.src.port() != DISCOVERY_PORT
+            && rec.dst.port() != DISCOVERY_PORT
+        {
+            let mut requests = std::mem::take(&mut self.dir_requests);
+            self.take(rec.src, rec.dst, rec.ts_ns, rec.bytes, &mut requests);
+            self.dir_requests = requests;
+        }
     }
 
     fn budget(&mut self, n: usize) -> bool {
