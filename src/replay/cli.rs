@@ -90,6 +90,12 @@ pub fn run(file: &Path, args: &ReplayArgs) -> i32 {
                 damage.errors.join("; ")
             );
         }
+        if let Some(slq) = stagelinq.as_ref().filter(|i| i.over_budget > 0) {
+            eprintln!(
+                "replay: {} recorded StageLinQ messages did not fit the answer budget (what they answered is answered as unrecorded)",
+                slq.over_budget
+            );
+        }
         eprintln!("replay: {selected} datagrams selected, sending...");
     }
     let stop = Arc::new(AtomicBool::new(false));
