@@ -21,7 +21,19 @@ const TOKEN: Token = Token([
 ]);
 
 fn service_port(ip: Ipv4Addr, name: &str) -> u16 {
-    let mut s = TcpStream::connect(SocketAddrV4::new(ip, first_port(ip))).expect("directory");
+    // Units power on one after another (`device::roles`, POWER_ON_STAGGER): wait for this
+    // one's directory rather than giving up on the first refusal.
+    let addr = SocketAddrV4::new(ip, first_port(ip));
+    let began = std::time::Instant::now();
+    let mut s = loop {
+        match TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(_) if began.elapsed() < Duration::from_secs(15) => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("directory of {ip}: {e}"),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     s.write_all(&ServicesRequest { token: TOKEN }.to_bytes())
         .unwrap();
