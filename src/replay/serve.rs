@@ -62,7 +62,8 @@ pub struct Serving {
     pub stats: Arc<Mutex<ServeStats>>,
 }
 
-fn listener(ip: Ipv4Addr, port: u16) -> io::Result<TcpListener> {
+/// A non-blocking listener on a replay address (shared with `stagelinq_serve`).
+pub(super) fn listener(ip: Ipv4Addr, port: u16) -> io::Result<TcpListener> {
     let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
     s.set_reuse_address(true)?;
     s.bind(&SocketAddrV4::new(ip, port).into())?;
@@ -147,20 +148,43 @@ impl Serving {
     }
 }
 
-fn accept_loop(
+/// What an accept loop needs of a server's shared state: the replay's stop flag, the count
+/// of live connections (bounded by [`MAX_CONNECTIONS`]) and where accepted ones are counted.
+pub(super) trait Gate: Send + Sync + 'static {
+    fn stopped(&self) -> bool;
+    fn live(&self) -> &AtomicUsize;
+    fn accepted(&self);
+}
+
+impl Gate for Shared {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+    fn live(&self) -> &AtomicUsize {
+        &self.live
+    }
+    fn accepted(&self) {
+        self.stats.lock().unwrap().connections += 1;
+    }
+}
+
+/// Accept until the replay stops, each connection served on a thread of its own (blocking with
+/// a read timeout of one tick, so the stop flag is seen); past [`MAX_CONNECTIONS`] a new
+/// connection is closed at once. Shared by the dbserver and the StageLinQ units.
+pub(super) fn accept_loop<G: Gate>(
     l: TcpListener,
-    sh: &Arc<Shared>,
-    serve: impl Fn(TcpStream, &Shared) + Send + Clone + 'static,
+    sh: &Arc<G>,
+    serve: impl Fn(TcpStream, &G) + Send + Clone + 'static,
 ) {
     let mut conns: Vec<JoinHandle<()>> = Vec::new();
-    while !sh.stop.load(Ordering::Relaxed) {
+    while !sh.stopped() {
         match l.accept() {
             Ok((s, _)) => {
-                if sh.live.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                if sh.live().load(Ordering::SeqCst) >= MAX_CONNECTIONS {
                     continue; // dropped: closed at once
                 }
-                sh.live.fetch_add(1, Ordering::SeqCst);
-                sh.stats.lock().unwrap().connections += 1;
+                sh.live().fetch_add(1, Ordering::SeqCst);
+                sh.accepted();
                 let (sh2, serve) = (sh.clone(), serve.clone());
                 conns.push(std::thread::spawn(move || {
                     let _ = s.set_nonblocking(false);
@@ -168,7 +192,7 @@ fn accept_loop(
                     let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
                     let _ = s.set_nodelay(true);
                     serve(s, &sh2);
-                    sh2.live.fetch_sub(1, Ordering::SeqCst);
+                    sh2.live().fetch_sub(1, Ordering::SeqCst);
                 }));
                 conns.retain(|t| !t.is_finished());
             }

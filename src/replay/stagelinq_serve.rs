@@ -22,13 +22,11 @@
 
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use socket2::{Domain, Protocol, Socket, Type};
 
 use super::addresses::AddressTable;
 use super::stagelinq_answers::{ft_key, SlqIndex, Unit};
@@ -40,8 +38,8 @@ use crate::stagelinq::filetransfer::FileTransferMessage;
 use crate::stagelinq::statemap::StateMapMessage;
 
 /// Live connections at once, over all units.
-pub const MAX_CONNECTIONS: usize = 64;
-const TICK: Duration = Duration::from_millis(50);
+pub use super::serve::MAX_CONNECTIONS;
+use super::serve::{accept_loop as accept_connections, listener, Gate};
 /// Distinct unanswered paths listed.
 const MAX_LISTED: usize = 64;
 /// The longest pause kept between two recorded beat frames.
@@ -75,15 +73,6 @@ pub struct SlqServing {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     pub stats: Arc<Mutex<SlqStats>>,
-}
-
-fn listener(ip: Ipv4Addr, port: u16) -> io::Result<TcpListener> {
-    let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
-    s.set_reuse_address(true)?;
-    s.bind(&SocketAddrV4::new(ip, port).into())?;
-    s.listen(16)?;
-    s.set_nonblocking(true)?;
-    Ok(s.into())
 }
 
 struct Shared {
@@ -204,36 +193,26 @@ struct Live {
     announcements: Vec<u8>,
 }
 
+impl Gate for Shared {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+    fn live(&self) -> &AtomicUsize {
+        &self.live
+    }
+    fn accepted(&self) {
+        self.stats.lock().unwrap().connections += 1;
+    }
+}
+
+/// A service of a unit, on the accept loop the dbserver uses too.
 fn accept_loop(l: TcpListener, kind: Kind, live: &Arc<Live>, sh: &Arc<Shared>) {
-    let mut conns: Vec<JoinHandle<()>> = Vec::new();
-    while !sh.stop.load(Ordering::Relaxed) {
-        match l.accept() {
-            Ok((s, _)) => {
-                if sh.live.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-                    continue;
-                }
-                sh.live.fetch_add(1, Ordering::SeqCst);
-                sh.stats.lock().unwrap().connections += 1;
-                let (sh2, live) = (sh.clone(), live.clone());
-                conns.push(std::thread::spawn(move || {
-                    let _ = s.set_nonblocking(false);
-                    let _ = s.set_read_timeout(Some(TICK));
-                    let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
-                    let _ = s.set_nodelay(true);
-                    if let Some(unit) = live.index.units.get(&live.recorded) {
-                        serve(s, kind, unit, &live.announcements, &sh2);
-                    }
-                    sh2.live.fetch_sub(1, Ordering::SeqCst);
-                }));
-                conns.retain(|t| !t.is_finished());
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(TICK / 5),
-            Err(_) => std::thread::sleep(TICK),
+    let live = live.clone();
+    accept_connections(l, sh, move |s, sh| {
+        if let Some(unit) = live.index.units.get(&live.recorded) {
+            serve(s, kind, unit, &live.announcements, sh);
         }
-    }
-    for t in conns {
-        let _ = t.join();
-    }
+    });
 }
 
 /// Read what the client sent: Some(0) when nothing came within a tick, None when it closed,
