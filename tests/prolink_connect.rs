@@ -12,10 +12,13 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::netns::{in_ci, skip, NetnsPair};
+use common::proof::{
+    self, finish_rig, lines, read_all, start_capture, start_rig, stop_capture, summary,
+};
 use djdissect::device::prodjlink::Persona;
 use serde_json::Value;
 
@@ -47,27 +50,6 @@ fn prerequisites() -> Result<(), String> {
     Ok(())
 }
 
-/// Kills a child on drop (a failing assertion must not leave processes behind).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_bounded(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    None
-}
-
 #[test]
 fn prolink_connect_accepts_the_emulated_rig() {
     if let Err(why) = prerequisites() {
@@ -87,38 +69,8 @@ fn prolink_connect_accepts_the_emulated_rig() {
     let capture = dir.path().join("veth.pcapng");
 
     // The capture runs on the client's end of the veth: everything between client and rig.
-    let mut tshark = Reaped(
-        pair.exec(&pair.client, "timeout")
-            .args([
-                "-s",
-                "INT",
-                "60",
-                "tshark",
-                "-q",
-                "-i",
-                &pair.client_if,
-                "-w",
-            ])
-            .arg(&capture)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start tshark"),
-    );
-    wait_for_capture(&mut tshark.0, &capture);
-
-    let rig = Reaped(
-        Command::new("timeout")
-            .arg(format!("{}", RIG_SECONDS + 20))
-            .arg(env!("CARGO_BIN_EXE_djdissect"))
-            .args(["replay", "--as", ROLES, "--format", "json", "--duration"])
-            .arg(format!("{RIG_SECONDS}s"))
-            .args(["--netns", &pair.device])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the emulator"),
-    );
+    let mut tshark = start_capture(&pair, &capture);
+    let mut rig = start_rig(&pair, ROLES, RIG_SECONDS);
     // clients.md 7.2: start the emulator first.
     std::thread::sleep(Duration::from_millis(500));
     let client = pair
@@ -132,11 +84,7 @@ fn prolink_connect_accepts_the_emulated_rig() {
     let client_out = String::from_utf8_lossy(&client.stdout).into_owned();
     eprintln!("--- prolink-connect harness ---\n{client_out}");
 
-    let mut rig = rig;
-    let rig_status = wait_bounded(&mut rig.0, Duration::from_secs(RIG_SECONDS + 15));
-    let rig_log = read_all(rig.0.stderr.take());
-    let rig_table = read_all(rig.0.stdout.take());
-    stop_capture(&mut tshark.0);
+    stop_capture(&mut tshark);
 
     assert!(
         client.status.success(),
@@ -144,48 +92,11 @@ fn prolink_connect_accepts_the_emulated_rig() {
         client.status,
         String::from_utf8_lossy(&client.stderr)
     );
-    assert_eq!(
-        rig_status.and_then(|s| s.code()),
-        Some(0),
-        "emulator did not end cleanly:\n{rig_log}"
-    );
+    finish_rig(&mut rig, RIG_SECONDS);
+    let rig_table = read_all(rig.0.stdout.take());
     check_start_table(&rig_table, &pair);
     check_capture(&capture, &pair);
     check_client(&client_out, &roles, &pair);
-}
-
-fn read_all(pipe: Option<impl std::io::Read>) -> String {
-    let mut s = String::new();
-    if let Some(mut p) = pipe {
-        let _ = p.read_to_string(&mut s);
-    }
-    s
-}
-
-/// tshark says "Capturing on" once the interface is open; wait for that (bounded).
-fn wait_for_capture(tshark: &mut Child, file: &Path) {
-    let end = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < end {
-        if file.exists() {
-            // The file appears when dumpcap opened the interface.
-            std::thread::sleep(Duration::from_millis(300));
-            return;
-        }
-        if let Ok(Some(status)) = tshark.try_wait() {
-            let err = read_all(tshark.stderr.take());
-            panic!("tshark ended before capturing ({status}): {err}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("tshark did not start capturing within 15 s");
-}
-
-fn stop_capture(tshark: &mut Child) {
-    // `timeout` passes SIGINT on to tshark, which then closes the file cleanly.
-    let _ = Command::new("kill")
-        .args(["-INT", &tshark.id().to_string()])
-        .status();
-    wait_bounded(tshark, Duration::from_secs(10));
 }
 
 fn check_start_table(table: &str, pair: &NetnsPair) {
@@ -195,12 +106,6 @@ fn check_start_table(table: &str, pair: &NetnsPair) {
             "start table lacks {ip}:\n{table}"
         );
     }
-}
-
-fn lines(out: &str) -> Vec<Value> {
-    out.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .collect()
 }
 
 fn check_client(out: &str, roles: &[&Persona], pair: &NetnsPair) {
@@ -283,42 +188,12 @@ fn check_client(out: &str, roles: &[&Persona], pair: &NetnsPair) {
 }
 
 fn check_capture(capture: &Path, pair: &NetnsPair) {
-    let bin = env!("CARGO_BIN_EXE_djdissect");
-    let json = Command::new(bin)
-        .args(["read", "--format", "json"])
-        .arg(capture)
-        .output()
-        .unwrap();
-    let closing = String::from_utf8_lossy(&json.stderr).into_owned();
-    assert!(closing.contains("0 malformed, 0 unknown"), "{closing}");
-    let ours: Vec<String> = pair.device_ips.iter().map(|ip| format!("{ip}:")).collect();
-    let mut types = BTreeSet::new();
-    let mut sent = 0;
-    for r in lines(&String::from_utf8_lossy(&json.stdout)) {
-        let src = r["src"].as_str().unwrap_or("");
-        if !ours.iter().any(|p| src.starts_with(p.as_str())) {
-            continue;
-        }
-        sent += 1;
-        assert!(r.get("malformed").is_none(), "malformed: {r}");
-        let t = r["type"].as_str().unwrap_or("").to_string();
-        assert!(!t.is_empty() && t != "unknown", "unnamed: {r}");
-        types.insert(t);
-    }
-    assert!(
-        sent > 100,
-        "only {sent} records from the emulator in the capture"
-    );
+    let types = proof::check_capture(capture, pair, 101);
     for t in ["keep_alive", "cdj_status", "beat", "mixer_status"] {
         assert!(types.contains(t), "no {t} from the emulator: {types:?}");
     }
 
-    let summary = Command::new(bin)
-        .args(["read", "--summary", "--width", "200"])
-        .arg(capture)
-        .output()
-        .unwrap();
-    let story = String::from_utf8_lossy(&summary.stdout).into_owned();
+    let story = summary(capture);
     for needle in [
         "CDJ-3000",
         "DJM-900NXS2",
