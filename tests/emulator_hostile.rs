@@ -7,6 +7,8 @@
 //! The 50 ms bound is a functional assertion with a wide margin (a lookup takes well under a
 //! millisecond on loopback), not a benchmark. Everything goes to 127.0.88.0/24 only.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -14,6 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::hostile::{vm_hwm_kib, Noise};
+use common::proof::Reaped as Emulator;
 use djdissect::dbserver::client::{query_port, Client};
 use djdissect::dbserver::field::{DbString, Field};
 use djdissect::dbserver::message::{Greeting, Message, HEADER_LEN};
@@ -23,42 +27,6 @@ const PLAYERS: [Ipv4Addr; 2] = [Ipv4Addr::new(127, 0, 88, 2), Ipv4Addr::new(127,
 const ATTACKER: Ipv4Addr = Ipv4Addr::new(127, 0, 88, 200);
 const STEP: Duration = Duration::from_secs(5);
 const SERVED_WITHIN: Duration = Duration::from_millis(50);
-
-/// Ends the emulator if the test fails before it does.
-struct Emulator(Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn vm_hwm_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmHWM in /proc/PID/status")
-}
-
-/// xorshift: reproducible garbage without a dependency.
-struct Noise(u64);
-
-impl Noise {
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 as u8
-            })
-            .collect()
-    }
-}
 
 /// What the well-behaved client saw while the others attacked.
 #[derive(Default, Debug)]

@@ -9,11 +9,15 @@
 //! The time bound on the good client is functional with a wide margin (a round takes a few
 //! milliseconds on loopback), not a benchmark. Everything goes to 127.0.89.0/24 only.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddrV4, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::hostile::{vm_hwm_kib, Noise};
+use common::proof::Reaped as Emulator;
 use djdissect::device::stagelinq::first_port;
 use djdissect::stagelinq::directory::{
     frame, DirectoryMessage, Framing, ServiceAnnouncement, ServicesRequest,
@@ -29,42 +33,6 @@ const SERVED_WITHIN: Duration = Duration::from_secs(2);
 /// Peak memory the emulator may reach over the whole test (measured: 19.7 MiB).
 const MAX_HWM_KIB: u64 = 40 * 1024;
 const DB: &str = "/DEMO (USB 1)/Engine Library/Database2/m.db";
-
-/// Ends the emulator if the test fails before it does.
-struct Emulator(Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn vm_hwm_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("VmHWM in /proc/PID/status")
-}
-
-/// xorshift: reproducible garbage without a dependency.
-struct Noise(u64);
-
-impl Noise {
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 as u8
-            })
-            .collect()
-    }
-}
 
 fn connect(port: u16) -> std::io::Result<TcpStream> {
     let s = TcpStream::connect_timeout(&SocketAddrV4::new(UNIT, port).into(), SERVED_WITHIN)?;

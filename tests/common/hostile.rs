@@ -1,5 +1,6 @@
 //! Hostile captures written with the project's own pcapng writer: floods of state that never
-//! completes (half-open TCP connections, IP fragment trains without their last fragment).
+//! completes (half-open TCP connections, IP fragment trains without their last fragment); and
+//! what the hostile-peer tests of the emulators share (garbage bytes, a process's peak memory).
 //! Used by `tests/resource_limits.rs` and by `examples/hostile_captures.rs` (which writes
 //! the million-connection files measured in FUZZING.md).
 
@@ -99,4 +100,31 @@ pub fn keep_alive_flood<W: Write>(out: W, n: u32) -> io::Result<W> {
         w.write_packet(i, T0 + i128::from(k) * 1000, &frame)?;
     }
     w.into_inner()
+}
+
+/// Peak resident memory of a process (VmHWM), in KiB.
+pub fn vm_hwm_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM in /proc/PID/status")
+}
+
+/// xorshift: reproducible garbage without a dependency.
+pub struct Noise(pub u64);
+
+impl Noise {
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                self.0 as u8
+            })
+            .collect()
+    }
 }
