@@ -92,6 +92,9 @@ pub struct Rig {
     sources: HashMap<Token, Source>,
     next_token: usize,
     conns: HashMap<(usize, ConnId), (tcp::Conn, Token)>,
+    /// Unsent bytes of all connections together (the rig-wide bound), kept as connections
+    /// queue, flush and close rather than summed over every connection at each write.
+    buffered: usize,
     next_accepted: u64,
     limits: TcpLimits,
     again: Vec<Token>,
@@ -122,6 +125,7 @@ impl Rig {
             sources,
             next_token: 1,
             conns: HashMap::new(),
+            buffered: 0,
             next_accepted: 1,
             limits: TcpLimits::default(),
             again: Vec::new(),
@@ -544,7 +548,9 @@ impl Rig {
         let keys: Vec<_> = self.conns.keys().copied().collect();
         for (device, id) in keys {
             if let Some((conn, _)) = self.conns.get_mut(&(device, id)) {
+                let before = conn.pending();
                 let _ = conn.flush();
+                self.buffered -= before - conn.pending();
             }
             self.remove_conn(device, id);
         }

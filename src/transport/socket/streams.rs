@@ -144,8 +144,7 @@ impl Rig {
     }
 
     pub(super) fn write(&mut self, device: usize, id: ConnId, bytes: &[u8]) {
-        let waiting: usize = self.conns.values().map(|(c, _)| c.pending()).sum();
-        let room = self.limits.max_buffered_total.saturating_sub(waiting);
+        let room = self.limits.max_buffered_total.saturating_sub(self.buffered);
         let limits = self.limits;
         let Some((conn, _)) = self.conns.get_mut(&(device, id)) else {
             return; // closed already; the device has been or will be told
@@ -153,7 +152,10 @@ impl Rig {
         if conn.closing {
             return;
         }
-        match conn.write(bytes, &limits, room) {
+        let before = conn.pending();
+        let written = conn.write(bytes, &limits, room);
+        self.buffered = self.buffered + conn.pending() - before;
+        match written {
             tcp::WriteResult::Ok => self.emit(RigEvent::Data {
                 device,
                 conn: id,
@@ -192,7 +194,10 @@ impl Rig {
         let Some((conn, _)) = self.conns.get_mut(&(device, id)) else {
             return;
         };
-        match conn.flush() {
+        let before = conn.pending();
+        let flushed = conn.flush();
+        self.buffered -= before - conn.pending();
+        match flushed {
             tcp::WriteResult::Ok if conn.done_closing() => self.remove_conn(device, id),
             tcp::WriteResult::Ok => {}
             tcp::WriteResult::Drop(why) => {
@@ -243,6 +248,7 @@ impl Rig {
 
     pub(super) fn remove_conn(&mut self, device: usize, id: ConnId) {
         if let Some((mut conn, token)) = self.conns.remove(&(device, id)) {
+            self.buffered -= conn.pending();
             conn.shutdown();
             let _ = self.poll.registry().deregister(&mut conn.stream);
             self.sources.remove(&token);
